@@ -1,0 +1,88 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// config is every setting of `parley serve`. Each has a flag and a PARLEY_* variable;
+// the flag wins when both are given.
+type config struct {
+	Listen         string
+	DataDir        string
+	DB             string
+	APIKey         string
+	ServerKey      string
+	SecureMode     bool
+	PublicURL      string
+	SQLiteSync     string
+	TokenTTL       time.Duration
+	MaxBodyBytes   int64
+	MaxUploadBytes int64
+	ShutdownGrace  time.Duration
+	LogFormat      string
+}
+
+func parseConfig(args []string) (*config, error) {
+	c := &config{}
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	str := func(p *string, name, env, def, help string) {
+		fs.StringVar(p, name, envOr(env, def), help+" ("+env+")")
+	}
+	str(&c.Listen, "listen", "PARLEY_LISTEN", "127.0.0.1:8080", "HTTP address")
+	str(&c.DataDir, "data-dir", "PARLEY_DATA_DIR", "./data", "directory for the SQLite file, uploaded files and generated keys")
+	str(&c.DB, "db", "PARLEY_DB", "", "database: empty for SQLite in the data dir, or a file path")
+	str(&c.APIKey, "api-key", "PARLEY_API_KEY", "", "API key clients log in with; generated and kept in the data dir when empty")
+	str(&c.ServerKey, "server-key", "PARLEY_SERVER_KEY", "", "server key for admin and secure-mode calls; generated when empty")
+	str(&c.PublicURL, "public-url", "PARLEY_PUBLIC_URL", "", "base URL clients reach the server at (file URLs); default http://<listen>")
+	str(&c.SQLiteSync, "sqlite-synchronous", "PARLEY_SQLITE_SYNCHRONOUS", "FULL", "SQLite synchronous pragma: FULL survives power loss, NORMAL only process crashes")
+	str(&c.LogFormat, "log-format", "PARLEY_LOG_FORMAT", "text", "log format: text or json")
+	fs.BoolVar(&c.SecureMode, "secure-mode", envBool("PARLEY_SECURE_MODE"), "logins need an authToken minted with the server key (PARLEY_SECURE_MODE)")
+	fs.DurationVar(&c.TokenTTL, "token-ttl", envDuration("PARLEY_TOKEN_TTL", 30*24*time.Hour), "access token lifetime (PARLEY_TOKEN_TTL)")
+	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", envDuration("PARLEY_SHUTDOWN_GRACE", 20*time.Second), "how long SIGTERM waits for in-flight requests (PARLEY_SHUTDOWN_GRACE)")
+	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", envInt("PARLEY_MAX_BODY_BYTES", 1<<20), "largest JSON body (PARLEY_MAX_BODY_BYTES)")
+	fs.Int64Var(&c.MaxUploadBytes, "max-upload-bytes", envInt("PARLEY_MAX_UPLOAD_BYTES", 100<<20), "largest file upload (PARLEY_MAX_UPLOAD_BYTES)")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if c.PublicURL == "" {
+		c.PublicURL = "http://" + c.Listen
+	}
+	c.PublicURL = strings.TrimSuffix(c.PublicURL, "/")
+	switch c.SQLiteSync {
+	case "FULL", "NORMAL", "EXTRA":
+	default:
+		return nil, fmt.Errorf("PARLEY_SQLITE_SYNCHRONOUS must be FULL, NORMAL or EXTRA")
+	}
+	return c, nil
+}
+
+func envOr(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok && v != "" {
+		return v
+	}
+	return def
+}
+
+func envBool(name string) bool {
+	b, _ := strconv.ParseBool(os.Getenv(name))
+	return b
+}
+
+func envDuration(name string, def time.Duration) time.Duration {
+	if d, err := time.ParseDuration(os.Getenv(name)); err == nil {
+		return d
+	}
+	return def
+}
+
+func envInt(name string, def int64) int64 {
+	if n, err := strconv.ParseInt(os.Getenv(name), 10, 64); err == nil {
+		return n
+	}
+	return def
+}

@@ -1,0 +1,142 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"syscall"
+
+	"github.com/parley-chat/parley/internal/blob"
+	"github.com/parley-chat/parley/internal/chat"
+	"github.com/parley-chat/parley/internal/httpapi"
+	"github.com/parley-chat/parley/internal/store"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+func serve(args []string) error {
+	cfg, err := parseConfig(args)
+	if err != nil {
+		return err
+	}
+	var handler slog.Handler = slog.NewTextHandler(os.Stderr, nil)
+	if cfg.LogFormat == "json" {
+		handler = slog.NewJSONHandler(os.Stderr, nil)
+	}
+	log := slog.New(handler)
+	slog.SetDefault(log)
+
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return err
+	}
+	if cfg.APIKey, err = keyFromDataDir(cfg.APIKey, cfg.DataDir, "api-key", "API key"); err != nil {
+		return err
+	}
+	if cfg.ServerKey, err = keyFromDataDir(cfg.ServerKey, cfg.DataDir, "server-key", "server key"); err != nil {
+		return err
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	db, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	blobs, err := blob.NewDir(filepath.Join(cfg.DataDir, "files"))
+	if err != nil {
+		return err
+	}
+	svc, err := chat.New(ctx, db, blobs, chat.Config{
+		APIKey: cfg.APIKey, ServerKey: cfg.ServerKey, SecureMode: cfg.SecureMode,
+		PublicURL: cfg.PublicURL, TokenTTL: cfg.TokenTTL,
+	})
+	if err != nil {
+		return err
+	}
+
+	var ready atomic.Bool
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	api := httpapi.New(svc, httpapi.Options{
+		Config:   httpapi.Config{MaxBodyBytes: cfg.MaxBodyBytes, MaxUploadBytes: cfg.MaxUploadBytes},
+		Logger:   log,
+		Registry: reg,
+		Ready: func(ctx context.Context) error {
+			if !ready.Load() {
+				return errors.New("starting or draining")
+			}
+			return db.Ping(ctx)
+		},
+	})
+
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: api, ReadHeaderTimeout: 10e9, ErrorLog: slog.NewLogLogger(handler, slog.LevelWarn)}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	ready.Store(true)
+	log.Info("parley serving", "addr", ln.Addr().String(), "dataDir", cfg.DataDir, "network", svc.NetworkID(), "secureMode", cfg.SecureMode)
+
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	// Drain: stop taking new connections, let in-flight requests finish.
+	ready.Store(false)
+	log.Info("draining", "grace", cfg.ShutdownGrace)
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+func openStore(ctx context.Context, cfg *config) (*store.DB, error) {
+	path := cfg.DB
+	switch {
+	case path == "":
+		path = filepath.Join(cfg.DataDir, "parley.db")
+	case strings.HasPrefix(path, "postgres://"), strings.HasPrefix(path, "postgresql://"):
+		return nil, errors.New("PostgreSQL storage is not built into this version yet")
+	}
+	return store.OpenSQLite(ctx, path, store.Options{Synchronous: cfg.SQLiteSync})
+}
+
+// keyFromDataDir returns the configured key, or the one kept in the data dir, or a new
+// one that it keeps there and prints once.
+func keyFromDataDir(configured, dataDir, file, what string) (string, error) {
+	if configured != "" {
+		return configured, nil
+	}
+	path := filepath.Join(dataDir, file)
+	if b, err := os.ReadFile(path); err == nil {
+		return strings.TrimSpace(string(b)), nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return "", err
+	}
+	b := make([]byte, 24)
+	rand.Read(b)
+	key := hex.EncodeToString(b)
+	if err := os.WriteFile(path, []byte(key+"\n"), 0o600); err != nil {
+		return "", err
+	}
+	fmt.Fprintf(os.Stderr, "parley: generated %s %s (kept in %s)\n", what, key, path)
+	return key, nil
+}

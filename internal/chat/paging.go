@@ -1,0 +1,58 @@
+package chat
+
+import (
+	"encoding/base64"
+	"encoding/json"
+)
+
+// Paging is the `paging` object of list answers.
+type Paging struct {
+	Next     string `json:"next,omitempty"`
+	Previous string `json:"previous,omitempty"`
+}
+
+// Cursor is a keyset position: the sort key of the last item seen (a number or a string)
+// and its id as the tie-breaker. A page after it costs the same however deep it is.
+type Cursor struct {
+	N  int64  `json:"n,omitempty"`
+	S  string `json:"s,omitempty"`
+	ID string `json:"id"`
+	// Before asks for the page before the cursor rather than after it.
+	Before bool `json:"b,omitempty"`
+	// Limit is the page size the client first asked for; later pages send only the token.
+	Limit int `json:"limit,omitempty"`
+}
+
+// Encode renders the cursor as the opaque token: base64 of a small JSON object, which
+// the SDK's one-shot helpers decode and so must stay JSON.
+func (c *Cursor) Encode(limit int) string {
+	c.Limit = limit
+	b, _ := json.Marshal(c)
+	return base64.StdEncoding.EncodeToString(b)
+}
+
+// DecodeCursor reads a token; a malformed one is a 400000.
+func DecodeCursor(token string) (*Cursor, error) {
+	b, err := base64.StdEncoding.DecodeString(token)
+	if err != nil {
+		b, err = base64.RawURLEncoding.DecodeString(token)
+	}
+	var c Cursor
+	if err != nil || json.Unmarshal(b, &c) != nil || (c.ID != "" && !IsID(c.ID)) || c.Limit < 0 || c.Limit > MaxPageSize {
+		var p Problems
+		p.Add("options[token]", "is not a valid paging token")
+		return nil, p.Err()
+	}
+	if c.ID == "" {
+		// A token the server did not make, such as the SDK's {"skip":0,"limit":100}:
+		// it names no position, so it means the first page.
+		return &Cursor{Limit: c.Limit}, nil
+	}
+	return &c, nil
+}
+
+// Page sizes of every list endpoint.
+const (
+	DefaultPageSize = 10
+	MaxPageSize     = 100
+)

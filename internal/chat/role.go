@@ -1,0 +1,137 @@
+package chat
+
+import "sort"
+
+// Permission names, as the SDK's hasPermission reads them.
+const (
+	PermEditUser             = "EDIT_USER"
+	PermBanUser              = "BAN_USER"
+	PermCreateRole           = "CREATE_ROLE"
+	PermEditRole             = "EDIT_ROLE"
+	PermDeleteRole           = "DELETE_ROLE"
+	PermAssignUserRole       = "ASSIGN_USER_ROLE"
+	PermEditChannel          = "EDIT_CHANNEL"
+	PermEditChannelRatelimit = "EDIT_CHANNEL_RATELIMIT"
+	PermMuteChannel          = "MUTE_CHANNEL"
+	PermCloseChannel         = "CLOSE_CHANNEL"
+	PermAddChannelUser       = "ADD_CHANNEL_USER"
+	PermEditChannelUser      = "EDIT_CHANNEL_USER"
+	PermRemoveChannelUser    = "REMOVE_CHANNEL_USER"
+	PermMuteChannelUser      = "MUTE_CHANNEL_USER"
+	PermBanUserFromChannel   = "BAN_USER_FROM_CHANNEL"
+	PermEditMessage          = "EDIT_MESSAGE"
+	PermDeleteMessage        = "DELETE_MESSAGE"
+	PermManageRoom           = "MANAGE_ROOM"
+)
+
+// Built-in role ids.
+const (
+	RoleGlobalAdmin      = "global-admin"
+	RoleChannelModerator = "channel-moderator"
+)
+
+// Role is a named set of permissions (GET /api/v3/roles).
+type Role struct {
+	RoleID      string   `json:"roleId"`
+	DisplayName string   `json:"displayName"`
+	Permissions []string `json:"permissions"`
+	CreatedAt   Time     `json:"createdAt"`
+	UpdatedAt   Time     `json:"updatedAt"`
+}
+
+// channelPermissions are what a channel moderator may do inside their channel.
+var channelPermissions = []string{
+	PermEditChannel, PermEditChannelRatelimit, PermMuteChannel, PermCloseChannel,
+	PermAddChannelUser, PermEditChannelUser, PermRemoveChannelUser, PermMuteChannelUser,
+	PermBanUserFromChannel, PermEditMessage, PermDeleteMessage,
+}
+
+// builtinRoles are the roles every network has. A global admin holds every permission.
+var builtinRoles = map[string][]string{
+	RoleGlobalAdmin: append([]string{
+		PermEditUser, PermBanUser, PermCreateRole, PermEditRole, PermDeleteRole,
+		PermAssignUserRole, PermManageRoom, PermBanUserFromChannel,
+	}, channelPermissions...),
+	RoleChannelModerator: channelPermissions,
+}
+
+// permissionsOf unions the permissions of roles, sorted for stable answers.
+func permissionsOf(roles ...[]string) []string {
+	set := map[string]struct{}{}
+	for _, rs := range roles {
+		for _, r := range rs {
+			for _, p := range builtinRoles[r] {
+				set[p] = struct{}{}
+			}
+		}
+	}
+	out := make([]string, 0, len(set))
+	for p := range set {
+		out = append(out, p)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Roles answers GET /api/v3/roles.
+func (s *Service) Roles() []Role {
+	ids := make([]string, 0, len(builtinRoles))
+	for id := range builtinRoles {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	out := make([]Role, 0, len(ids))
+	for _, id := range ids {
+		perms := permissionsOf([]string{id})
+		out = append(out, Role{RoleID: id, DisplayName: id, Permissions: perms, CreatedAt: s.started, UpdatedAt: s.started})
+	}
+	return out
+}
+
+// Caller is who makes a request, as the session cache knows them.
+type Caller struct {
+	User      *User // nil only for the server-to-server admin token before its user exists
+	SessionID string
+	perms     map[string]struct{}
+}
+
+// Can tells whether the caller's network roles grant perm.
+func (c *Caller) Can(perm string) bool {
+	_, ok := c.perms[perm]
+	return ok
+}
+
+// CanIn tells whether the caller's network roles plus the given channel roles grant perm.
+func (c *Caller) CanIn(channelRoles []string, perm string) bool {
+	if c.Can(perm) {
+		return true
+	}
+	for _, r := range channelRoles {
+		for _, p := range builtinRoles[r] {
+			if p == perm {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// IsAdmin tells whether the caller is a global admin.
+func (c *Caller) IsAdmin() bool { return c.User != nil && hasRole(c.User.Roles, RoleGlobalAdmin) }
+
+func hasRole(roles []string, role string) bool {
+	for _, r := range roles {
+		if r == role {
+			return true
+		}
+	}
+	return false
+}
+
+func newCaller(u *User, sessionID string) *Caller {
+	c := &Caller{User: u, SessionID: sessionID, perms: map[string]struct{}{}}
+	for _, p := range permissionsOf(u.Roles) {
+		c.perms[p] = struct{}{}
+	}
+	return c
+}

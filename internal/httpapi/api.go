@@ -1,0 +1,89 @@
+// Package httpapi is Parley's REST surface: routes, authentication, wire decoding and the
+// error mapping. Handlers decode, call one chat method, and encode; rules live in chat.
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"github.com/parley-chat/parley/internal/chat"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Config tunes the HTTP surface.
+type Config struct {
+	MaxBodyBytes   int64 // JSON bodies
+	MaxUploadBytes int64 // multipart file uploads
+}
+
+// API serves the REST routes.
+type API struct {
+	svc     *chat.Service
+	cfg     Config
+	log     *slog.Logger
+	metrics *metrics
+	ready   func(context.Context) error
+	mux     *http.ServeMux
+}
+
+// Options are the collaborators the API needs besides the domain.
+type Options struct {
+	Config   Config
+	Logger   *slog.Logger
+	Registry *prometheus.Registry // metrics; a fresh one when nil
+	Ready    func(context.Context) error
+}
+
+// New builds the API and its routes.
+func New(svc *chat.Service, opt Options) *API {
+	if opt.Logger == nil {
+		opt.Logger = slog.Default()
+	}
+	if opt.Registry == nil {
+		opt.Registry = prometheus.NewRegistry()
+	}
+	if opt.Config.MaxBodyBytes == 0 {
+		opt.Config.MaxBodyBytes = 1 << 20
+	}
+	if opt.Config.MaxUploadBytes == 0 {
+		opt.Config.MaxUploadBytes = 100 << 20
+	}
+	if opt.Ready == nil {
+		opt.Ready = func(context.Context) error { return nil }
+	}
+	a := &API{svc: svc, cfg: opt.Config, log: opt.Logger, metrics: newMetrics(opt.Registry), ready: opt.Ready, mux: http.NewServeMux()}
+	a.routesHealth(opt.Registry)
+	a.routesSessions()
+	a.routesUsers()
+	a.routesNetwork()
+	a.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		a.writeError(w, r, chat.Errorf(chat.CodeNotFound, "Route %s %s not found.", r.Method, r.URL.Path))
+	})
+	return a
+}
+
+// Handle lets other packages (the MQTT WebSocket endpoint) mount on the same listener.
+func (a *API) Handle(pattern string, h http.Handler) { a.mux.Handle(pattern, h) }
+
+// ServeHTTP serves a request through the common wrapping.
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.outer(a.mux).ServeHTTP(w, r) }
+
+func (a *API) routesHealth(reg *prometheus.Registry) {
+	a.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	a.mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if err := a.ready(r.Context()); err != nil {
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": err.Error()})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	})
+	a.mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	a.mux.HandleFunc("GET /api/openapi.yaml", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/yaml")
+		w.Write(OpenAPI())
+	})
+}

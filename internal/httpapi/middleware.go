@@ -1,0 +1,86 @@
+package httpapi
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/parley-chat/parley/internal/chat"
+)
+
+// authed is a handler that needs a logged-in caller.
+type authed func(w http.ResponseWriter, r *http.Request, c *chat.Caller)
+
+// auth checks the Bearer token before h runs. Every failure is 400100, the code the SDK
+// treats as "session over".
+func (a *API) auth(h authed) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || token == "" {
+			a.writeError(w, r, chat.Unauthorized("Missing access token."))
+			return
+		}
+		c, err := a.svc.Authenticate(r.Context(), strings.TrimSpace(token))
+		if err != nil {
+			a.writeError(w, r, err)
+			return
+		}
+		h(w, r, c)
+	}
+}
+
+// statusRecorder remembers the status a handler wrote, for logs and metrics.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// outer wraps every request: a request id, a body size limit, panic recovery (a panic
+// is a 500000, never a dropped connection) and metrics.
+func (a *API) outer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		id := r.Header.Get("X-Request-Id")
+		if id == "" || len(id) > 64 {
+			var b [8]byte
+			rand.Read(b[:])
+			id = hex.EncodeToString(b[:])
+		}
+		w.Header().Set("X-Request-Id", id)
+		limit := a.cfg.MaxBodyBytes
+		if isUpload(r) {
+			limit = a.cfg.MaxUploadBytes
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				a.log.Error("panic", "requestId", id, "path", r.URL.Path, "panic", p)
+				a.writeError(rec, r, chat.Errorf(chat.CodeInternal, "Internal error. Request id: %s", id))
+			}
+			route := r.Pattern
+			if route == "" {
+				route = "unmatched"
+			}
+			a.metrics.observe(route, rec.status, time.Since(start))
+		}()
+		next.ServeHTTP(rec, r)
+	})
+}
+
+func isUpload(r *http.Request) bool {
+	return r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/api/v4/") &&
+		(strings.HasSuffix(r.URL.Path, "/files") || strings.HasSuffix(r.URL.Path, "/images") || strings.HasSuffix(r.URL.Path, "/videos"))
+}

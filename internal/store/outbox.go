@@ -1,0 +1,53 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/parley-chat/parley/internal/chat"
+)
+
+// AppendEvent writes an event to the outbox inside the caller's transaction.
+func (t *tx) AppendEvent(e chat.Event) error {
+	data, err := json.Marshal(e.Data)
+	if err != nil {
+		return fmt.Errorf("encode event %s: %w", e.Type, err)
+	}
+	users, _ := json.Marshal(nonNil(e.UserIDs))
+	at := e.CreatedAt
+	if at.IsZero() {
+		at = chat.Now()
+	}
+	_, err = t.exec(`INSERT INTO outbox (type, channel_id, room_id, user_ids, network, data, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		e.Type, e.ChannelID, e.RoomID, string(users), boolInt(e.Network), string(data), at.Millis())
+	return err
+}
+
+// OutboxEvent is an event as stored, its data still encoded.
+type OutboxEvent struct {
+	chat.Event
+	RawData json.RawMessage
+}
+
+// PendingEvents returns up to limit events after seq, in commit order.
+func (db *DB) PendingEvents(ctx context.Context, after int64, limit int) ([]OutboxEvent, error) {
+	rows, err := db.writer.QueryContext(ctx, db.d.rebind(`SELECT seq, type, channel_id, room_id, user_ids, network, data, created_at
+		FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?`), after, limit)
+	return collect(rows, err, func(s scanner) (OutboxEvent, error) {
+		var e OutboxEvent
+		var users, data string
+		var network int
+		var created int64
+		err := s.Scan(&e.Seq, &e.Type, &e.ChannelID, &e.RoomID, &users, &network, &data, &created)
+		json.Unmarshal([]byte(users), &e.UserIDs)
+		e.Network, e.RawData, e.CreatedAt = network == 1, json.RawMessage(data), chat.FromMillis(created)
+		return e, err
+	})
+}
+
+// DeleteEventsThrough removes delivered events up to and including seq.
+func (db *DB) DeleteEventsThrough(ctx context.Context, seq int64) error {
+	_, err := db.writer.ExecContext(ctx, db.d.rebind(`DELETE FROM outbox WHERE seq <= ?`), seq)
+	return err
+}

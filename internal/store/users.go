@@ -1,0 +1,157 @@
+package store
+
+import (
+	"database/sql"
+	"encoding/json"
+	"strings"
+
+	"github.com/parley-chat/parley/internal/chat"
+)
+
+const userColumns = `id, user_id, display_name, avatar_file_id, avatar_custom_url, description, is_brand,
+	metadata, tags, roles, is_global_ban, flag_count, is_deleted, created_at, updated_at, deleted_at`
+
+func scanUser(s scanner) (chat.User, error) {
+	var u chat.User
+	var avatar, custom sql.NullString
+	var metadata, tags, roles string
+	var brand, ban, deleted int
+	var created, updated int64
+	var deletedAt sql.NullInt64
+	err := s.Scan(&u.ID, &u.UserID, &u.DisplayName, &avatar, &custom, &u.Description, &brand,
+		&metadata, &tags, &roles, &ban, &u.FlagCount, &deleted, &created, &updated, &deletedAt)
+	if err != nil {
+		return u, err
+	}
+	if avatar.Valid {
+		u.AvatarFileID = &avatar.String
+	}
+	if custom.Valid {
+		u.AvatarCustomURL = &custom.String
+	}
+	u.Metadata = json.RawMessage(metadata)
+	json.Unmarshal([]byte(tags), &u.Tags)
+	json.Unmarshal([]byte(roles), &u.Roles)
+	u.IsBrand, u.IsGlobalBan, u.IsDeleted = brand == 1, ban == 1, deleted == 1
+	u.CreatedAt, u.UpdatedAt, u.DeletedAt = chat.FromMillis(created), chat.FromMillis(updated), timeOf(deletedAt)
+	return u, nil
+}
+
+func (t *tx) UserByID(id string) (*chat.User, error) {
+	return one(t.queryRow(`SELECT `+userColumns+` FROM users WHERE id = ?`, id), scanUser)
+}
+
+func (t *tx) UserByPublicID(userID string) (*chat.User, error) {
+	return one(t.queryRow(`SELECT `+userColumns+` FROM users WHERE user_id = ?`, userID), scanUser)
+}
+
+// UsersByPublicIDs returns the users that exist, in the order of userIDs.
+func (t *tx) UsersByPublicIDs(userIDs []string) ([]chat.User, error) {
+	return t.usersBy("user_id", userIDs, func(u chat.User) string { return u.UserID })
+}
+
+// UsersByIDs returns the users that exist, in the order of ids.
+func (t *tx) UsersByIDs(ids []string) ([]chat.User, error) {
+	return t.usersBy("id", ids, func(u chat.User) string { return u.ID })
+}
+
+func (t *tx) usersBy(column string, keys []string, key func(chat.User) string) ([]chat.User, error) {
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	found, err := queryAll(t, scanUser, `SELECT `+userColumns+` FROM users WHERE `+column+` IN (`+placeholders(len(keys))+`)`, anys(keys)...)
+	if err != nil {
+		return nil, err
+	}
+	byKey := make(map[string]chat.User, len(found))
+	for _, u := range found {
+		byKey[key(u)] = u
+	}
+	out := make([]chat.User, 0, len(found))
+	for _, k := range keys {
+		if u, ok := byKey[k]; ok {
+			out = append(out, u)
+		}
+	}
+	return out, nil
+}
+
+func userArgs(u *chat.User) []any {
+	tags, _ := json.Marshal(nonNil(u.Tags))
+	roles, _ := json.Marshal(nonNil(u.Roles))
+	metadata := string(u.Metadata)
+	if metadata == "" {
+		metadata = "{}"
+	}
+	return []any{u.DisplayName, strings.ToLower(u.DisplayName), u.AvatarFileID, u.AvatarCustomURL, u.Description,
+		boolInt(u.IsBrand), metadata, string(tags), string(roles), boolInt(u.IsGlobalBan), u.FlagCount,
+		boolInt(u.IsDeleted), u.UpdatedAt.Millis(), nullMillis(u.DeletedAt)}
+}
+
+func (t *tx) InsertUser(u *chat.User) error {
+	args := append([]any{u.ID, u.UserID, u.CreatedAt.Millis()}, userArgs(u)...)
+	_, err := t.exec(`INSERT INTO users (id, user_id, created_at, display_name, display_name_lower, avatar_file_id,
+		avatar_custom_url, description, is_brand, metadata, tags, roles, is_global_ban, flag_count, is_deleted,
+		updated_at, deleted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
+	return err
+}
+
+func (t *tx) UpdateUser(u *chat.User) error {
+	args := append(userArgs(u), u.ID)
+	_, err := t.exec(`UPDATE users SET display_name = ?, display_name_lower = ?, avatar_file_id = ?,
+		avatar_custom_url = ?, description = ?, is_brand = ?, metadata = ?, tags = ?, roles = ?, is_global_ban = ?,
+		flag_count = ?, is_deleted = ?, updated_at = ?, deleted_at = ? WHERE id = ?`, args...)
+	return err
+}
+
+// ListUsers pages through users by keyset on (sort key, id).
+func (t *tx) ListUsers(q chat.UserQuery) ([]chat.User, error) {
+	var where []string
+	var args []any
+	if !q.IncludeDeleted {
+		where = append(where, "is_deleted = 0")
+	}
+	if q.Keyword != "" {
+		where = append(where, `display_name_lower LIKE ? ESCAPE '\'`)
+		args = append(args, "%"+likeEscape(q.Keyword)+"%")
+	}
+	key, dir := "created_at", "DESC"
+	switch q.SortBy {
+	case "firstCreated":
+		dir = "ASC"
+	case "displayName":
+		key, dir = "display_name_lower", "ASC"
+	}
+	if c := q.After; c != nil && c.ID != "" {
+		op := "<"
+		if dir == "ASC" {
+			op = ">"
+		}
+		var v any = c.N
+		if key == "display_name_lower" {
+			v = c.S
+		}
+		where = append(where, "("+key+" "+op+" ? OR ("+key+" = ? AND id "+op+" ?))")
+		args = append(args, v, v, c.ID)
+	}
+	sqlText := `SELECT ` + userColumns + ` FROM users`
+	if len(where) > 0 {
+		sqlText += " WHERE " + strings.Join(where, " AND ")
+	}
+	sqlText += " ORDER BY " + key + " " + dir + ", id " + dir + " LIMIT ?"
+	args = append(args, q.Limit)
+	return queryAll(t, scanUser, sqlText, args...)
+}
+
+// likeEscape escapes LIKE's wildcards in user input.
+func likeEscape(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return r.Replace(s)
+}
+
+func nonNil(v []string) []string {
+	if v == nil {
+		return []string{}
+	}
+	return v
+}
