@@ -308,3 +308,15 @@ func scanString(s scanner) (string, error) {
 	var v string
 	return v, s.Scan(&v)
 }
+
+// Count counts rows of a table that match a condition. Tests use it to prove that a
+// refused request wrote nothing; it is not for request paths.
+func (db *DB) Count(ctx context.Context, table, where string, args ...any) (int, error) {
+	q := "SELECT COUNT(*) FROM " + table
+	if where != "" {
+		q += " WHERE " + where
+	}
+	var n int
+	err := db.writer.QueryRowContext(ctx, db.d.rebind(q), args...).Scan(&n)
+	return n, err
+}
