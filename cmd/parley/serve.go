@@ -60,7 +60,7 @@ func serve(args []string) error {
 	}
 	svc, err := chat.New(ctx, db, blobs, chat.Config{
 		APIKey: cfg.APIKey, ServerKey: cfg.ServerKey, SecureMode: cfg.SecureMode,
-		PublicURL: cfg.PublicURL, TokenTTL: cfg.TokenTTL,
+		PublicURL: cfg.PublicURL, TokenTTL: cfg.TokenTTL, MaxFileBytes: cfg.MaxFileBytes,
 	})
 	if err != nil {
 		return err
