@@ -18,6 +18,9 @@ type Tx interface {
 	EventStore
 	SettingStore
 	ChannelStore
+	MessageStore
+	MessageFeedStore
+	MarkerStore
 }
 
 // SettingStore keeps network-wide values such as the network id and the token key.
