@@ -229,3 +229,157 @@ func TestUpdateAndDeleteChannel(t *testing.T) {
 	}
 	e.do(req{method: "POST", path: "/api/v3/channels/c/join", token: bob}).expect(404, 400400)
 }
+
+func TestConversations(t *testing.T) {
+	e := newEnv(t)
+	alice, _ := e.user("alice")
+	bob, _ := e.user("bob")
+	e.user("carol")
+	conv := func(token string, body map[string]any) map[string]any {
+		return e.do(req{method: "POST", path: "/api/v3/channels/conversation", token: token, body: body}).ok().JSON()
+	}
+	first := conv(alice, map[string]any{"userIds": []string{"bob"}, "type": "conversation"})
+	ch := first["channels"].([]any)[0].(map[string]any)
+	if ch["type"] != "conversation" || ch["isDistinct"] != true || ch["memberCount"] != 2.0 {
+		t.Fatalf("conversation: %v", ch)
+	}
+	// A conversation's payload carries every member.
+	if m := memberships(first); len(m) != 2 || m["alice"] != "member" || m["bob"] != "member" {
+		t.Fatalf("members: %v", m)
+	}
+	// The same member set, named from the other side, is the same channel.
+	again := conv(bob, map[string]any{"userIds": []string{"alice", "bob"}})["channels"].([]any)[0].(map[string]any)
+	if again["_id"] != ch["_id"] {
+		t.Fatal("distinct conversation was created twice")
+	}
+	// Someone who left comes back when the conversation is asked for again.
+	e.do(req{method: "DELETE", path: "/api/v3/channels/" + ch["channelId"].(string) + "/leave", token: bob}).ok()
+	back := conv(alice, map[string]any{"userIds": []string{"bob"}})
+	if m := memberships(back); m["bob"] != "member" || back["channels"].([]any)[0].(map[string]any)["memberCount"] != 2.0 {
+		t.Fatalf("reopened: %v", m)
+	}
+	// A different set, or isDistinct false, is a new channel.
+	group := conv(alice, map[string]any{"userIds": []string{"bob", "carol"}})["channels"].([]any)[0].(map[string]any)
+	other := conv(alice, map[string]any{"userIds": []string{"bob"}, "isDistinct": false})["channels"].([]any)[0].(map[string]any)
+	if group["_id"] == ch["_id"] || other["_id"] == ch["_id"] || other["isDistinct"] != false {
+		t.Fatal("distinct sets")
+	}
+	// Deleting a distinct conversation frees its member set.
+	e.do(req{method: "DELETE", path: "/api/v3/channels/" + ch["channelId"].(string), token: alice}).ok()
+	fresh := conv(alice, map[string]any{"userIds": []string{"bob"}})["channels"].([]any)[0].(map[string]any)
+	if fresh["_id"] == ch["_id"] {
+		t.Fatal("a deleted conversation was returned")
+	}
+	// Non-members cannot read a conversation.
+	carol, _ := e.login("carol")
+	e.do(req{method: "GET", path: "/api/v3/channels/" + fresh["channelId"].(string), token: carol}).expect(403, 400301)
+
+	before := e.count("channels", "")
+	for _, bad := range []any{
+		map[string]any{}, map[string]any{"userIds": []string{}}, map[string]any{"userIds": "bob"},
+		map[string]any{"userIds": []string{"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11"}},
+		map[string]any{"userIds": []string{"bob"}, "type": "community"}, map[string]any{"userIds": []string{"bob"}, "isDistinct": "yes"},
+		map[string]any{"userIds": []string{"bob"}, "metadata": 1}, `{"userIds":`,
+	} {
+		e.do(req{method: "POST", path: "/api/v3/channels/conversation", token: alice, body: bad}).expect(400, 400000)
+	}
+	e.do(req{method: "POST", path: "/api/v3/channels/conversation", token: alice, body: map[string]any{"userIds": []string{"bob", "ghost"}}}).expect(404, 400400)
+	if e.count("channels", "") != before {
+		t.Fatal("a refused conversation was created")
+	}
+}
+
+func TestQueryChannels(t *testing.T) {
+	e := newEnv(t)
+	alice, _ := e.user("alice")
+	bob, _ := e.user("bob")
+	e.createChannel(alice, map[string]any{"channelId": "c1", "displayName": "Alpha", "tags": []string{"a", "b"}, "userIds": []string{"bob"}})
+	e.createChannel(alice, map[string]any{"channelId": "c2", "displayName": "Beta", "tags": []string{"a"}})
+	e.createChannel(alice, map[string]any{"channelId": "c3", "displayName": "Gamma", "type": "live"})
+	e.createChannel(alice, map[string]any{"channelId": "c4", "displayName": "Delta", "type": "live", "isPublic": true})
+	e.createChannel(alice, map[string]any{"channelId": "gone", "displayName": "Gone"})
+	e.do(req{method: "DELETE", path: "/api/v3/channels/gone", token: alice}).ok()
+	e.do(req{method: "POST", path: "/api/v3/channels/conversation", token: alice, body: map[string]any{"userIds": []string{"carol-not-here"}}}).expect(404, 400400)
+	ids := func(token, query string) string {
+		r := e.do(req{method: "GET", path: "/api/v3/channels?sortBy=displayName&" + query, token: token}).ok().JSON()
+		var out []string
+		for _, c := range r["channels"].([]any) {
+			out = append(out, c.(map[string]any)["channelId"].(string))
+		}
+		return strings.Join(out, ",")
+	}
+	cases := []struct{ token, query, want string }{
+		{bob, "", "c1,c2,c4,gone"}, // bob cannot see the private live channel
+		{alice, "", "c1,c2,c4,c3,gone"},
+		{bob, "filter=member", "c1"},
+		{bob, "filter=notMember", "c2,c4,gone"},
+		{bob, "types%5B%5D=live", "c4"},
+		{bob, "types%5B%5D=private&types%5B%5D=standard", "c1,c2,c4,gone"},
+		{bob, "tags%5B%5D=a&tags%5B%5D=b", "c1"},
+		{bob, "tags%5B%5D=a&excludeTags%5B%5D=b", "c2"},
+		{bob, "keyword=ET", "c2"},
+		{bob, "isDeleted=true", "gone"},
+		{bob, "isDeleted=false", "c1,c2,c4"},
+		{e.adminToken(), "types%5B%5D=live", "c4,c3"},
+	}
+	for _, c := range cases {
+		if got := ids(c.token, c.query); got != c.want {
+			t.Errorf("%s: got %s, want %s", c.query, got, c.want)
+		}
+	}
+	// Keyset pages cover every channel once.
+	seen := map[string]bool{}
+	path := "/api/v3/channels?options%5Blimit%5D=2"
+	for path != "" {
+		r := e.do(req{method: "GET", path: path, token: alice}).ok().JSON()
+		for _, c := range r["channels"].([]any) {
+			id := c.(map[string]any)["channelId"].(string)
+			if seen[id] {
+				t.Fatalf("%s twice", id)
+			}
+			seen[id] = true
+		}
+		path = ""
+		if next, _ := r["paging"].(map[string]any)["next"].(string); next != "" {
+			path = "/api/v3/channels?options%5Btoken%5D=" + strings.NewReplacer("+", "%2B", "/", "%2F", "=", "%3D").Replace(next)
+		}
+	}
+	if len(seen) != 5 {
+		t.Fatalf("paged over %d channels", len(seen))
+	}
+	for _, bad := range []string{"filter=flagged", "types%5B%5D=secret", "sortBy=size", "isDeleted=2", "options%5Blimit%5D=500",
+		"keyword=" + strings.Repeat("k", 101), "tags%5B%5D=" + strings.Repeat("t", 101)} {
+		e.do(req{method: "GET", path: "/api/v3/channels?" + bad, token: alice}).expect(400, 400000)
+	}
+}
+
+func TestRealtimeHooks(t *testing.T) {
+	e := newEnv(t)
+	alice, a := e.user("alice")
+	_, b := e.user("bob")
+	_, c := e.user("carol")
+	ctx := t.Context()
+	open := e.createChannel(alice, map[string]any{"channelId": "open", "userIds": []string{"bob"}})
+	private := e.createChannel(alice, map[string]any{"channelId": "private", "type": "live", "userIds": []string{"bob"}})
+	ids, err := e.svc.ChannelMemberIDs(ctx, internalID(open))
+	if err != nil || len(ids) != 2 || !slices.Contains(ids, a.id()) || !slices.Contains(ids, b.id()) {
+		t.Fatalf("member ids: %v %v", ids, err)
+	}
+	read := func(u userInfo, ch map[string]any) bool {
+		ok, err := e.svc.CanReadChannel(ctx, u.id(), internalID(ch))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	if !read(b, private) || read(c, private) || !read(c, open) {
+		t.Fatal("read rights")
+	}
+	if ok, _ := e.svc.CanReadChannel(ctx, c.id(), "000000000000000000000000"); ok {
+		t.Fatal("a missing channel is readable")
+	}
+	e.do(req{method: "DELETE", path: "/api/v3/channels/private/users", token: alice, body: users("bob")}).ok()
+	if read(b, private) {
+		t.Fatal("a removed member still reads a private channel")
+	}
+}
