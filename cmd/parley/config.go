@@ -26,6 +26,7 @@ type config struct {
 	MaxFileBytes   int64
 	ShutdownGrace  time.Duration
 	LogFormat      string
+	DebugListen    string
 }
 
 func parseConfig(args []string) (*config, error) {
@@ -42,6 +43,7 @@ func parseConfig(args []string) (*config, error) {
 	str(&c.PublicURL, "public-url", "PARLEY_PUBLIC_URL", "", "base URL clients reach the server at (file URLs); default http://<listen>")
 	str(&c.SQLiteSync, "sqlite-synchronous", "PARLEY_SQLITE_SYNCHRONOUS", "FULL", "SQLite synchronous pragma: FULL survives power loss, NORMAL only process crashes")
 	str(&c.LogFormat, "log-format", "PARLEY_LOG_FORMAT", "text", "log format: text or json")
+	str(&c.DebugListen, "debug-listen", "PARLEY_DEBUG_LISTEN", "", "address of the pprof debug listener; off when empty")
 	fs.BoolVar(&c.SecureMode, "secure-mode", envBool("PARLEY_SECURE_MODE"), "logins need an authToken minted with the server key (PARLEY_SECURE_MODE)")
 	fs.DurationVar(&c.TokenTTL, "token-ttl", envDuration("PARLEY_TOKEN_TTL", 30*24*time.Hour), "access token lifetime (PARLEY_TOKEN_TTL)")
 	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", envDuration("PARLEY_SHUTDOWN_GRACE", 20*time.Second), "how long SIGTERM waits for in-flight requests (PARLEY_SHUTDOWN_GRACE)")

@@ -81,6 +81,10 @@ func serve(args []string) error {
 		},
 	})
 
+	if cfg.DebugListen != "" {
+		startDebug(cfg.DebugListen, log)
+	}
+
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return err

@@ -59,6 +59,7 @@ func New(svc *chat.Service, opt Options) *API {
 	a.routesUsers()
 	a.routesFiles()
 	a.routesNetwork()
+	a.routesChannels()
 	a.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, chat.Errorf(chat.CodeNotFound, "Route %s %s not found.", r.Method, r.URL.Path))
 	})
