@@ -114,6 +114,9 @@ func (s *Service) readableChannel(tx Tx, c *Caller, channelID string) (*Channel,
 			own = ms[0]
 		}
 	}
+	if own.Membership == MembershipBanned && !c.IsAdmin() {
+		return nil, Membership{}, Errorf(CodeUserBanned, "User is banned from this channel.")
+	}
 	if !canReadMessages(c, ch, own) {
 		return nil, Membership{}, PermissionDenied()
 	}
@@ -233,7 +236,7 @@ func (s *Service) GetMessageFeeds(ctx context.Context, c *Caller, feedIDs []stri
 // isRefusal tells a not-found or forbidden answer from a failure.
 func isRefusal(err error) bool {
 	e, ok := AsError(err)
-	return ok && (e.Code == CodeNotFound || e.Code == CodePermissionDenied || e.Code == CodeForbidden)
+	return ok && (e.Code == CodeNotFound || e.Code == CodePermissionDenied || e.Code == CodeForbidden || e.Code == CodeUserBanned)
 }
 
 // QueryMessageFeeds answers GET /api/v5/message-feeds/channel/{channelId}; the channel is

@@ -60,6 +60,10 @@ func New(svc *chat.Service, opt Options) *API {
 	a.routesFiles()
 	a.routesNetwork()
 	a.routesChannels()
+	a.routesMessages()
+	a.routesMessageFeeds()
+	a.routesMarkers()
+	a.routesReactions()
 	a.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, chat.Errorf(chat.CodeNotFound, "Route %s %s not found.", r.Method, r.URL.Path))
 	})

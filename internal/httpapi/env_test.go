@@ -79,7 +79,7 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.srv.Config.Handler = httpapi.New(e.svc, httpapi.Options{Config: httpapi.Config{MaxBodyBytes: 64 << 10, MaxUploadBytes: 2 << 20}})
+	e.srv.Config.Handler = httpapi.New(e.svc, httpapi.Options{Config: httpapi.Config{MaxBodyBytes: 256 << 10, MaxUploadBytes: 2 << 20}})
 	e.srv.Start()
 	t.Cleanup(func() {
 		e.srv.Close()
