@@ -669,26 +669,22 @@ func (s *Service) messagePage(tx Tx, q MessageQuery, in MessageListInput, asc bo
 		if pivot == nil || pivot.MessageFeedID != q.FeedID {
 			return nil, nil, NotFound("Message")
 		}
-		// Half the page before the message, the message, and the rest after it. The
-		// pivot is included even when the filters would leave it out, so that the
-		// client finds what it jumped to.
-		before := (limit - 1) / 2
-		after := limit - 1 - before
-		older, err := fetch(pivot.Segment, false, before+1)
+		// Half the page before the message, the message, and the rest after it; a side
+		// that runs out leaves its room to the other. The pivot is included even when
+		// the filters would leave it out, so that the client finds what it jumped to.
+		older, err := fetch(pivot.Segment, false, limit)
 		if err != nil {
 			return nil, nil, err
 		}
-		newer, err := fetch(pivot.Segment, true, after+1)
+		newer, err := fetch(pivot.Segment, true, limit)
 		if err != nil {
 			return nil, nil, err
 		}
-		moreBefore, moreAfter := len(older) > before, len(newer) > after
-		if moreBefore {
-			older = older[:before]
-		}
-		if moreAfter {
-			newer = newer[:after]
-		}
+		b := min(len(older), (limit-1)/2)
+		a := min(len(newer), limit-1-b)
+		b = min(len(older), limit-1-a)
+		moreBefore, moreAfter := len(older) > b, len(newer) > a
+		older, newer = older[:b], newer[:a]
 		reverse(older)
 		got := append(append(older, *pivot), newer...)
 		if moreBefore {
