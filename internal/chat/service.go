@@ -16,6 +16,7 @@ type Config struct {
 	PublicURL    string        // base URL clients reach the server at, for file URLs
 	TokenTTL     time.Duration // access token lifetime
 	AuthTokenTTL time.Duration // secure-mode authToken lifetime
+	Media        Media         // live-room media server; nil is the `none` backend
 }
 
 // Service is the chat domain: every use case is a method on it, and every rule and

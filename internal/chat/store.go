@@ -17,6 +17,8 @@ type Tx interface {
 	FileStore
 	EventStore
 	SettingStore
+	RoomStore
+	InvitationStore
 }
 
 // SettingStore keeps network-wide values such as the network id and the token key.

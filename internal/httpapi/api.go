@@ -58,6 +58,8 @@ func New(svc *chat.Service, opt Options) *API {
 	a.routesSessions()
 	a.routesUsers()
 	a.routesNetwork()
+	a.routesRooms()
+	a.routesInvitations()
 	a.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, chat.Errorf(chat.CodeNotFound, "Route %s %s not found.", r.Method, r.URL.Path))
 	})
