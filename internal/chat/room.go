@@ -582,7 +582,9 @@ func (s *Service) QueryRooms(ctx context.Context, c *Caller, q RoomQuery) (*Room
 		}
 	}
 	q.Statuses = Unique(q.Statuses)
-	p.OneOf("sortBy", &q.SortBy, "firstCreated", "lastCreated")
+	if q.SortBy != "" {
+		p.OneOf("sortBy", &q.SortBy, "firstCreated", "lastCreated")
+	}
 	if err := p.Err(); err != nil {
 		return nil, err
 	}
