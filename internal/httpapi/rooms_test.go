@@ -84,7 +84,9 @@ type fakeMedia struct {
 	ended   []string // room ids
 }
 
-func (f *fakeMedia) CreateRoom(_ context.Context, r *chat.Room) (string, error) { return "m-" + r.ID, nil }
+func (f *fakeMedia) CreateRoom(_ context.Context, r *chat.Room) (string, error) {
+	return "m-" + r.ID, nil
+}
 
 func (f *fakeMedia) BroadcasterToken(_ context.Context, r *chat.Room, p chat.RoomParticipant) (*chat.BroadcasterData, error) {
 	f.mu.Lock()
