@@ -65,7 +65,7 @@ func serve(args []string) error {
 	}
 	svc, err := chat.New(ctx, db, blobs, chat.Config{
 		APIKey: cfg.APIKey, ServerKey: cfg.ServerKey, SecureMode: cfg.SecureMode,
-		PublicURL: cfg.PublicURL, TokenTTL: cfg.TokenTTL, Media: backend,
+		PublicURL: cfg.PublicURL, TokenTTL: cfg.TokenTTL, MaxFileBytes: cfg.MaxFileBytes, Media: backend,
 	})
 	if err != nil {
 		return err
@@ -86,6 +86,10 @@ func serve(args []string) error {
 			return db.Ping(ctx)
 		},
 	})
+
+	if cfg.DebugListen != "" {
+		startDebug(cfg.DebugListen, log)
+	}
 
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {

@@ -57,6 +57,7 @@ func New(svc *chat.Service, opt Options) *API {
 	a.routesHealth(opt.Registry)
 	a.routesSessions()
 	a.routesUsers()
+	a.routesFiles()
 	a.routesNetwork()
 	a.routesRooms()
 	a.routesInvitations()
