@@ -183,7 +183,7 @@ func TestCreateRoomRefusesBadInput(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			e.do(req{method: "POST", path: "/api/v1/rooms", token: tok, body: c.body}).expect(c.status, c.code)
+			e.in(t).do(req{method: "POST", path: "/api/v1/rooms", token: tok, body: c.body}).expect(c.status, c.code)
 		})
 	}
 	e.do(req{method: "POST", path: "/api/v1/rooms", body: map[string]any{"title": "t"}}).expect(401, 400100)
