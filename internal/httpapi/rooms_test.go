@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/parley-chat/parley/internal/chat"
 	"github.com/parley-chat/parley/internal/media"
@@ -767,4 +768,46 @@ func TestRoomStatusMachine(t *testing.T) {
 	if err := e.svc.ApplyMediaStatus(ctx, chat.MediaStatus{RoomID: "0123456789abcdef01234567", Status: "live"}); err == nil {
 		t.Fatal("an unknown room moved")
 	}
+}
+
+// Room lists are keyset-paged: a page deep in the list costs what the first one costs.
+// The figures are printed, never asserted (shared machines are noisy).
+func TestRoomListPageCostAtDepth(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fills 2,000 rooms")
+	}
+	e := newEnv(t)
+	tok, _ := e.login("alice")
+	ctx := context.Background()
+	c, err := e.svc.Authenticate(ctx, tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 2000
+	start := time.Now()
+	title := "r"
+	for i := 0; i < n; i++ {
+		if _, err := e.svc.CreateRoom(ctx, c, chat.CreateRoomInput{Title: &title}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Logf("created %d rooms in %v (%v each)", n, time.Since(start).Round(time.Millisecond), (time.Since(start) / n).Round(time.Microsecond))
+	page := func(q string) (time.Duration, string) {
+		const runs = 20
+		var next string
+		began := time.Now()
+		for i := 0; i < runs; i++ {
+			m := e.do(req{method: "GET", path: "/api/v1/rooms?options[limit]=100" + q, token: tok}).ok().JSON()
+			next, _ = m["paging"].(map[string]any)["next"].(string)
+		}
+		return time.Since(began) / runs, next
+	}
+	first, next := page("")
+	// Walk to the last page, then time it.
+	for i := 0; i < n/100-2; i++ {
+		m := e.do(req{method: "GET", path: "/api/v1/rooms?options[token]=" + urlEscape(next), token: tok}).ok().JSON()
+		next = m["paging"].(map[string]any)["next"].(string)
+	}
+	last, _ := page("&options[token]=" + urlEscape(next))
+	t.Logf("GET /api/v1/rooms, 100 per page of %d: first page %v, last page %v (HTTP round trip, OpenAPI validation included)", n, first.Round(time.Microsecond), last.Round(time.Microsecond))
 }
