@@ -17,6 +17,7 @@ type Tx interface {
 	FileStore
 	EventStore
 	SettingStore
+	ChannelStore
 	RoomStore
 	InvitationStore
 }

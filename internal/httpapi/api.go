@@ -59,6 +59,7 @@ func New(svc *chat.Service, opt Options) *API {
 	a.routesUsers()
 	a.routesFiles()
 	a.routesNetwork()
+	a.routesChannels()
 	a.routesRooms()
 	a.routesInvitations()
 	a.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

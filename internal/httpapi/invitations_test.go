@@ -172,7 +172,7 @@ func TestInvitationRefusals(t *testing.T) {
 	if n := e.count("invitations", ""); n != 0 {
 		t.Fatalf("refusals wrote %d invitations", n)
 	}
-	if n := len(e.events("room.didCohostInvite")); n != 0 {
+	if n := len(e.outboxOf("room.didCohostInvite")); n != 0 {
 		t.Fatalf("refusals published %d events", n)
 	}
 	// One pending invitation per user, and none for a co-host.

@@ -35,8 +35,8 @@ func participantsOf(room map[string]any) map[string]string {
 	return out
 }
 
-// events returns the outbox events of a type, oldest first.
-func (e *env) events(typ string) []store.OutboxEvent {
+// outboxOf returns the outbox events of a type, oldest first.
+func (e *env) outboxOf(typ string) []store.OutboxEvent {
 	e.t.Helper()
 	all, err := e.db.PendingEvents(context.Background(), 0, 100000)
 	if err != nil {
@@ -54,7 +54,7 @@ func (e *env) events(typ string) []store.OutboxEvent {
 // lastEvent returns the newest event of a type, failing when there is none.
 func (e *env) lastEvent(typ string) store.OutboxEvent {
 	e.t.Helper()
-	evs := e.events(typ)
+	evs := e.outboxOf(typ)
 	if len(evs) == 0 {
 		e.t.Fatalf("no %s event in the outbox", typ)
 	}
@@ -433,7 +433,7 @@ func TestRemoveParticipant(t *testing.T) {
 	if n := e.count("room_participants", "room_id = ?", id); n != 3 {
 		t.Fatalf("refusals changed participants: %d", n)
 	}
-	if len(e.events("room.participantRemoved")) != 0 || len(fm.removed) != 0 {
+	if len(e.outboxOf("room.participantRemoved")) != 0 || len(fm.removed) != 0 {
 		t.Fatal("refusals published or cut someone off")
 	}
 
@@ -480,7 +480,7 @@ func TestRemoveParticipant(t *testing.T) {
 	if got := participantsOf(room0(e.do(req{method: "DELETE", path: path + "dave", token: admin}).ok().JSON())); len(got) != 1 {
 		t.Fatalf("after admin removal: %v", got)
 	}
-	if n := len(e.events("room.participantRemoved")); n != 2 {
+	if n := len(e.outboxOf("room.participantRemoved")); n != 2 {
 		t.Fatalf("participantRemoved events: %d", n)
 	}
 }
@@ -629,7 +629,7 @@ func TestViewerBans(t *testing.T) {
 		t.Fatalf("usersBanned: %+v %s", ev.Event, ev.RawData)
 	}
 	ban(alice, map[string]any{"userIds": []string{"carol"}}).ok() // already banned: a no-op
-	if n := len(e.events("room.usersBanned")); n != 1 {
+	if n := len(e.outboxOf("room.usersBanned")); n != 1 {
 		t.Fatalf("usersBanned events: %d", n)
 	}
 	// A banned viewer cannot read the room, does not see it listed, and may not subscribe.
@@ -761,7 +761,7 @@ func TestRoomStatusMachine(t *testing.T) {
 	}
 	for typ, n := range map[string]int{"room.startBroadcasting": 3, "room.waitingReconnect": 2, "room.endBroadcasting": 1,
 		"room.recordedAvailable": 1, "room.terminated": 1} {
-		if got := len(e.events(typ)); got != n {
+		if got := len(e.outboxOf(typ)); got != n {
 			t.Fatalf("%s events: %d, want %d", typ, got, n)
 		}
 	}

@@ -55,13 +55,6 @@ func scanRoom(s scanner) (chat.Room, error) {
 	return r, nil
 }
 
-func strPtr(s sql.NullString) *string {
-	if !s.Valid {
-		return nil
-	}
-	return &s.String
-}
-
 // jsonOrNull encodes v, or NULL for a nil pointer.
 func jsonOrNull[T any](v *T) any {
 	if v == nil {
