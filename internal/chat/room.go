@@ -420,6 +420,11 @@ func (s *Service) CreateRoom(ctx context.Context, c *Caller, in CreateRoomInput)
 		if err := s.checkRoomRefs(tx, c, r, in.ThumbnailFileID, in.ParentRoomID); err != nil {
 			return err
 		}
+		if r.LiveChatEnabled {
+			if _, err := s.openLiveChat(tx, c, r, nil, nil); err != nil {
+				return err
+			}
+		}
 		if err := tx.InsertRoom(r); err != nil {
 			return err
 		}
@@ -657,6 +662,11 @@ func (s *Service) UpdateRoom(ctx context.Context, c *Caller, roomID string, in U
 			r.Title = *in.Title
 		}
 		applyRoomFields(r, in.Description, in.ThumbnailFileID, in.Metadata, in.LiveChatEnabled)
+		if r.LiveChatEnabled && r.LiveChannelID == nil {
+			if _, err := s.openLiveChat(tx, c, r, nil, nil); err != nil {
+				return err
+			}
+		}
 		r.UpdatedAt = Now()
 		if err := tx.UpdateRoom(r); err != nil {
 			return err
@@ -732,4 +742,60 @@ func (s *Service) DeleteRoom(ctx context.Context, c *Caller, roomID string) erro
 		s.cfg.Media.EndRoom(ctx, ended)
 	}
 	return err
+}
+
+// openLiveChat creates a room's live chat: a public `live` channel attached to the room
+// (attachedTo.roomId), named after it unless ch says otherwise, linked back through the
+// room's liveChannelId. It runs inside the caller's transaction, through the channels'
+// own creation, so the channel and its channel.created event exist only with the room's
+// change; the caller saves the room.
+func (s *Service) openLiveChat(tx Tx, c *Caller, r *Room, ch *Channel, userIDs []string) (*ChannelPayload, error) {
+	if ch == nil {
+		ch = newChannel(c.User.ID, ChannelLive, Now())
+		ch.IsPublic = true
+	}
+	if ch.DisplayName == "" {
+		ch.DisplayName = truncate(r.Title, 100)
+	}
+	ch.AttachedTo.RoomID = &r.ID
+	out, err := s.createChannel(tx, c, ch, userIDs)
+	if err != nil {
+		return nil, err
+	}
+	r.LiveChannelID, r.LiveChatEnabled = &ch.ChannelID, true
+	return out, nil
+}
+
+// createRoomChannel serves POST /api/v3/channels with {type: 'live', roomId}: the 7.x
+// SDK's getLiveChat() makes the chat of a room that has none. Only the room's host (or
+// an admin) may (400301); a room that has its chat already is 400900.
+func (s *Service) createRoomChannel(tx Tx, c *Caller, roomID string, ch *Channel, userIDs []string) (*ChannelPayload, error) {
+	r, err := liveRoom(tx, roomID)
+	if err != nil {
+		return nil, err
+	}
+	if err := requireRoomManager(tx, c, r); err != nil {
+		return nil, err
+	}
+	if r.LiveChannelID != nil {
+		return nil, Errorf(CodeConflict, "The room already has a live channel.")
+	}
+	out, err := s.openLiveChat(tx, c, r, ch, userIDs)
+	if err != nil {
+		return nil, err
+	}
+	r.UpdatedAt = ch.CreatedAt
+	if err := tx.UpdateRoom(r); err != nil {
+		return nil, err
+	}
+	return out, s.roomEvent(tx, "room.didUpdate", r, "")
+}
+
+// truncate cuts s to at most n characters.
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n])
 }
