@@ -60,7 +60,7 @@ func serve(args []string) error {
 	}
 	svc, err := chat.New(ctx, db, blobs, chat.Config{
 		APIKey: cfg.APIKey, ServerKey: cfg.ServerKey, SecureMode: cfg.SecureMode,
-		PublicURL: cfg.PublicURL, TokenTTL: cfg.TokenTTL,
+		PublicURL: cfg.PublicURL, TokenTTL: cfg.TokenTTL, MaxFileBytes: cfg.MaxFileBytes,
 	})
 	if err != nil {
 		return err
@@ -80,6 +80,10 @@ func serve(args []string) error {
 			return db.Ping(ctx)
 		},
 	})
+
+	if cfg.DebugListen != "" {
+		startDebug(cfg.DebugListen, log)
+	}
 
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {

@@ -16,6 +16,7 @@ type Config struct {
 	PublicURL    string        // base URL clients reach the server at, for file URLs
 	TokenTTL     time.Duration // access token lifetime
 	AuthTokenTTL time.Duration // secure-mode authToken lifetime
+	MaxFileBytes int64         // largest single uploaded file
 }
 
 // Service is the chat domain: every use case is a method on it, and every rule and
@@ -43,6 +44,9 @@ func New(ctx context.Context, store Store, blobs Blobs, cfg Config) (*Service, e
 	}
 	if cfg.AuthTokenTTL == 0 {
 		cfg.AuthTokenTTL = 10 * time.Minute
+	}
+	if cfg.MaxFileBytes == 0 {
+		cfg.MaxFileBytes = 100 << 20
 	}
 	s := &Service{store: store, blobs: blobs, cfg: cfg, sessions: newSessionCache(), started: Now()}
 	err := store.Write(ctx, func(tx Tx) error {

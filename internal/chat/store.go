@@ -17,6 +17,7 @@ type Tx interface {
 	FileStore
 	EventStore
 	SettingStore
+	ChannelStore
 }
 
 // SettingStore keeps network-wide values such as the network id and the token key.

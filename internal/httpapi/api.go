@@ -57,7 +57,9 @@ func New(svc *chat.Service, opt Options) *API {
 	a.routesHealth(opt.Registry)
 	a.routesSessions()
 	a.routesUsers()
+	a.routesFiles()
 	a.routesNetwork()
+	a.routesChannels()
 	a.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, chat.Errorf(chat.CodeNotFound, "Route %s %s not found.", r.Method, r.URL.Path))
 	})

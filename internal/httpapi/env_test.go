@@ -88,6 +88,14 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	return e
 }
 
+// in returns the env reporting to t, for use inside subtests (a failure then marks the
+// subtest, not its parent).
+func (e *env) in(t *testing.T) *env {
+	c := *e
+	c.t = t
+	return &c
+}
+
 // resp is a response, already validated against the OpenAPI document.
 type resp struct {
 	t      *testing.T

@@ -61,7 +61,7 @@ func TestLoginRefusals(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			e.do(req{method: "POST", path: "/api/v5/sessions", header: c.header, body: c.body}).expect(c.status, c.code)
+			e.in(t).do(req{method: "POST", path: "/api/v5/sessions", header: c.header, body: c.body}).expect(c.status, c.code)
 		})
 	}
 	if n := e.count("users", "user_id <> ?", "_parley_admin"); n != 0 {

@@ -122,7 +122,7 @@ func TestUpdateUserRefusals(t *testing.T) {
 		"malformed":           {`{"displayName":`, 400, 400000},
 	} {
 		t.Run(name, func(t *testing.T) {
-			e.do(req{method: "PUT", path: "/api/v3/users", token: tok, body: c.body}).expect(c.status, c.code)
+			e.in(t).do(req{method: "PUT", path: "/api/v3/users", token: tok, body: c.body}).expect(c.status, c.code)
 		})
 	}
 	if n := e.count("users", "display_name <> ?", "User amy"); n != 2 { // bo and the admin user

@@ -28,11 +28,14 @@ type dialect struct {
 	autoID string // an auto-incrementing integer primary key
 	// numbered placeholders ($1, $2…) instead of ?
 	numbered bool
+	// forUpdate ends a SELECT that must hold its rows until the transaction ends; SQLite's
+	// single writer already serialises write transactions.
+	forUpdate string
 }
 
 var (
 	sqlite   = dialect{name: "sqlite", autoID: "INTEGER PRIMARY KEY AUTOINCREMENT"}
-	postgres = dialect{name: "postgres", autoID: "BIGSERIAL PRIMARY KEY", numbered: true}
+	postgres = dialect{name: "postgres", autoID: "BIGSERIAL PRIMARY KEY", numbered: true, forUpdate: " FOR UPDATE"}
 )
 
 // rebind turns the ? placeholders every query is written with into the dialect's own.
