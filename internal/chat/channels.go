@@ -26,6 +26,7 @@ type CreateChannelInput struct {
 	NotificationMode             *string          `json:"notificationMode"`
 	VideoStreamID                *string          `json:"videoStreamId"`
 	PostID                       *string          `json:"postId"`
+	RoomID                       *string          `json:"roomId"` // a live room's chat (7.x getLiveChat)
 }
 
 // CreateChannel answers POST /api/v3/channels: a community, live or broadcast channel
@@ -46,6 +47,10 @@ func (s *Service) CreateChannel(ctx context.Context, c *Caller, in CreateChannel
 	if (in.VideoStreamID == nil) != (in.PostID == nil) {
 		p.Add("videoStreamId", "and postId must be given together")
 	}
+	p.Text("roomId", in.RoomID, 1, 50)
+	if in.RoomID != nil && deref(in.Type, ChannelCommunity) != ChannelLive {
+		p.Add("roomId", "is only for live channels")
+	}
 	if err := p.Err(); err != nil {
 		return nil, err
 	}
@@ -57,7 +62,7 @@ func (s *Service) CreateChannel(ctx context.Context, c *Caller, in CreateChannel
 	if in.ChannelID != nil {
 		ch.ChannelID = *in.ChannelID
 	}
-	ch.IsPublic = deref(in.IsPublic, ch.Type == ChannelCommunity)
+	ch.IsPublic = deref(in.IsPublic, ch.Type == ChannelCommunity || in.RoomID != nil) // a room's chat is for its viewers
 	ch.MessageAutoDeleteEnabled = deref(in.MessageAutoDeleteEnabled, false)
 	ch.AutoDeleteMessageByFlagLimit = in.AutoDeleteMessageByFlagLimit
 	ch.NotificationMode = deref(in.NotificationMode, "default")
@@ -69,6 +74,10 @@ func (s *Service) CreateChannel(ctx context.Context, c *Caller, in CreateChannel
 	var out *ChannelPayload
 	err := s.store.Write(ctx, func(tx Tx) error {
 		var err error
+		if in.RoomID != nil {
+			out, err = s.createRoomChannel(tx, c, *in.RoomID, ch, in.UserIDs)
+			return err
+		}
 		out, err = s.createChannel(tx, c, ch, in.UserIDs)
 		return err
 	})

@@ -17,6 +17,7 @@ type Config struct {
 	TokenTTL     time.Duration // access token lifetime
 	AuthTokenTTL time.Duration // secure-mode authToken lifetime
 	MaxFileBytes int64         // largest single uploaded file
+	Media        Media         // live-room media server; nil is the `none` backend
 }
 
 // Service is the chat domain: every use case is a method on it, and every rule and

@@ -21,6 +21,8 @@ type Tx interface {
 	MessageStore
 	MessageFeedStore
 	MarkerStore
+	RoomStore
+	InvitationStore
 }
 
 // SettingStore keeps network-wide values such as the network id and the token key.

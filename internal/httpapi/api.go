@@ -64,6 +64,8 @@ func New(svc *chat.Service, opt Options) *API {
 	a.routesMessageFeeds()
 	a.routesMarkers()
 	a.routesReactions()
+	a.routesRooms()
+	a.routesInvitations()
 	a.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, chat.Errorf(chat.CodeNotFound, "Route %s %s not found.", r.Method, r.URL.Path))
 	})

@@ -131,7 +131,7 @@ func TestCreateChannelRefusals(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			e.do(req{method: "POST", path: "/api/v3/channels", token: alice, body: c.body}).expect(c.status, c.code)
+			e.in(t).do(req{method: "POST", path: "/api/v3/channels", token: alice, body: c.body}).expect(c.status, c.code)
 		})
 	}
 	if n := e.count("channels", ""); n != 1 {

@@ -101,7 +101,7 @@ func TestAddMembersRefusalsChangeNothing(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			e.do(req{method: "POST", path: "/api/v3/channels/c/users", token: f.alice, body: c.body}).expect(c.status, c.code)
+			e.in(t).do(req{method: "POST", path: "/api/v3/channels/c/users", token: f.alice, body: c.body}).expect(c.status, c.code)
 		})
 	}
 	e.do(req{method: "POST", path: "/api/v3/channels/missing/users", token: f.alice, body: users("carol")}).expect(404, 400400)
@@ -206,7 +206,7 @@ func TestBanRefusalsChangeNothing(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			e.do(req{method: "PUT", path: "/api/v3/channels/" + c.channel + "/users/ban", token: c.token, body: c.body}).expect(c.status, c.code)
+			e.in(t).do(req{method: "PUT", path: "/api/v3/channels/" + c.channel + "/users/ban", token: c.token, body: c.body}).expect(c.status, c.code)
 		})
 	}
 	f.unchanged(t, 4)
