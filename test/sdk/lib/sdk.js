@@ -241,6 +241,43 @@ function openCollection(subscribe) {
 }
 
 /**
+ * Subscribes the SDK's MQTT connection to topic (the SDK's public
+ * subscribeTopic) and resolves once the broker answered: `{ok: true}` when the
+ * subscription was granted, `{ok: false, error}` when it was refused (the SDK
+ * reports a SUBACK with granted QoS 128 as an error). Rejects after timeoutMs.
+ */
+function subscribe(topic, timeoutMs = 10_000) {
+  const { subscribeTopic } = load();
+  return new Promise((resolve, reject) => {
+    let unsubscribe;
+    const timer = setTimeout(() => reject(new Error(`no SUBACK for ${topic} within ${timeoutMs} ms`)), timeoutMs);
+    unsubscribe = subscribeTopic(topic, (error) => {
+      clearTimeout(timer);
+      resolve({ ok: !error, error, unsubscribe: () => unsubscribe?.() });
+    });
+  });
+}
+
+/**
+ * Resolves once the SDK's MQTT connection is up and its automatic
+ * subscriptions (network, smartfeed, user and marker topics, sent on connect)
+ * are in place. MQTT answers SUBSCRIBEs in order, so the SUBACK of one more
+ * subscription to the user's own message feed topic comes after theirs.
+ * Only meaningful with real-time on (PARLEY_SDK_RTE=1).
+ */
+async function realtimeReady(timeoutMs = 10_000) {
+  const { Client, getSmartFeedMessageTopic } = load();
+  const client = Client.getActiveClient();
+  const deadline = Date.now() + timeoutMs;
+  while (!client.mqtt?.connected) {
+    if (Date.now() > deadline) throw new Error(`the SDK's MQTT connection did not come up within ${timeoutMs} ms`);
+    await new Promise((r) => { setTimeout(r, 20); });
+  }
+  const sub = await subscribe(getSmartFeedMessageTopic(), Math.max(1000, deadline - Date.now()));
+  if (!sub.ok) throw new Error(`subscribing to my own message feed topic was refused: ${sub.error?.message}`);
+}
+
+/**
  * The first page of a live collection as the server answers it, then closes
  * the collection: `await sdk.fetchCollection((cb) => getMembers(params, cb))`.
  * Pending local events are flushed first, so the snapshot is the server's.
@@ -267,4 +304,6 @@ module.exports = {
   flushLocalEvents,
   openCollection,
   fetchCollection,
+  subscribe,
+  realtimeReady,
 };
