@@ -113,7 +113,9 @@ func (t *tx) ListUsers(q chat.UserQuery) ([]chat.User, error) {
 	}
 	if q.Keyword != "" {
 		where = append(where, `display_name_lower LIKE ? ESCAPE '\'`)
-		args = append(args, "%"+likeEscape(q.Keyword)+"%")
+		// Lowered here as the column is, so the match ignores case on both engines
+		// (SQLite's LIKE folds ASCII only, PostgreSQL's folds nothing).
+		args = append(args, "%"+likeEscape(strings.ToLower(q.Keyword))+"%")
 	}
 	key, dir := "created_at", "DESC"
 	switch q.SortBy {
