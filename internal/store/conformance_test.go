@@ -38,6 +38,7 @@ var conformance = []struct {
 	{"outboxConcurrentRelay", testOutboxConcurrentRelay},
 	{"serialisedReadThenWrite", testSerialisedReadThenWrite},
 	{"concurrentFirstLogin", testConcurrentFirstLogin},
+	{"lockedReadDecidesWrite", testLockedReadDecidesWrite},
 	{"unstorableText", testUnstorableText},
 }
 
@@ -493,38 +494,79 @@ func testOutboxConcurrentRelay(t *testing.T, db *store.DB) {
 
 // testSerialisedReadThenWrite: concurrent transactions that read a value and write it
 // back changed lose no update (a counter kept in a row, as memberCount is).
+// Both ways: a plain read then an upsert, and a read that locks the row (forUpdate).
 func testSerialisedReadThenWrite(t *testing.T, db *store.DB) {
-	const workers, each = 4, 15
-	write(t, db, func(tx chat.Tx) error { return tx.PutSetting("counter", "0") })
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for range each {
-				err := db.Write(ctx, func(tx chat.Tx) error {
-					v, _, err := tx.Setting("counter")
-					if err != nil {
-						return err
-					}
-					n, _ := strconv.Atoi(v)
-					return tx.PutSetting("counter", strconv.Itoa(n+1))
-				})
+	increments := map[string]func() error{
+		"plain": func() error {
+			return db.Write(ctx, func(tx chat.Tx) error {
+				v, _, err := tx.Setting("plain")
 				if err != nil {
-					t.Error(err)
-					return
+					return err
 				}
-			}
-		}()
+				n, _ := strconv.Atoi(v)
+				return tx.PutSetting("plain", strconv.Itoa(n+1))
+			})
+		},
+		"locked": func() error { return store.IncrementLocked(db, "locked") },
 	}
-	wg.Wait()
-	read(t, db, func(tx chat.Tx) error {
-		v, _, err := tx.Setting("counter")
-		if v != strconv.Itoa(workers*each) {
-			t.Errorf("counter = %s after %d increments", v, workers*each)
+	const workers, each = 4, 15
+	for key, increment := range increments {
+		write(t, db, func(tx chat.Tx) error { return tx.PutSetting(key, "0") })
+		var wg sync.WaitGroup
+		for range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for range each {
+					if err := increment(); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			}()
 		}
-		return err
-	})
+		wg.Wait()
+		read(t, db, func(tx chat.Tx) error {
+			v, _, err := tx.Setting(key)
+			if v != strconv.Itoa(workers*each) {
+				t.Errorf("%s counter = %s after %d increments", key, v, workers*each)
+			}
+			return err
+		})
+	}
+}
+
+// testLockedReadDecidesWrite: two units that each read the other's row to decide a
+// write to their own (two moderators leaving at once; at least one must stay) cannot
+// both go ahead when they lock what they read with forUpdate.
+func testLockedReadDecidesWrite(t *testing.T, db *store.DB) {
+	for round := range 20 {
+		write(t, db, func(tx chat.Tx) error {
+			if err := tx.PutSetting("a", "1"); err != nil {
+				return err
+			}
+			return tx.PutSetting("b", "1")
+		})
+		var wg sync.WaitGroup
+		for _, pair := range [][2]string{{"a", "b"}, {"b", "a"}} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := store.LeaveUnlessLast(db, pair[0], pair[1]); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		read(t, db, func(tx chat.Tx) error {
+			a, _, _ := tx.Setting("a")
+			b, _, err := tx.Setting("b")
+			if a == "0" && b == "0" {
+				t.Errorf("round %d: both left", round)
+			}
+			return err
+		})
+	}
 }
 
 // testConcurrentFirstLogin: transactions that all find a user missing and create it

@@ -69,11 +69,13 @@ func poolSizeFromURL(rawURL string) (string, int, error) {
 	return u.String(), size, nil
 }
 
-// pgRetryable tells whether PostgreSQL aborted a transaction that would succeed if run
-// again: a serialization failure of SERIALIZABLE isolation, or a deadlock.
+// pgRetryable tells whether PostgreSQL aborted a transaction that may succeed if run
+// again on a fresh snapshot: a serialization failure, a deadlock, or a unique key that a
+// concurrent transaction inserted after this one found it missing. (A unique violation
+// that is not a race fails again on every run, and its last error is returned.)
 func pgRetryable(err error) bool {
 	var pe *pgconn.PgError
-	return errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01")
+	return errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01" || pe.Code == "23505")
 }
 
 // pgClientError turns PostgreSQL's refusal of a NUL character or invalid UTF-8 (in a

@@ -37,11 +37,17 @@ type dialect struct {
 	// whatever the database's locale.
 	textColumns func(sql string) string
 	// writeTx and readTx are the options of Write and Read transactions. PostgreSQL runs
-	// writes SERIALIZABLE, so that a transaction that reads a row (or finds one missing)
-	// and then writes cannot lose an update or break a uniqueness check against a
-	// concurrent one: PostgreSQL aborts one of the two with a serialization failure and
-	// Write runs it again. SQLite needs nothing: it has one writer connection.
+	// writes REPEATABLE READ: a write to a row that a concurrent transaction changed
+	// since this one began fails with a serialization failure instead of overwriting it,
+	// and Write runs the unit again, which then sees the other's change. (SERIALIZABLE
+	// would also catch write skew, but its page-level predicate locks make concurrent
+	// inserts of neighbouring keys, such as two first logins, fail each other almost
+	// every time.) SQLite needs nothing: it has one writer connection.
 	writeTx, readTx sql.TxOptions
+	// forUpdate ends a SELECT of a row the transaction reads in order to decide a write
+	// elsewhere: on PostgreSQL it locks the row until commit, so that concurrent units
+	// deciding on the same row queue (SQLite's writer already runs them one at a time).
+	forUpdate string
 	// retryable tells whether a failed write transaction may simply be run again.
 	retryable func(error) bool
 	// clientError turns an engine error caused by the client's input into the chat
@@ -76,7 +82,8 @@ var (
 		autoID:        "BIGSERIAL PRIMARY KEY",
 		numbered:      true,
 		textColumns:   collateC,
-		writeTx:       sql.TxOptions{Isolation: sql.LevelSerializable},
+		writeTx:       sql.TxOptions{Isolation: sql.LevelRepeatableRead},
+		forUpdate:     " FOR UPDATE",
 		readTx:        sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true},
 		retryable:     pgRetryable,
 		clientError:   pgClientError,
@@ -278,12 +285,13 @@ const maxWriteAttempts = 10
 
 // Write runs fn in a write transaction; fn's error rolls everything back.
 //
-// Write transactions behave as if they ran one at a time, on both dialects: SQLite has
-// one writer; PostgreSQL runs them SERIALIZABLE, and when it aborts one because a
-// concurrent transaction changed what it read (or a deadlock), Write runs fn again on a
-// fresh transaction. So fn may run more than once: it must only act through its Tx and
-// set variables of its caller, and leave every other side effect (caches, channels,
-// logs) until Write has returned nil.
+// Write transactions keep SQLite's single-writer guarantees on PostgreSQL too: when
+// PostgreSQL aborts one because a concurrent transaction changed a row it writes (a
+// serialization failure), because of a deadlock, or because a concurrent one inserted
+// the same unique key first (two first logins of one user), Write runs fn again on a
+// fresh transaction, which sees the other's committed change. So fn may run more than
+// once: it must only act through its Tx and set variables of its caller, and leave every
+// other side effect (caches, channels, logs) until Write has returned nil.
 func (db *DB) Write(ctx context.Context, fn func(chat.Tx) error) error {
 	for attempt := 1; ; attempt++ {
 		err := db.run(ctx, db.writer, &db.d.writeTx, fn)
@@ -307,9 +315,11 @@ func (db *DB) run(ctx context.Context, conn *sql.DB, opts *sql.TxOptions, fn fun
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
+	// Roll back however fn ends, a panic or a test's FailNow included: a transaction left
+	// open would hold its connection (SQLite's only writer) and its locks for ever.
+	defer sqltx.Rollback()
 	t := &tx{ctx: ctx, tx: sqltx, d: db.d}
 	if err := fn(t); err != nil {
-		sqltx.Rollback()
 		return db.d.clientError(err)
 	}
 	if err := sqltx.Commit(); err != nil {
