@@ -19,6 +19,7 @@ import (
 	"github.com/parley-chat/parley/internal/blob"
 	"github.com/parley-chat/parley/internal/chat"
 	"github.com/parley-chat/parley/internal/httpapi"
+	"github.com/parley-chat/parley/internal/media"
 	"github.com/parley-chat/parley/internal/store"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -58,13 +59,18 @@ func serve(args []string) error {
 	if err != nil {
 		return err
 	}
+	backend, err := media.Open(cfg.Media)
+	if err != nil {
+		return err
+	}
 	svc, err := chat.New(ctx, db, blobs, chat.Config{
 		APIKey: cfg.APIKey, ServerKey: cfg.ServerKey, SecureMode: cfg.SecureMode,
-		PublicURL: cfg.PublicURL, TokenTTL: cfg.TokenTTL,
+		PublicURL: cfg.PublicURL, TokenTTL: cfg.TokenTTL, MaxFileBytes: cfg.MaxFileBytes, Media: backend,
 	})
 	if err != nil {
 		return err
 	}
+	backend.Watch(svc.ApplyMediaStatus)
 
 	var ready atomic.Bool
 	reg := prometheus.NewRegistry()
@@ -80,6 +86,10 @@ func serve(args []string) error {
 			return db.Ping(ctx)
 		},
 	})
+
+	if cfg.DebugListen != "" {
+		startDebug(cfg.DebugListen, log)
+	}
 
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {

@@ -80,10 +80,18 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.srv.Config.Handler = httpapi.New(e.svc, httpapi.Options{Config: httpapi.Config{MaxBodyBytes: 64 << 10, MaxUploadBytes: 2 << 20}})
+	e.srv.Config.Handler = httpapi.New(e.svc, httpapi.Options{Config: httpapi.Config{MaxBodyBytes: 256 << 10, MaxUploadBytes: 2 << 20}})
 	e.srv.Start()
 	t.Cleanup(e.srv.Close) // before the store closes: cleanups run last first
 	return e
+}
+
+// in returns the env reporting to t, for use inside subtests (a failure then marks the
+// subtest, not its parent).
+func (e *env) in(t *testing.T) *env {
+	c := *e
+	c.t = t
+	return &c
 }
 
 // resp is a response, already validated against the OpenAPI document.

@@ -33,6 +33,7 @@ var conformance = []struct {
 	{"sessions", testSessions},
 	{"files", testFiles},
 	{"settings", testSettings},
+	{"settingCreatedOnce", testSettingCreatedOnce},
 	{"rollback", testRollback},
 	{"outboxOrder", testOutboxOrder},
 	{"outboxConcurrentRelay", testOutboxConcurrentRelay},
@@ -372,6 +373,38 @@ func testSettings(t *testing.T, db *store.DB) {
 		}
 		return nil
 	})
+}
+
+// testSettingCreatedOnce: units that find a setting missing and create it (nodes
+// starting together, making the network id) all end up with the same value.
+func testSettingCreatedOnce(t *testing.T, db *store.DB) {
+	const nodes = 6
+	got := make([]string, nodes)
+	var wg sync.WaitGroup
+	for i := range nodes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := db.Write(ctx, func(tx chat.Tx) error {
+				v, ok, err := tx.Setting("network_id")
+				if err != nil || ok {
+					got[i] = v
+					return err
+				}
+				got[i] = "node" + strconv.Itoa(i)
+				return tx.PutSetting("network_id", got[i])
+			})
+			if err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	for i := range got {
+		if got[i] != got[0] {
+			t.Errorf("node %d took network id %q, node 0 %q", i, got[i], got[0])
+		}
+	}
 }
 
 // testRollback: an error from the unit of work leaves nothing behind, events included.

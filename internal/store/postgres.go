@@ -70,8 +70,8 @@ func poolSizeFromURL(rawURL string) (string, int, error) {
 }
 
 // pgRetryable tells whether PostgreSQL aborted a transaction that may succeed if run
-// again on a fresh snapshot: a serialization failure, a deadlock, or a unique key that a
-// concurrent transaction inserted after this one found it missing. (A unique violation
+// again: a serialization failure, a deadlock, or a unique key that a concurrent
+// transaction inserted after this one found it missing. (A unique violation
 // that is not a race fails again on every run, and its last error is returned.)
 func pgRetryable(err error) bool {
 	var pe *pgconn.PgError

@@ -37,17 +37,22 @@ type dialect struct {
 	// whatever the database's locale.
 	textColumns func(sql string) string
 	// writeTx and readTx are the options of Write and Read transactions. PostgreSQL runs
-	// writes REPEATABLE READ: a write to a row that a concurrent transaction changed
-	// since this one began fails with a serialization failure instead of overwriting it,
-	// and Write runs the unit again, which then sees the other's change. (SERIALIZABLE
-	// would also catch write skew, but its page-level predicate locks make concurrent
-	// inserts of neighbouring keys, such as two first logins, fail each other almost
-	// every time.) SQLite needs nothing: it has one writer connection.
+	// writes READ COMMITTED and makes them safe with row locks: a unit that reads a row
+	// it will change, or whose value decides a write, reads it with forUpdate (the
+	// store's single-row lookups do so by themselves in write transactions, see
+	// tx.lockRow), so that concurrent units on the same row queue as SQLite's single
+	// writer makes them, and counters change with atomic UPDATE … SET n = n + 1. (REPEATABLE
+	// READ or SERIALIZABLE would abort every unit that waited for a hot row, such as a
+	// live channel's message counter, and rerun it: many times the work under load.)
+	// Reads run REPEATABLE READ READ ONLY: one snapshot, as a SQLite reader sees.
 	writeTx, readTx sql.TxOptions
-	// forUpdate ends a SELECT of a row the transaction reads in order to decide a write
-	// elsewhere: on PostgreSQL it locks the row until commit, so that concurrent units
-	// deciding on the same row queue (SQLite's writer already runs them one at a time).
+	// forUpdate ends a SELECT of rows the transaction reads in order to change them or to
+	// decide a write: on PostgreSQL it locks them until commit (SQLite's writer already
+	// runs write transactions one at a time).
 	forUpdate string
+	// keyLock locks a name (one ? argument) until commit, standing in for a row that does
+	// not exist yet: whoever finds it missing and may create it queues on its name.
+	keyLock string
 	// retryable tells whether a failed write transaction may simply be run again.
 	retryable func(error) bool
 	// clientError turns an engine error caused by the client's input into the chat
@@ -82,8 +87,9 @@ var (
 		autoID:        "BIGSERIAL PRIMARY KEY",
 		numbered:      true,
 		textColumns:   collateC,
-		writeTx:       sql.TxOptions{Isolation: sql.LevelRepeatableRead},
+		writeTx:       sql.TxOptions{Isolation: sql.LevelReadCommitted},
 		forUpdate:     " FOR UPDATE",
+		keyLock:       "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))",
 		readTx:        sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true},
 		retryable:     pgRetryable,
 		clientError:   pgClientError,
@@ -277,7 +283,7 @@ func splitStatements(text string) []string {
 
 // Read runs fn in a read-only transaction on a reader connection: it sees one snapshot.
 func (db *DB) Read(ctx context.Context, fn func(chat.Tx) error) error {
-	return db.run(ctx, db.reader, &db.d.readTx, fn)
+	return db.run(ctx, db.reader, &db.d.readTx, false, fn)
 }
 
 // maxWriteAttempts bounds how often Write runs a transaction that keeps colliding.
@@ -285,16 +291,16 @@ const maxWriteAttempts = 10
 
 // Write runs fn in a write transaction; fn's error rolls everything back.
 //
-// Write transactions keep SQLite's single-writer guarantees on PostgreSQL too: when
-// PostgreSQL aborts one because a concurrent transaction changed a row it writes (a
-// serialization failure), because of a deadlock, or because a concurrent one inserted
-// the same unique key first (two first logins of one user), Write runs fn again on a
-// fresh transaction, which sees the other's committed change. So fn may run more than
-// once: it must only act through its Tx and set variables of its caller, and leave every
-// other side effect (caches, channels, logs) until Write has returned nil.
+// Write transactions keep SQLite's single-writer guarantees on PostgreSQL too, through
+// row locks (see dialect.writeTx) and by running fn again on a fresh transaction when
+// PostgreSQL aborts it: a deadlock between row locks, a serialization failure, or a
+// unique key that a concurrent unit inserted after this one found it missing (two first
+// logins of one user: the rerun finds the user). So fn may run more than once: it must
+// only act through its Tx and set variables of its caller, and leave every other side
+// effect (caches, channels, logs) until Write has returned nil.
 func (db *DB) Write(ctx context.Context, fn func(chat.Tx) error) error {
 	for attempt := 1; ; attempt++ {
-		err := db.run(ctx, db.writer, &db.d.writeTx, fn)
+		err := db.run(ctx, db.writer, &db.d.writeTx, true, fn)
 		if err == nil || attempt == maxWriteAttempts || !db.d.retryable(err) {
 			return err
 		}
@@ -310,7 +316,7 @@ func (db *DB) Write(ctx context.Context, fn func(chat.Tx) error) error {
 	}
 }
 
-func (db *DB) run(ctx context.Context, conn *sql.DB, opts *sql.TxOptions, fn func(chat.Tx) error) error {
+func (db *DB) run(ctx context.Context, conn *sql.DB, opts *sql.TxOptions, write bool, fn func(chat.Tx) error) error {
 	sqltx, err := conn.BeginTx(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
@@ -318,7 +324,7 @@ func (db *DB) run(ctx context.Context, conn *sql.DB, opts *sql.TxOptions, fn fun
 	// Roll back however fn ends, a panic or a test's FailNow included: a transaction left
 	// open would hold its connection (SQLite's only writer) and its locks for ever.
 	defer sqltx.Rollback()
-	t := &tx{ctx: ctx, tx: sqltx, d: db.d}
+	t := &tx{ctx: ctx, tx: sqltx, d: db.d, write: write}
 	if err := fn(t); err != nil {
 		return db.d.clientError(err)
 	}
@@ -330,9 +336,31 @@ func (db *DB) run(ctx context.Context, conn *sql.DB, opts *sql.TxOptions, fn fun
 
 // tx implements chat.Tx; its methods live in one file per resource.
 type tx struct {
-	ctx context.Context
-	tx  *sql.Tx
-	d   dialect
+	ctx   context.Context
+	tx    *sql.Tx
+	d     dialect
+	write bool // a Write transaction, which locks what it reads to change
+}
+
+// lockRow ends a single-row lookup: in a write transaction the row is locked until
+// commit (FOR UPDATE on PostgreSQL), because the unit may read it in order to change it
+// or to decide a write; in a read transaction nothing.
+func (t *tx) lockRow() string {
+	if t.write {
+		return t.d.forUpdate
+	}
+	return ""
+}
+
+// lockKey queues this write transaction, until it ends, behind any other that locked
+// the same name: the lock of a row that may not exist yet (a setting about to be
+// created). A no-op on SQLite and in read transactions.
+func (t *tx) lockKey(name string) error {
+	if !t.write || t.d.keyLock == "" {
+		return nil
+	}
+	_, err := t.exec(t.d.keyLock, name)
+	return err
 }
 
 func (t *tx) exec(q string, args ...any) (sql.Result, error) {
