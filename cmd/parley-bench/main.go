@@ -17,22 +17,24 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"time"
 )
 
 type options struct {
-	target    string
-	apiKey    string
-	serverKey string
-	db        string
-	clients   int
-	count     int
-	duration  time.Duration
-	ops       string
-	members   int
-	jsonOut   string
-	binary    string
+	target     string
+	apiKey     string
+	serverKey  string
+	db         string
+	clients    int
+	count      int
+	duration   time.Duration
+	ops        string
+	members    int
+	jsonOut    string
+	binary     string
+	profileDir string
 }
 
 func main() {
@@ -48,6 +50,7 @@ func main() {
 	flag.StringVar(&o.ops, "ops", strings.Join(opNames(), ","), "operations to run, comma-separated")
 	flag.IntVar(&o.members, "members", 0, "also run every operation on a channel with this many members (e.g. 300000)")
 	flag.StringVar(&o.jsonOut, "json", "", "write the results as JSON to this file")
+	flag.StringVar(&o.profileDir, "profile", "", "write the started server's CPU profile of each operation (and a heap profile at the end) into this directory; needs -duration")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -59,6 +62,14 @@ func main() {
 }
 
 func run(ctx context.Context, o options) error {
+	if o.profileDir != "" {
+		if o.duration <= 0 || o.target != "" {
+			return fmt.Errorf("-profile needs -duration and a server this tool starts")
+		}
+		if err := os.MkdirAll(o.profileDir, 0o755); err != nil {
+			return err
+		}
+	}
 	srv, err := startOrTarget(ctx, o)
 	if err != nil {
 		return err
@@ -66,9 +77,10 @@ func run(ctx context.Context, o options) error {
 	defer srv.stop()
 
 	base := measureBaseline(ctx, o)
+	fmt.Printf("%s\nload before the run: %s\n", machine(), loadAverage())
 	fmt.Printf("trivial handler: %.0f req/s at %d clients (p50 %s, p99 %s)\n\n", base.OpsPerSec, o.clients, ms(base.P50), ms(base.P99))
 
-	rep := report{Machine: machine(), Clients: o.clients, Baseline: base, Server: srv.describe()}
+	rep := report{Machine: machine(), LoadBefore: loadAverage(), Clients: o.clients, Baseline: base, Server: srv.describe()}
 	for _, size := range channelSizes(o) {
 		for _, name := range strings.Split(o.ops, ",") {
 			op, ok := operations[strings.TrimSpace(name)]
@@ -80,12 +92,23 @@ func run(ctx context.Context, o options) error {
 				return fmt.Errorf("%s: %w", op.name, err)
 			}
 			res.Ratio = res.OpsPerSec / base.OpsPerSec
+			if base.P50 > 0 {
+				res.P50Ratio = float64(res.P50) / float64(base.P50)
+			}
+			res.Target = checkTarget(res)
 			rep.Results = append(rep.Results, res)
 			printResult(res)
 		}
 	}
 	rep.ServerMaxRSSMB = srv.maxRSSMB()
-	fmt.Printf("\nserver peak memory (VmHWM): %.0f MB\n", rep.ServerMaxRSSMB)
+	rep.LoadAfter = loadAverage()
+	fmt.Printf("\nserver peak memory over the whole run: %.0f MB\nload after the run: %s\n", rep.ServerMaxRSSMB, rep.LoadAfter)
+	if o.profileDir != "" {
+		if err := srv.fetchProfile(ctx, "heap", filepath.Join(o.profileDir, "heap.prof")); err != nil {
+			return err
+		}
+		fmt.Printf("profiles in %s (go tool pprof -top %s/<operation>.prof)\n", o.profileDir, o.profileDir)
+	}
 	if o.jsonOut != "" {
 		b, _ := json.MarshalIndent(rep, "", "  ")
 		if err := os.WriteFile(o.jsonOut, b, 0o644); err != nil {

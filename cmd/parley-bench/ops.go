@@ -2,11 +2,14 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"net/url"
 	"sort"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // operation is one kind of request the tool measures. setup prepares what n calls need
@@ -14,8 +17,12 @@ import (
 type operation struct {
 	name  string
 	scale int // n is divided by this (bulk calls are heavier)
-	setup func(ctx context.Context, s *server, n, members int) (*fixture, error)
-	do    func(ctx context.Context, s *server, f *fixture, i int) error
+	// repeatable calls need nothing prepared per call, so -duration can run them any
+	// number of times; the others (each adds, bans or removes a user of its own) stop at
+	// -n calls even when the duration has not ended.
+	repeatable bool
+	setup      func(ctx context.Context, s *server, n, members int) (*fixture, error)
+	do         func(ctx context.Context, s *server, f *fixture, i int) error
 }
 
 // fixture is what an operation's calls use.
@@ -46,11 +53,18 @@ func register(op operation) { operations[op.name] = op }
 
 var runID atomic.Int64
 
+// runTag sets this run's names apart from earlier runs' on a server it targets.
+var runTag = func() string {
+	b := make([]byte, 3)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}()
+
 // unique makes names that do not collide across operations and runs on one server.
-func unique(prefix string) string { return fmt.Sprintf("%s-%d", prefix, runID.Add(1)) }
+func unique(prefix string) string { return fmt.Sprintf("%s-%s-%d", prefix, runTag, runID.Add(1)) }
 
 func init() {
-	register(operation{name: "create-channel", setup: func(ctx context.Context, s *server, n, members int) (*fixture, error) {
+	register(operation{name: "create-channel", repeatable: true, setup: func(ctx context.Context, s *server, n, members int) (*fixture, error) {
 		f, err := base(ctx, s, members)
 		if err != nil {
 			return nil, err
@@ -117,13 +131,13 @@ func init() {
 		return s.call(ctx, "DELETE", "/api/v3/channels/"+url.PathEscape(f.channel)+"/leave", f.tokens[i], nil, nil)
 	}})
 
-	register(operation{name: "get-channel", setup: func(ctx context.Context, s *server, n, members int) (*fixture, error) {
+	register(operation{name: "get-channel", repeatable: true, setup: func(ctx context.Context, s *server, n, members int) (*fixture, error) {
 		return base(ctx, s, members)
 	}, do: func(ctx context.Context, s *server, f *fixture, i int) error {
 		return s.call(ctx, "GET", "/api/v3/channels/"+url.PathEscape(f.channel), f.token, nil, nil)
 	}})
 
-	register(operation{name: "list-members", setup: func(ctx context.Context, s *server, n, members int) (*fixture, error) {
+	register(operation{name: "list-members", repeatable: true, setup: func(ctx context.Context, s *server, n, members int) (*fixture, error) {
 		f, err := base(ctx, s, members)
 		if err != nil || members > 0 {
 			return f, err
@@ -137,14 +151,14 @@ func init() {
 		return s.call(ctx, "GET", "/api/v4/channels/"+url.PathEscape(f.channel)+"/users?options%5Blimit%5D=20", f.token, nil, nil)
 	}})
 
-	register(operation{name: "send-message", setup: func(ctx context.Context, s *server, n, members int) (*fixture, error) {
+	register(operation{name: "send-message", repeatable: true, setup: func(ctx context.Context, s *server, n, members int) (*fixture, error) {
 		return base(ctx, s, members)
 	}, do: func(ctx context.Context, s *server, f *fixture, i int) error {
 		return s.call(ctx, "POST", "/api/v5/messages", f.token, map[string]any{
 			"messageFeedId": f.feed, "dataType": "text", "data": map[string]any{"text": fmt.Sprintf("message %d", i)}}, nil)
 	}})
 
-	register(operation{name: "list-messages", setup: func(ctx context.Context, s *server, n, members int) (*fixture, error) {
+	register(operation{name: "list-messages", repeatable: true, setup: func(ctx context.Context, s *server, n, members int) (*fixture, error) {
 		f, err := base(ctx, s, members)
 		for i := 0; i < 50 && err == nil; i++ {
 			err = s.call(ctx, "POST", "/api/v5/messages", f.token, map[string]any{
@@ -193,9 +207,20 @@ func init() {
 	}})
 }
 
+// bigChannels keeps, per size, the one big channel every operation of that size shares
+// (filling a channel with 300,000 members takes minutes), with its owner's token.
+var bigChannels = map[int]*fixture{}
+
 // base logs in an acting user and creates the channel the operation works on; with
-// members > 0 the channel first gets that many members.
+// members > 0 it is instead the channel of that many members, made once per run and
+// shared by every operation (each works on users of its own).
 func base(ctx context.Context, s *server, members int) (*fixture, error) {
+	if members > 0 {
+		if big, ok := bigChannels[members]; ok {
+			f := *big
+			return &f, nil
+		}
+	}
 	f := &fixture{}
 	admin, err := adminToken(ctx, s)
 	if err != nil {
@@ -219,13 +244,17 @@ func base(ctx context.Context, s *server, members int) (*fixture, error) {
 	}
 	f.channel, f.feed = ch.Channels[0].ChannelID, ch.Channels[0].ChannelInternalID
 	if members > 0 {
-		users, err := createUsers(ctx, s, f.admin, unique("big"), members)
+		t0 := time.Now()
+		users, err := createUsers(ctx, s, f.admin, unique("big"), members-1)
 		if err != nil {
 			return nil, err
 		}
 		if err := addMembers(ctx, s, f.token, f.channel, users); err != nil {
 			return nil, err
 		}
+		fmt.Printf("(made a channel of %d members in %s)\n", members, time.Since(t0).Round(time.Second))
+		big := *f
+		bigChannels[members] = &big
 	}
 	return f, nil
 }

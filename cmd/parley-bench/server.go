@@ -4,17 +4,23 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver, to create and drop the run's schema
 )
 
 // server is the Parley under test: one this tool started, or one it targets.
@@ -25,7 +31,10 @@ type server struct {
 	cmd       *exec.Cmd
 	dir       string
 	http      *http.Client
-	db        string
+	db        string // PARLEY_DB as given (for the report)
+	schema    string // the fresh PostgreSQL schema of a started server, dropped at stop
+	debug     string // address of the started server's pprof listener, when profiling
+	peakRSS   float64
 }
 
 func startOrTarget(ctx context.Context, o options) (*server, error) {
@@ -54,10 +63,27 @@ func startOrTarget(ctx context.Context, o options) (*server, error) {
 	}
 	s.base = "http://127.0.0.1:" + strconv.Itoa(port)
 	s.apiKey, s.serverKey, s.db = "bench-api-key", "bench-server-key", o.db
+	db := o.db
+	if isPostgres(db) {
+		// Every run gets an empty schema of its own: a second run on the same database
+		// would otherwise find the first run's users, channels and memberships, and
+		// measure no-ops (adding members already there) or fail (leaving twice).
+		if db, s.schema, err = freshSchema(ctx, o.db); err != nil {
+			return nil, err
+		}
+	}
 	s.cmd = exec.Command(bin, "serve")
 	s.cmd.Env = append(os.Environ(),
 		"PARLEY_LISTEN=127.0.0.1:"+strconv.Itoa(port), "PARLEY_DATA_DIR="+filepath.Join(dir, "data"),
-		"PARLEY_API_KEY="+s.apiKey, "PARLEY_SERVER_KEY="+s.serverKey, "PARLEY_DB="+o.db, "PARLEY_LOG_FORMAT=json")
+		"PARLEY_API_KEY="+s.apiKey, "PARLEY_SERVER_KEY="+s.serverKey, "PARLEY_DB="+db, "PARLEY_LOG_FORMAT=json")
+	if o.profileDir != "" {
+		dport, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		s.debug = "127.0.0.1:" + strconv.Itoa(dport)
+		s.cmd.Env = append(s.cmd.Env, "PARLEY_DEBUG_LISTEN="+s.debug)
+	}
 	logf, _ := os.Create(filepath.Join(dir, "server.log"))
 	s.cmd.Stdout, s.cmd.Stderr = logf, logf
 	if err := s.cmd.Start(); err != nil {
@@ -103,6 +129,11 @@ func (s *server) stop() {
 	if s.dir != "" {
 		os.RemoveAll(s.dir)
 	}
+	if s.schema != "" {
+		if err := dropSchema(s.db, s.schema); err != nil {
+			fmt.Fprintln(os.Stderr, "parley-bench: drop schema", s.schema+":", err)
+		}
+	}
 }
 
 func (s *server) waitReady(ctx context.Context, d time.Duration) error {
@@ -124,7 +155,19 @@ func (s *server) waitReady(ctx context.Context, d time.Duration) error {
 }
 
 // cpuSeconds reads the server's process_cpu_seconds_total from /metrics.
-func (s *server) cpuSeconds() float64 {
+func (s *server) cpuSeconds() float64 { return s.metric("process_cpu_seconds_total") }
+
+// rssMB is the server's resident memory now (process_resident_memory_bytes), which also
+// raises the peak seen by sampling (the only peak known for a server this tool did not
+// start).
+func (s *server) rssMB() float64 {
+	mb := s.metric("process_resident_memory_bytes") / (1 << 20)
+	s.peakRSS = max(s.peakRSS, mb)
+	return mb
+}
+
+// metric reads one unlabelled sample from the server's /metrics.
+func (s *server) metric(name string) float64 {
 	res, err := s.http.Get(s.base + "/metrics")
 	if err != nil {
 		return 0
@@ -133,7 +176,7 @@ func (s *server) cpuSeconds() float64 {
 	sc := bufio.NewScanner(res.Body)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "process_cpu_seconds_total "); ok {
+		if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
 			f, _ := strconv.ParseFloat(v, 64)
 			return f
 		}
@@ -141,10 +184,11 @@ func (s *server) cpuSeconds() float64 {
 	return 0
 }
 
-// maxRSSMB is the started server's peak resident memory, from /proc.
+// maxRSSMB is the server's peak resident memory over the whole run: the kernel's
+// high-water mark (VmHWM) for a server this tool started, else the highest sample.
 func (s *server) maxRSSMB() float64 {
 	if s.cmd == nil || s.cmd.Process == nil {
-		return 0
+		return s.peakRSS
 	}
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
 	if err != nil {
@@ -227,6 +271,44 @@ func newClient(conns int) *http.Client {
 	return &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
 		MaxIdleConns: conns, MaxIdleConnsPerHost: conns, IdleConnTimeout: time.Minute,
 	}}
+}
+
+func isPostgres(db string) bool {
+	return strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://")
+}
+
+// freshSchema creates schema bench_<random> in the database and returns the URL with
+// search_path set to it.
+func freshSchema(ctx context.Context, db string) (string, string, error) {
+	u, err := url.Parse(db)
+	if err != nil {
+		return "", "", err
+	}
+	b := make([]byte, 6)
+	rand.Read(b)
+	schema := "bench_" + hex.EncodeToString(b)
+	conn, err := sql.Open("pgx", db)
+	if err != nil {
+		return "", "", err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
+		return "", "", fmt.Errorf("create schema %s: %w", schema, err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String(), schema, nil
+}
+
+func dropSchema(db, schema string) error {
+	conn, err := sql.Open("pgx", db)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	_, err = conn.Exec("DROP SCHEMA " + schema + " CASCADE")
+	return err
 }
 
 func freePort() (int, error) {

@@ -77,10 +77,17 @@ func (s *Service) channelPayload(tx Tx, channels []Channel, members []Membership
 // ownPayload builds the answer a caller sees for channels: their own membership in each
 // (a 'none' one when they have never been in it), and every member of conversations.
 func (s *Service) ownPayload(tx Tx, c *Caller, channels []Channel) (*ChannelPayload, error) {
-	members, err := s.ownMemberships(tx, c, channels)
+	own, err := s.ownMemberships(tx, c, channels)
 	if err != nil {
 		return nil, err
 	}
+	return s.ownPayloadWith(tx, c, channels, own)
+}
+
+// ownPayloadWith is ownPayload for a caller whose memberships (ownMemberships) the
+// unit has already read.
+func (s *Service) ownPayloadWith(tx Tx, c *Caller, channels []Channel, own []Membership) (*ChannelPayload, error) {
+	members := own
 	for _, ch := range channels {
 		if ch.Type != ChannelConversation {
 			continue

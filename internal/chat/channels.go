@@ -334,7 +334,7 @@ func (s *Service) GetChannel(ctx context.Context, c *Caller, channelID string) (
 		if len(own) == 1 && !canSee(c, ch, own[0]) || len(own) == 0 && !c.IsAdmin() {
 			return PermissionDenied()
 		}
-		out, err = s.ownPayload(tx, c, []Channel{*ch})
+		out, err = s.ownPayloadWith(tx, c, []Channel{*ch}, own)
 		return err
 	})
 	return out, err

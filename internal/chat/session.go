@@ -246,6 +246,9 @@ func (s *Service) parseToken(token string) (*tokenClaims, bool) {
 // Authenticate turns a Bearer token into the caller. The session cache answers the hot
 // path from memory; revocations drop its entries.
 func (s *Service) Authenticate(ctx context.Context, token string) (*Caller, error) {
+	if c := s.sessions.getByToken(token); c != nil {
+		return c, nil
+	}
 	claims, ok := s.parseToken(token)
 	if !ok {
 		return nil, Unauthorized("Invalid or expired access token.")
@@ -279,7 +282,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Caller, erro
 	if err != nil {
 		return nil, err
 	}
-	s.sessions.put(caller, claims.Exp)
+	s.sessions.put(caller, token, claims.Exp)
 	return caller, nil
 }
 

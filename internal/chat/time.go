@@ -26,7 +26,10 @@ func (t Time) MarshalJSON() ([]byte, error) {
 	if t.IsZero() {
 		return []byte("null"), nil
 	}
-	return strconv.AppendQuote(nil, t.String()), nil
+	b := make([]byte, 0, len(wireTime)+2)
+	b = append(b, '"')
+	b = t.UTC().AppendFormat(b, wireTime)
+	return append(b, '"'), nil
 }
 
 func (t *Time) UnmarshalJSON(b []byte) error {

@@ -35,7 +35,7 @@ func scanChannel(s scanner) (chat.Channel, error) {
 	c.AttachedTo = chat.AttachedTo{PostID: strPtr(post), VideoStreamID: strPtr(video), RoomID: strPtr(room)}
 	c.DistinctKey = distinct.String
 	c.Metadata = json.RawMessage(metadata)
-	json.Unmarshal([]byte(tags), &c.Tags)
+	stringList(tags, &c.Tags)
 	c.IsDistinct, c.IsPublic, c.MessageAutoDeleteEnabled, c.IsDeleted = isDistinct == 1, isPublic == 1, autoDelete == 1, deleted == 1
 	if flagLimit.Valid {
 		n := int(flagLimit.Int64)
@@ -239,7 +239,7 @@ func scanMembership(s scanner) (chat.Membership, error) {
 	var activity, created, updated int64
 	err := s.Scan(&m.ChannelInternalID, &m.UserInternalID, &m.Membership, &roles, &mute, &m.ReadToSegment,
 		&m.LastMentionedSegment, &activity, &created, &updated)
-	json.Unmarshal([]byte(roles), &m.Roles)
+	stringList(roles, &m.Roles)
 	m.MuteTimeout = timeOf(mute)
 	m.LastActivity, m.CreatedAt, m.UpdatedAt = chat.FromMillis(activity), chat.FromMillis(created), chat.FromMillis(updated)
 	return m, err

@@ -27,7 +27,7 @@ func scanMessage(s scanner) (chat.Message, error) {
 	}
 	m.ParentID, m.ReferenceID = strPtr(parent), strPtr(ref)
 	m.Data, m.Metadata = json.RawMessage(data), json.RawMessage(metadata)
-	json.Unmarshal([]byte(tags), &m.Tags)
+	stringList(tags, &m.Tags)
 	json.Unmarshal([]byte(mentions), &m.MentionedUsers)
 	json.Unmarshal([]byte(reactions), &m.Reactions)
 	m.IsDeleted = deleted == 1

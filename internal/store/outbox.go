@@ -39,7 +39,9 @@ type OutboxEvent struct {
 
 // PendingEvents returns up to limit events after seq, in commit order.
 func (db *DB) PendingEvents(ctx context.Context, after int64, limit int) ([]OutboxEvent, error) {
-	rows, err := db.writer.QueryContext(ctx, db.d.rebind(`SELECT seq, type, channel_id, room_id, user_ids, network, data, created_at
+	// Committed events only: a reader sees exactly those (on SQLite the writer's
+	// connection may be inside a group commit's open transaction).
+	rows, err := db.reader.QueryContext(ctx, db.d.rebind(`SELECT seq, type, channel_id, room_id, user_ids, network, data, created_at
 		FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?`), after, limit)
 	return collect(rows, err, func(s scanner) (OutboxEvent, error) {
 		var e OutboxEvent
@@ -55,6 +57,10 @@ func (db *DB) PendingEvents(ctx context.Context, after int64, limit int) ([]Outb
 
 // DeleteEventsThrough removes delivered events up to and including seq.
 func (db *DB) DeleteEventsThrough(ctx context.Context, seq int64) error {
-	_, err := db.writer.ExecContext(ctx, db.d.rebind(`DELETE FROM outbox WHERE seq <= ?`), seq)
-	return err
+	// Through Write, so that on SQLite it joins a group commit rather than competing for
+	// the write lock from another connection.
+	return db.Write(ctx, func(ct chat.Tx) error {
+		_, err := ct.(*tx).exec(`DELETE FROM outbox WHERE seq <= ?`, seq)
+		return err
+	})
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -123,12 +124,21 @@ func (d dialect) rebind(q string) string {
 }
 
 // DB is the store. On SQLite it holds one writer connection (SQLite admits one writer at
-// a time; queuing in Go is cheaper than SQLITE_BUSY retries) and a pool of readers.
+// a time; queuing in Go is cheaper than SQLITE_BUSY retries) that commits concurrent
+// writes in groups, and a pool of readers (sqlite.go).
 type DB struct {
 	d      dialect
 	writer *sql.DB
 	reader *sql.DB
+	// SQLite only: the held writer and reader connections Write and Read run on. The
+	// pools above keep a spare connection each for the few direct uses (Count, Ping).
+	w       *groupWriter
+	readers *readerPool
 }
+
+// sqliteReaders is how many reader connections SQLite holds: reads run in parallel up
+// to this many.
+const sqliteReaders = 8
 
 // Options tune the SQLite file.
 type Options struct {
@@ -168,8 +178,10 @@ func OpenSQLite(ctx context.Context, path string, opt Options) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	writer.SetMaxOpenConns(1)
-	writer.SetMaxIdleConns(1)
+	// One connection for the group writer, one spare for direct uses (migrations run on
+	// it before the writer holds its own).
+	writer.SetMaxOpenConns(2)
+	writer.SetMaxIdleConns(2)
 	writer.SetConnMaxLifetime(0)
 	if err := writer.PingContext(ctx); err != nil {
 		writer.Close()
@@ -185,14 +197,33 @@ func OpenSQLite(ctx context.Context, path string, opt Options) (*DB, error) {
 		writer.Close()
 		return nil, err
 	}
-	reader.SetMaxOpenConns(8)
-	reader.SetMaxIdleConns(8)
+	reader.SetMaxOpenConns(sqliteReaders + 1)
+	reader.SetMaxIdleConns(sqliteReaders + 1)
+	reader.SetConnMaxLifetime(0)
 	db.reader = reader
+	wc, err := newSQLiteConn(ctx, writer)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	db.w = &groupWriter{conn: wc}
+	if db.readers, err = newReaderPool(ctx, reader, sqliteReaders); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return db, nil
 }
 
-// Close closes every connection.
+// Close closes every connection. Reads and writes must have ended.
 func (db *DB) Close() error {
+	if db.readers != nil {
+		db.readers.close()
+	}
+	if db.w != nil {
+		db.w.mu.Lock()
+		db.w.conn.close()
+		db.w.mu.Unlock()
+	}
 	err := db.writer.Close()
 	if db.reader != nil && db.reader != db.writer {
 		err = errors.Join(err, db.reader.Close())
@@ -283,6 +314,9 @@ func splitStatements(text string) []string {
 
 // Read runs fn in a read-only transaction on a reader connection: it sees one snapshot.
 func (db *DB) Read(ctx context.Context, fn func(chat.Tx) error) error {
+	if db.readers != nil {
+		return db.readers.read(ctx, db.d, fn)
+	}
 	return db.run(ctx, db.reader, &db.d.readTx, false, fn)
 }
 
@@ -298,7 +332,14 @@ const maxWriteAttempts = 10
 // logins of one user: the rerun finds the user). So fn may run more than once: it must
 // only act through its Tx and set variables of its caller, and leave every other side
 // effect (caches, channels, logs) until Write has returned nil.
+//
+// On SQLite, concurrent writes share one transaction and one commit (group commit, see
+// groupWriter): fn's error or panic undoes fn's work alone, and Write returns nil only
+// once the shared commit is durable.
 func (db *DB) Write(ctx context.Context, fn func(chat.Tx) error) error {
+	if db.w != nil {
+		return db.w.write(ctx, db.d, fn)
+	}
 	for attempt := 1; ; attempt++ {
 		err := db.run(ctx, db.writer, &db.d.writeTx, true, fn)
 		if err == nil || attempt == maxWriteAttempts || !db.d.retryable(err) {
@@ -324,7 +365,7 @@ func (db *DB) run(ctx context.Context, conn *sql.DB, opts *sql.TxOptions, write 
 	// Roll back however fn ends, a panic or a test's FailNow included: a transaction left
 	// open would hold its connection (SQLite's only writer) and its locks for ever.
 	defer sqltx.Rollback()
-	t := &tx{ctx: ctx, tx: sqltx, d: db.d, write: write}
+	t := &tx{ctx: ctx, q: sqltx, d: db.d, write: write}
 	if err := fn(t); err != nil {
 		return db.d.clientError(err)
 	}
@@ -337,9 +378,16 @@ func (db *DB) run(ctx context.Context, conn *sql.DB, opts *sql.TxOptions, write 
 // tx implements chat.Tx; its methods live in one file per resource.
 type tx struct {
 	ctx   context.Context
-	tx    *sql.Tx
+	q     querier // a *sql.Tx, or a held SQLite connection inside its transaction
 	d     dialect
 	write bool // a Write transaction, which locks what it reads to change
+}
+
+// querier runs statements: *sql.Tx and *sqliteConn.
+type querier interface {
+	ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
 }
 
 // lockRow ends a single-row lookup: in a write transaction the row is locked until
@@ -367,18 +415,18 @@ func (t *tx) exec(q string, args ...any) (sql.Result, error) {
 	if err := checkArgs(args); err != nil {
 		return nil, err
 	}
-	return t.tx.ExecContext(t.ctx, t.d.rebind(q), args...)
+	return t.q.ExecContext(t.ctx, t.d.rebind(q), args...)
 }
 
 func (t *tx) query(q string, args ...any) (*sql.Rows, error) {
 	if err := checkArgs(args); err != nil {
 		return nil, err
 	}
-	return t.tx.QueryContext(t.ctx, t.d.rebind(q), args...)
+	return t.q.QueryContext(t.ctx, t.d.rebind(q), args...)
 }
 
 func (t *tx) queryRow(q string, args ...any) *sql.Row {
-	return t.tx.QueryRowContext(t.ctx, t.d.rebind(q), args...)
+	return t.q.QueryRowContext(t.ctx, t.d.rebind(q), args...)
 }
 
 // errUnstorable answers text that no database can hold the same way: PostgreSQL refuses
@@ -461,6 +509,16 @@ func one[T any](row *sql.Row, scan func(scanner) (T, error)) (*T, error) {
 		return nil, err
 	}
 	return &v, nil
+}
+
+// stringList decodes a TEXT column holding a JSON array of strings. The empty array, by
+// far the most common value, skips the JSON decoder (rows are decoded on every read).
+func stringList(s string, v *[]string) {
+	if s == "[]" {
+		*v = []string{}
+		return
+	}
+	json.Unmarshal([]byte(s), v)
 }
 
 func boolInt(b bool) int {

@@ -30,8 +30,8 @@ func scanUser(s scanner) (chat.User, error) {
 		u.AvatarCustomURL = &custom.String
 	}
 	u.Metadata = json.RawMessage(metadata)
-	json.Unmarshal([]byte(tags), &u.Tags)
-	json.Unmarshal([]byte(roles), &u.Roles)
+	stringList(tags, &u.Tags)
+	stringList(roles, &u.Roles)
 	u.IsBrand, u.IsGlobalBan, u.IsDeleted = brand == 1, ban == 1, deleted == 1
 	u.CreatedAt, u.UpdatedAt, u.DeletedAt = chat.FromMillis(created), chat.FromMillis(updated), timeOf(deletedAt)
 	return u, nil

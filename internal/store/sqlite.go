@@ -1,0 +1,315 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/parley-chat/parley/internal/chat"
+)
+
+// SQLite runs on connections the store holds for its whole life rather than on
+// database/sql's pool, for two reasons the profiles gave:
+//
+//   - Prepared statements. database/sql prepares a query again on every call outside a
+//     *sql.Stmt, and SQLite's parser was a third of a read request's CPU. Each held
+//     connection keeps its statements prepared (sqliteConn.stmts).
+//   - Group commit. With synchronous=FULL every commit is an fsync, and one writer
+//     connection commits one transaction at a time. The writer (groupWriter) runs the
+//     units of concurrent Write calls one after another in one SQLite transaction, each
+//     under a savepoint of its own, and commits once for all of them: one fsync for many
+//     acknowledged writes. Each caller is answered only after that commit, so an
+//     acknowledged write still survives a crash or power loss.
+
+// maxCachedStmts bounds the statements one connection keeps prepared. Queries with IN
+// lists have one text per list length, so the set is not fixed; past the bound the
+// connection simply starts over.
+const maxCachedStmts = 512
+
+// sqliteConn is one held SQLite connection and its prepared statements. It is used by
+// one goroutine at a time (a reader checked out of the pool, or the writer under its
+// lock). A query's rows must be closed before the same query text runs again on the
+// connection (queryAll and one do), since both would share one prepared statement.
+type sqliteConn struct {
+	conn  *sql.Conn
+	stmts map[string]*sql.Stmt
+}
+
+func newSQLiteConn(ctx context.Context, pool *sql.DB) (*sqliteConn, error) {
+	c, err := pool.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &sqliteConn{conn: c, stmts: map[string]*sql.Stmt{}}, nil
+}
+
+func (c *sqliteConn) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
+	if s, ok := c.stmts[q]; ok {
+		return s, nil
+	}
+	if len(c.stmts) >= maxCachedStmts {
+		c.closeStmts()
+	}
+	s, err := c.conn.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	c.stmts[q] = s
+	return s, nil
+}
+
+func (c *sqliteConn) closeStmts() {
+	for q, s := range c.stmts {
+		s.Close()
+		delete(c.stmts, q)
+	}
+}
+
+func (c *sqliteConn) close() error {
+	c.closeStmts()
+	return c.conn.Close()
+}
+
+func (c *sqliteConn) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	s, err := c.stmt(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return s.ExecContext(ctx, args...)
+}
+
+func (c *sqliteConn) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	s, err := c.stmt(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return s.QueryContext(ctx, args...)
+}
+
+func (c *sqliteConn) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	s, err := c.stmt(ctx, q)
+	if err != nil {
+		// A *sql.Row cannot be made to hold an error: let the connection prepare the
+		// query again and report the same error through its Row.
+		return c.conn.QueryRowContext(ctx, q, args...)
+	}
+	return s.QueryRowContext(ctx, args...)
+}
+
+// control runs a transaction control statement. It never takes the caller's context:
+// a statement interrupted by a cancelled request would leave the connection inside a
+// transaction (or, for the shared write transaction, end everyone's units).
+func (c *sqliteConn) control(q string) error {
+	_, err := c.ExecContext(context.Background(), q)
+	return err
+}
+
+// readerPool hands out held reader connections.
+type readerPool struct {
+	pool  *sql.DB
+	conns chan *sqliteConn
+}
+
+func newReaderPool(ctx context.Context, pool *sql.DB, n int) (*readerPool, error) {
+	p := &readerPool{pool: pool, conns: make(chan *sqliteConn, n)}
+	for i := 0; i < n; i++ {
+		c, err := newSQLiteConn(ctx, pool)
+		if err != nil {
+			p.close()
+			return nil, err
+		}
+		p.conns <- c
+	}
+	return p, nil
+}
+
+func (p *readerPool) close() {
+	for {
+		select {
+		case c := <-p.conns:
+			c.close()
+		default:
+			return
+		}
+	}
+}
+
+// read runs fn in a read transaction on a held reader: one snapshot for all its queries.
+func (p *readerPool) read(ctx context.Context, d dialect, fn func(chat.Tx) error) (err error) {
+	var c *sqliteConn
+	select {
+	case c = <-p.conns:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	if err := c.control("BEGIN"); err != nil {
+		p.release(c, false)
+		return fmt.Errorf("begin: %w", err)
+	}
+	done := false
+	defer func() {
+		// However fn ends (an error, a panic, a test's FailNow), end the transaction
+		// before the connection goes back.
+		end := "ROLLBACK"
+		if done && err == nil {
+			end = "COMMIT"
+		}
+		e := c.control(end)
+		if e != nil && err == nil {
+			err = fmt.Errorf("%s: %w", end, e)
+		}
+		p.release(c, e == nil)
+	}()
+	err = fn(&tx{ctx: ctx, q: c, d: d})
+	done = true
+	return err
+}
+
+// release puts a connection back, or a fresh one in its place when it may be unusable.
+func (p *readerPool) release(c *sqliteConn, healthy bool) {
+	if !healthy {
+		c.close()
+		fresh, err := newSQLiteConn(context.Background(), p.pool)
+		if err != nil {
+			// Keep the pool its size: the broken one will fail its next use and be
+			// replaced then.
+			fresh = c
+		}
+		c = fresh
+	}
+	p.conns <- c
+}
+
+// Bounds of one group commit: it ends once nobody is waiting to join it, or at these.
+const (
+	maxBatchUnits = 64
+	maxBatchAge   = 10 * time.Millisecond
+)
+
+// groupWriter runs write units on the one writer connection, batching concurrent ones
+// into one transaction (group commit).
+//
+// Each Write takes the lock, runs its unit inside the open transaction (opening one if
+// there is none) under SAVEPOINT unit, and releases the savepoint; a unit that fails
+// (or panics) rolls back to its savepoint, undoing only itself, and answers its error at
+// once. Then, still under the lock, it commits the transaction if nobody is queued for
+// the lock behind it (they would join this batch) or the batch is full; otherwise it
+// leaves the commit to the last unit to join. A unit that succeeded waits for the commit
+// of its batch and answers its outcome: if the commit fails, every unit of the batch
+// fails, and none of them was acknowledged.
+//
+// The units of one batch see each other's changes, and commit or fail together, so what
+// a unit read from an earlier unit is durable when it is.
+type groupWriter struct {
+	mu     sync.Mutex
+	conn   *sqliteConn
+	queued atomic.Int32 // Write calls waiting for mu
+	batch  *batch       // the open transaction, nil when none
+
+	// Figures for tests and benchmarks.
+	commits, units atomic.Int64
+}
+
+// batch is one open transaction and the units that joined it.
+type batch struct {
+	units  int
+	opened time.Time
+	done   chan struct{} // closed once the batch committed or failed
+	err    error         // set before done closes
+}
+
+func (w *groupWriter) write(ctx context.Context, d dialect, fn func(chat.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	w.queued.Add(1)
+	w.mu.Lock()
+	w.queued.Add(-1)
+	b, err := w.unitLocked(ctx, d, fn) // w.mu is unlocked however the unit ends
+	if err != nil {
+		return err
+	}
+	<-b.done
+	return b.err
+}
+
+// unitLocked runs fn as one unit of the open batch and returns that batch, or fn's
+// error when the unit was undone. It unlocks w.mu, after committing when it is the
+// unit's turn to, however fn ends.
+func (w *groupWriter) unitLocked(ctx context.Context, d dialect, fn func(chat.Tx) error) (joined *batch, err error) {
+	defer func() {
+		if b := w.batch; b != nil && (w.queued.Load() == 0 || b.units >= maxBatchUnits || time.Since(b.opened) >= maxBatchAge) {
+			w.commitLocked()
+		}
+		w.mu.Unlock()
+	}()
+	if w.batch == nil {
+		if err := w.conn.control("BEGIN IMMEDIATE"); err != nil {
+			return nil, fmt.Errorf("begin: %w", err)
+		}
+		w.batch = &batch{opened: time.Now(), done: make(chan struct{})}
+	}
+	if err := w.conn.control("SAVEPOINT unit"); err != nil {
+		w.abortLocked(err)
+		return nil, err
+	}
+	kept := false
+	defer func() {
+		if kept || w.batch == nil {
+			return
+		}
+		// The unit failed or panicked: undo it alone. If even that fails, the
+		// transaction is in no known state and the whole batch fails.
+		if e := w.conn.control("ROLLBACK TO unit"); e != nil {
+			w.abortLocked(e)
+		} else if e := w.conn.control("RELEASE unit"); e != nil {
+			w.abortLocked(e)
+		}
+	}()
+	// Statements never see the caller's cancellation: SQLite answers an interrupted
+	// write by rolling back the whole transaction, every other unit's work with it.
+	if err := fn(&tx{ctx: context.WithoutCancel(ctx), q: w.conn, d: d, write: true}); err != nil {
+		return nil, d.clientError(err)
+	}
+	if err := w.conn.control("RELEASE unit"); err != nil {
+		return nil, err
+	}
+	kept = true
+	w.batch.units++
+	w.units.Add(1)
+	return w.batch, nil
+}
+
+func (w *groupWriter) commitLocked() {
+	b := w.batch
+	w.batch = nil
+	if b.units == 0 { // every unit of it was undone: nothing to make durable
+		b.err = w.conn.control("ROLLBACK")
+	} else if err := w.conn.control("COMMIT"); err != nil {
+		w.conn.control("ROLLBACK")
+		b.err = fmt.Errorf("commit: %w", err)
+	}
+	w.commits.Add(1)
+	close(b.done)
+}
+
+// abortLocked ends the open batch with err: all of its units fail.
+func (w *groupWriter) abortLocked(err error) {
+	b := w.batch
+	w.batch = nil
+	w.conn.control("ROLLBACK")
+	b.err = fmt.Errorf("write transaction: %w", err)
+	close(b.done)
+}
+
+// WriteStats tells how many write units the SQLite writer committed in how many
+// transactions (zero on PostgreSQL, where each unit is its own transaction).
+func (db *DB) WriteStats() (units, commits int64) {
+	if db.w == nil {
+		return 0, 0
+	}
+	return db.w.units.Load(), db.w.commits.Load()
+}
