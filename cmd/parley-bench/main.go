@@ -78,7 +78,7 @@ func run(ctx context.Context, o options) error {
 
 	base := measureBaseline(ctx, o)
 	fmt.Printf("%s\nload before the run: %s\n", machine(), loadAverage())
-	fmt.Printf("trivial handler: %.0f req/s at %d clients (p50 %s, p99 %s)\n\n", base.OpsPerSec, o.clients, ms(base.P50), ms(base.P99))
+	fmt.Printf("trivial handler: %.0f req/s at %d clients (p50 %s, p99 %s, client+handler CPU %.2f s per 1k)\n\n", base.OpsPerSec, o.clients, ms(base.P50), ms(base.P99), base.ClientCPU1000)
 
 	rep := report{Machine: machine(), LoadBefore: loadAverage(), Clients: o.clients, Baseline: base, Server: srv.describe()}
 	for _, size := range channelSizes(o) {

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -31,8 +32,9 @@ type result struct {
 	P99            time.Duration `json:"p99Ns"`
 	Max            time.Duration `json:"maxNs"`
 	CPUPer1000     float64       `json:"serverCpuSecondsPer1000Ops"`
-	Ratio          float64       `json:"ratioToTrivialHandler"`    // ops/s over the trivial handler's
-	P50Ratio       float64       `json:"p50RatioToTrivialHandler"` // p50 over the trivial handler's
+	ClientCPU1000  float64       `json:"clientCpuSecondsPer1000Ops"` // this tool's own, on the same cores
+	Ratio          float64       `json:"ratioToTrivialHandler"`      // ops/s over the trivial handler's
+	P50Ratio       float64       `json:"p50RatioToTrivialHandler"`   // p50 over the trivial handler's
 	ServerRSSMB    float64       `json:"serverRssMBAfter,omitempty"`
 	Target         string        `json:"target,omitempty"`
 	FirstError     string        `json:"firstError,omitempty"`
@@ -47,6 +49,15 @@ type report struct {
 	Baseline       result   `json:"trivialHandler"`
 	Results        []result `json:"results"`
 	ServerMaxRSSMB float64  `json:"serverPeakRssMB"`
+}
+
+// selfCPUSeconds is the CPU time this process (the clients) has used.
+func selfCPUSeconds() float64 {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }
 
 // loadAverage is /proc/loadavg's three figures: how busy the machine was, since other
@@ -151,9 +162,14 @@ func measureBaseline(ctx context.Context, o options) result {
 	if o.duration > 0 {
 		n = -1
 	}
+	self0 := selfCPUSeconds()
 	r := drive(ctx, o.clients, n, o.duration, func(ctx context.Context, i int) error {
 		return s.call(ctx, "GET", "/", "", nil, nil)
 	})
+	if r.Ops > 0 {
+		// Client and handler share this process: its CPU per 1,000 requests is both.
+		r.ClientCPU1000 = (selfCPUSeconds() - self0) / float64(r.Ops) * 1000
+	}
 	r.Op = "trivial-handler"
 	r.Ratio = 1
 	return r
@@ -182,9 +198,9 @@ func runOp(ctx context.Context, s *server, o options, op operation, members int)
 	if op.repeatable && o.duration > 0 {
 		n = -1
 	}
-	cpu0 := s.cpuSeconds()
+	cpu0, self0 := s.cpuSeconds(), selfCPUSeconds()
 	r := drive(ctx, o.clients, n, o.duration, func(ctx context.Context, i int) error { return op.do(ctx, s, st, i) })
-	cpu := s.cpuSeconds() - cpu0
+	cpu, self := s.cpuSeconds()-cpu0, selfCPUSeconds()-self0
 	r.ServerRSSMB = s.rssMB()
 	if prof != nil {
 		if err := <-prof; err != nil {
@@ -194,6 +210,7 @@ func runOp(ctx context.Context, s *server, o options, op operation, members int)
 	r.Op, r.ChannelMembers = op.name, members
 	if r.Ops > 0 {
 		r.CPUPer1000 = cpu / float64(r.Ops) * 1000
+		r.ClientCPU1000 = self / float64(r.Ops) * 1000
 	}
 	return r, nil
 }
@@ -204,13 +221,13 @@ var headerOnce sync.Once
 
 func printResult(r result) {
 	headerOnce.Do(func() {
-		fmt.Printf("%-19s %7s %6s %7s %8s %8s %8s %8s %4s %4s %6s %6s %6s %5s  %s\n", "operation", "members", "ops", "ops/s", "p50", "p90", "p99", "max", "err", "5xx", "cpu/1k", "ratio", "p50×", "RSS", "target")
+		fmt.Printf("%-19s %7s %6s %7s %8s %8s %8s %8s %4s %4s %6s %6s %6s %6s %5s  %s\n", "operation", "members", "ops", "ops/s", "p50", "p90", "p99", "max", "err", "5xx", "cpu/1k", "cli/1k", "ratio", "p50×", "RSS", "target")
 	})
 	members := "-"
 	if r.ChannelMembers > 0 {
 		members = fmt.Sprint(r.ChannelMembers)
 	}
-	fmt.Printf("%-19s %7s %6d %7.0f %8s %8s %8s %8s %4d %4d %6.2f %6.3f %6.1f %5.0f  %s\n", r.Op, members, r.Ops, r.OpsPerSec, ms(r.P50), ms(r.P90), ms(r.P99), ms(r.Max), r.Errors, r.Status5xx, r.CPUPer1000, r.Ratio, r.P50Ratio, r.ServerRSSMB, r.Target)
+	fmt.Printf("%-19s %7s %6d %7.0f %8s %8s %8s %8s %4d %4d %6.2f %6.2f %6.3f %6.1f %5.0f  %s\n", r.Op, members, r.Ops, r.OpsPerSec, ms(r.P50), ms(r.P90), ms(r.P99), ms(r.Max), r.Errors, r.Status5xx, r.CPUPer1000, r.ClientCPU1000, r.Ratio, r.P50Ratio, r.ServerRSSMB, r.Target)
 	if r.FirstError != "" {
 		fmt.Printf("    first error: %s\n", strings.TrimSpace(r.FirstError))
 	}

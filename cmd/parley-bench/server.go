@@ -73,6 +73,7 @@ func startOrTarget(ctx context.Context, o options) (*server, error) {
 		}
 	}
 	s.cmd = exec.Command(bin, "serve")
+	dieWithParent(s.cmd)
 	s.cmd.Env = append(os.Environ(),
 		"PARLEY_LISTEN=127.0.0.1:"+strconv.Itoa(port), "PARLEY_DATA_DIR="+filepath.Join(dir, "data"),
 		"PARLEY_API_KEY="+s.apiKey, "PARLEY_SERVER_KEY="+s.serverKey, "PARLEY_DB="+db, "PARLEY_LOG_FORMAT=json")

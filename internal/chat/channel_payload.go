@@ -9,6 +9,12 @@ const conversationMembersShown = 100
 // channelPayload builds the answer for channels and the given channel users: the users
 // those channel users name and the files that channels and users reference.
 func (s *Service) channelPayload(tx Tx, channels []Channel, members []Membership) (*ChannelPayload, error) {
+	return s.channelPayloadKnown(tx, channels, members, nil)
+}
+
+// channelPayloadKnown is channelPayload when the unit has already read some of the users
+// (known, as stored): only the others are read again.
+func (s *Service) channelPayloadKnown(tx Tx, channels []Channel, members []Membership, known []User) (*ChannelPayload, error) {
 	now := Now()
 	byID := make(map[string]*Channel, len(channels))
 	for i := range channels {
@@ -19,7 +25,7 @@ func (s *Service) channelPayload(tx Tx, channels []Channel, members []Membership
 	for _, m := range members {
 		userIDs = append(userIDs, m.UserInternalID)
 	}
-	users, err := tx.UsersByIDs(Unique(userIDs))
+	users, err := usersByIDsKnown(tx, Unique(userIDs), known)
 	if err != nil {
 		return nil, err
 	}
@@ -138,4 +144,39 @@ func (s *Service) ownMemberships(tx Tx, c *Caller, channels []Channel) ([]Member
 func noMembership(channelID, userID string, at Time) Membership {
 	return Membership{ChannelInternalID: channelID, UserInternalID: userID, Membership: MembershipNone,
 		Roles: []string{}, LastActivity: at, CreatedAt: at, UpdatedAt: at}
+}
+
+// usersByIDsKnown is tx.UsersByIDs (the users that exist, in the order of ids) that
+// reads only the users not in known. The result is a fresh slice: decorating it leaves
+// known as it was.
+func usersByIDsKnown(tx Tx, ids []string, known []User) ([]User, error) {
+	if len(known) == 0 {
+		return tx.UsersByIDs(ids)
+	}
+	have := make(map[string]*User, len(known))
+	for i := range known {
+		have[known[i].ID] = &known[i]
+	}
+	var missing []string
+	for _, id := range ids {
+		if have[id] == nil {
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) > 0 {
+		read, err := tx.UsersByIDs(missing)
+		if err != nil {
+			return nil, err
+		}
+		for i := range read {
+			have[read[i].ID] = &read[i]
+		}
+	}
+	out := make([]User, 0, len(ids))
+	for _, id := range ids {
+		if u := have[id]; u != nil {
+			out = append(out, *u)
+		}
+	}
+	return out, nil
 }

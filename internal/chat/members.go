@@ -105,13 +105,18 @@ func (s *Service) membersChange(tx Tx, ch *Channel, t *memberTargets, changed []
 			t.by[m.UserInternalID] = m
 		}
 	}
-	out, err := s.channelPayload(tx, []Channel{*ch}, t.all())
+	all := t.all()
+	out, err := s.channelPayloadKnown(tx, []Channel{*ch}, all, t.users)
 	if err != nil || len(changed) == 0 {
 		return out, err
 	}
-	ev, err := s.channelPayload(tx, []Channel{*ch}, changed)
-	if err != nil {
-		return nil, err
+	// The event shows the changed memberships; when every target changed (the usual
+	// case) that is the answer itself.
+	ev := out
+	if !sameMembers(all, changed) {
+		if ev, err = s.channelPayloadKnown(tx, []Channel{*ch}, changed, t.users); err != nil {
+			return nil, err
+		}
 	}
 	ids := memberIDs(changed)
 	if err := tx.AppendEvent(Event{Type: event, ChannelID: ch.ID, UserIDs: ids, Data: ev}); err != nil {
@@ -622,4 +627,17 @@ func (s *Service) QueryMembers(ctx context.Context, c *Caller, channelID string,
 		return nil
 	})
 	return out, err
+}
+
+// sameMembers tells whether two membership lists name the same users in the same order.
+func sameMembers(a, b []Membership) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].UserInternalID != b[i].UserInternalID {
+			return false
+		}
+	}
+	return true
 }

@@ -173,7 +173,10 @@ func OpenSQLite(ctx context.Context, path string, opt Options) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	common := "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)"
+	// temp_store(MEMORY): the sub-journal every savepoint (one per write unit, see
+	// groupWriter) and every multi-row statement keeps goes to memory, not to a temp
+	// file written with a syscall per page.
+	common := "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=temp_store(2)"
 	writer, err := sql.Open("sqlite", "file:"+abs+"?"+common+"&_pragma=journal_mode(WAL)&_pragma=synchronous("+opt.Synchronous+")&_txlock=immediate")
 	if err != nil {
 		return nil, err
