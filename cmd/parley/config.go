@@ -27,6 +27,9 @@ type config struct {
 	ShutdownGrace  time.Duration
 	LogFormat      string
 	Media          string
+	LiveKitURL     string
+	LiveKitKey     string
+	LiveKitSecret  string
 	DebugListen    string
 }
 
@@ -43,7 +46,10 @@ func parseConfig(args []string) (*config, error) {
 	str(&c.ServerKey, "server-key", "PARLEY_SERVER_KEY", "", "server key for admin and secure-mode calls; generated when empty")
 	str(&c.PublicURL, "public-url", "PARLEY_PUBLIC_URL", "", "base URL clients reach the server at (file URLs); default http://<listen>")
 	str(&c.SQLiteSync, "sqlite-synchronous", "PARLEY_SQLITE_SYNCHRONOUS", "FULL", "SQLite synchronous pragma: FULL survives power loss, NORMAL only process crashes")
-	str(&c.Media, "media", "PARLEY_MEDIA", "none", "live-room media backend: none (rooms never broadcast)")
+	str(&c.Media, "media", "PARLEY_MEDIA", "", "live-room media backend: none (rooms never broadcast) or livekit; default livekit when PARLEY_LIVEKIT_URL is set, else none")
+	str(&c.LiveKitURL, "livekit-url", "PARLEY_LIVEKIT_URL", "", "LiveKit server URL as broadcasters reach it (ws:// or wss://)")
+	str(&c.LiveKitKey, "livekit-api-key", "PARLEY_LIVEKIT_API_KEY", "", "LiveKit API key")
+	str(&c.LiveKitSecret, "livekit-api-secret", "PARLEY_LIVEKIT_API_SECRET", "", "LiveKit API secret (signs tokens, checks webhooks)")
 	str(&c.LogFormat, "log-format", "PARLEY_LOG_FORMAT", "text", "log format: text or json")
 	str(&c.DebugListen, "debug-listen", "PARLEY_DEBUG_LISTEN", "", "address of the pprof debug listener; off when empty")
 	fs.BoolVar(&c.SecureMode, "secure-mode", envBool("PARLEY_SECURE_MODE"), "logins need an authToken minted with the server key (PARLEY_SECURE_MODE)")

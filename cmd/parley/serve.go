@@ -59,7 +59,9 @@ func serve(args []string) error {
 	if err != nil {
 		return err
 	}
-	backend, err := media.Open(cfg.Media)
+	backend, err := media.Open(media.Config{Backend: cfg.Media, LiveKit: media.LiveKitConfig{
+		URL: cfg.LiveKitURL, APIKey: cfg.LiveKitKey, APISecret: cfg.LiveKitSecret, Logger: log,
+	}})
 	if err != nil {
 		return err
 	}
@@ -70,7 +72,7 @@ func serve(args []string) error {
 	if err != nil {
 		return err
 	}
-	backend.Watch(svc.ApplyMediaStatus)
+	backend.Watch(svc)
 
 	var ready atomic.Bool
 	reg := prometheus.NewRegistry()

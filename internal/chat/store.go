@@ -19,6 +19,7 @@ type Tx interface {
 	SettingStore
 	ChannelStore
 	RoomStore
+	RoomMediaStore
 	InvitationStore
 }
 
