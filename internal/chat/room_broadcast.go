@@ -70,6 +70,15 @@ func (s *Service) ApplyMediaStatus(ctx context.Context, m MediaStatus) error {
 		if r == nil {
 			return NotFound("Room")
 		}
+		if m.ByUserInternalID != "" {
+			p, err := participant(tx, r.ID, m.ByUserInternalID)
+			if err != nil {
+				return err
+			}
+			if p == nil || p.Type != ParticipantHost {
+				return Errorf(CodeForbidden, "Only the host's broadcast moves the room.")
+			}
+		}
 		dup, err := freshMediaStatus(tx, m.EventID, r.ID, at)
 		if err != nil || dup {
 			return err

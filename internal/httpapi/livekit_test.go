@@ -255,8 +255,18 @@ func TestLiveKitWebhooksDriveStatus(t *testing.T) {
 		t.Fatalf("a replay moved the room: %v", s)
 	}
 	e.webhook(lkEvent("track_published", id, t0+21, host)).ok()
+	// Leaving is not dropping when the LiveKit room is closing (room_finished follows)
+	// or when the host took over from another device.
+	for _, why := range []livekit.DisconnectReason{livekit.DisconnectReason_ROOM_DELETED, livekit.DisconnectReason_DUPLICATE_IDENTITY} {
+		left := lkParticipant(au["_id"].(string), "alice", "host")
+		left.DisconnectReason = why
+		e.webhook(lkEvent("participant_left", id, t0+22, left)).ok()
+		if s := e.roomStatus(alice, id)["status"]; s != "live" {
+			t.Fatalf("the host leaving for %v moved the room: %v", why, s)
+		}
+	}
 	e.webhook(lkEvent("participant_left", id, t0+25, cohost)).ok()
-	if n := count("room.participantLeft"); n != 3 { // alice's two drops, bob's leave
+	if n := count("room.participantLeft"); n != 5 { // alice's four leaves, bob's
 		t.Fatalf("participantLeft events: %d", n)
 	}
 

@@ -36,8 +36,8 @@ type LiveKitConfig struct {
 }
 
 // LiveKit is the media backend on a LiveKit server. A Parley room's LiveKit room is named
-// after the room's id. Broadcasters join with identity = their internal user id and
-// metadata saying whether they are the room's host; LiveKit reports back through
+// after the room's id. Broadcasters join with identity = their internal user id; LiveKit
+// reports back through
 // webhooks (POST /webhooks/livekit), which ReceiveWebhook turns into room status changes
 // and participant events.
 type LiveKit struct {
@@ -151,7 +151,9 @@ func (l *LiveKit) CreateRoom(ctx context.Context, r *chat.Room) (string, error) 
 }
 
 // participantMeta is the metadata of a broadcaster's LiveKit participant, set by Parley
-// in the token (participants may not change their own metadata).
+// in the token (participants may not change their own metadata), for apps to tell the
+// host from co-hosts. Parley itself decides who is host from its own records: LiveKit's
+// track webhooks do not carry metadata.
 type participantMeta struct {
 	Type   string `json:"type"` // host | coHost
 	UserID string `json:"userId"`
@@ -269,19 +271,20 @@ func (l *LiveKit) apply(ctx context.Context, rep Reporter, ev *livekit.WebhookEv
 	if ev.CreatedAt > 0 {
 		at = chat.FromMillis(ev.CreatedAt * 1000)
 	}
-	status := func(s string) error {
-		return rep.ApplyMediaStatus(ctx, chat.MediaStatus{EventID: ev.Id, RoomID: roomID, Status: s, At: at})
+	// by: the broadcaster whose action it is; the domain lets only the host's move the room.
+	status := func(s, by, id string) error {
+		return rep.ApplyMediaStatus(ctx, chat.MediaStatus{EventID: id, RoomID: roomID, Status: s, At: at, ByUserInternalID: by})
 	}
 	p := ev.Participant
 	switch ev.Event {
 	case webhook.EventRoomFinished:
-		return status(chat.RoomEnded)
+		return status(chat.RoomEnded, "", ev.Id)
 	case webhook.EventTrackPublished:
-		if isHost(p) {
-			return status(chat.RoomLive)
+		if p != nil && p.Identity != "" {
+			return status(chat.RoomLive, p.Identity, ev.Id)
 		}
 	case webhook.EventParticipantJoined, webhook.EventParticipantLeft:
-		if p == nil {
+		if p == nil || p.Identity == "" {
 			return nil
 		}
 		joined := ev.Event == webhook.EventParticipantJoined
@@ -295,20 +298,24 @@ func (l *LiveKit) apply(ctx context.Context, rep Reporter, ev *livekit.WebhookEv
 			// Not (or no longer) a broadcaster of this room: out, now.
 			return l.kick(ctx, roomID, p.Identity)
 		}
-		if !joined && isHost(p) {
-			// The status report has an id of its own: the presence report above used ev.Id.
-			return rep.ApplyMediaStatus(ctx, chat.MediaStatus{EventID: ev.Id + "/status", RoomID: roomID, Status: chat.RoomWaitingReconnect, At: at})
+		if !joined && isDrop(p.DisconnectReason) {
+			// The host dropping makes the room wait for them. The status report needs an id
+			// of its own: the presence report above used ev.Id.
+			return status(chat.RoomWaitingReconnect, p.Identity, ev.Id+"/status")
 		}
 	}
 	return nil
 }
 
-// isHost reads the participant's type from the metadata Parley put in their token.
-func isHost(p *livekit.ParticipantInfo) bool {
-	if p == nil {
+// isDrop tells whether a participant left the way a broadcaster drops out (lost
+// connection, app closed), and not because the LiveKit room is closing (room_finished
+// follows and ends the room), nor because the same user took over from another device
+// or moved to another LiveKit node (they are still there).
+func isDrop(r livekit.DisconnectReason) bool {
+	switch r {
+	case livekit.DisconnectReason_ROOM_DELETED, livekit.DisconnectReason_ROOM_CLOSED,
+		livekit.DisconnectReason_DUPLICATE_IDENTITY, livekit.DisconnectReason_MIGRATION:
 		return false
 	}
-	var m participantMeta
-	json.Unmarshal([]byte(p.Metadata), &m)
-	return m.Type == chat.ParticipantHost
+	return true
 }
