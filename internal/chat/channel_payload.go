@@ -67,6 +67,9 @@ func (s *Service) channelPayload(tx Tx, channels []Channel, members []Membership
 			fileIDs = append(fileIDs, *u.AvatarFileID)
 		}
 	}
+	if err := s.addPreviews(tx, out); err != nil {
+		return nil, err
+	}
 	out.Files, err = s.files(tx, fileIDs)
 	return out, err
 }

@@ -318,7 +318,9 @@ func (s *Service) BanMembers(ctx context.Context, c *Caller, channelID string, u
 				changed = append(changed, m)
 			}
 		}
-		// The messages of banned users are soft-deleted here once messages exist.
+		if err := s.deleteMessagesOfBanned(tx, ch, memberIDs(changed), now); err != nil {
+			return err
+		}
 		out, err = s.membersChange(tx, ch, t, changed, "channel.banned", true, now)
 		return err
 	})

@@ -123,6 +123,11 @@ type ChatSettings struct {
 func (s *Service) ChatSettings() ChatSettings {
 	var cs ChatSettings
 	cs.Enabled = true
+	// Previews are on: GET /api/v5/message-feeds/{id}, which the SDK then calls from
+	// channel observers, answers every readable feed. A deleted newest message stays the
+	// preview, shown deleted.
+	cs.MessagePreview.Enabled = true
+	cs.MessagePreview.IsIncludeDeleted = true
 	cs.IsAllowAdminViewConversationMessage = true
 	cs.IsAllowAdminManageConversationMessage = true
 	return cs

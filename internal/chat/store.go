@@ -18,6 +18,9 @@ type Tx interface {
 	EventStore
 	SettingStore
 	ChannelStore
+	MessageStore
+	MessageFeedStore
+	MarkerStore
 	RoomStore
 	RoomMediaStore
 	InvitationStore

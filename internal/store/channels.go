@@ -74,6 +74,9 @@ func (t *tx) InsertChannel(c *chat.Channel) error {
 	if err != nil {
 		return err
 	}
+	if err := t.InsertMessageFeed(chat.DefaultFeed(c)); err != nil { // every channel has its default feed
+		return err
+	}
 	return t.putChannelTags(c.ID, c.Tags)
 }
 
