@@ -401,3 +401,39 @@ func tokenLifetime(t *testing.T, jwt string) time.Duration {
 	json.Unmarshal(raw, &c)
 	return time.Duration(c.Exp-c.Nbf) * time.Second
 }
+
+// LiveKit delivers webhooks concurrently and retries them: the same event delivered many
+// times at once is applied once.
+func TestLiveKitConcurrentReplays(t *testing.T) {
+	e, _ := newFakeLiveKitEnv(t)
+	alice, au := e.login("alice")
+	id := e.mkRoom(alice, map[string]any{"title": "t", "type": "coHosts"})["_id"].(string)
+	host := lkParticipant(au["_id"].(string), "alice", "host")
+	now := time.Now().Unix()
+	joinedBefore := len(e.outboxOf("room.participantJoined"))
+	for _, ev := range []*livekit.WebhookEvent{lkEvent("participant_joined", id, now, host), lkEvent("track_published", id, now, host)} {
+		body, _ := protojson.Marshal(ev)
+		sig := signWebhook(t, testLiveKitKey, testLiveKitSecret, body)
+		var wg sync.WaitGroup
+		codes := make([]int, 8)
+		for i := range codes {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				codes[i] = e.do(req{method: "POST", path: "/webhooks/livekit", body: body, header: map[string]string{"Authorization": sig}}).Status
+			}()
+		}
+		wg.Wait()
+		for _, c := range codes {
+			if c != 200 {
+				t.Fatalf("%s deliveries answered %v", ev.Event, codes)
+			}
+		}
+	}
+	if n := len(e.outboxOf("room.participantJoined")) - joinedBefore; n != 1 {
+		t.Fatalf("participantJoined events: %d", n)
+	}
+	if n := len(e.outboxOf("room.startBroadcasting")); n != 1 {
+		t.Fatalf("startBroadcasting events: %d", n)
+	}
+}
