@@ -39,7 +39,34 @@ func liveKitBinary(t *testing.T) string {
 	if _, err := os.Stat(bin); err != nil {
 		t.Fatalf("PARLEY_TEST_LIVEKIT: %v", err)
 	}
+	if addr := outsideAddress(); addr != "" {
+		// The WebRTC client offers ICE candidates on every non-loopback interface, and the
+		// media server then sends to them: run only where those interfaces are the test's own.
+		t.Skipf("this machine has the address %s: run this test through scripts/test-livekit.sh, "+
+			"which gives it a network namespace of its own", addr)
+	}
 	return bin
+}
+
+// isolatedNet is the only non-loopback network the test accepts: the one
+// scripts/test-livekit.sh makes inside its own network namespace.
+var _, isolatedNet, _ = net.ParseCIDR("10.203.0.0/24")
+
+// outsideAddress returns an interface address that is neither loopback, link-local nor
+// in isolatedNet, or "" when there is none.
+func outsideAddress() string {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return "unknown (" + err.Error() + ")"
+	}
+	for _, a := range addrs {
+		ipn, ok := a.(*net.IPNet)
+		if !ok || ipn.IP.IsLoopback() || ipn.IP.IsLinkLocalUnicast() || isolatedNet.Contains(ipn.IP) {
+			continue
+		}
+		return ipn.IP.String()
+	}
+	return ""
 }
 
 // freePort returns a loopback port nothing listens on (TCP or UDP).
