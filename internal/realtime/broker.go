@@ -130,8 +130,23 @@ func (b *Broker) ListenTCP(addr string) (net.Addr, error) {
 // Serve starts the broker's listeners and housekeeping; it returns at once.
 func (b *Broker) Serve() error { return b.srv.Serve() }
 
-// Close disconnects every client and stops the listeners.
-func (b *Broker) Close() error { return b.srv.Close() }
+// Close stops the listeners and disconnects every client.
+func (b *Broker) Close() error {
+	err := b.srv.Close()
+	b.mu.RLock()
+	all := make([]*conn, 0, len(b.conns)+len(b.pending))
+	for _, c := range b.conns {
+		all = append(all, c)
+	}
+	for _, c := range b.pending {
+		all = append(all, c)
+	}
+	b.mu.RUnlock()
+	for _, c := range all {
+		b.disconnect(c, packets.ErrServerShuttingDown)
+	}
+	return err
+}
 
 // Connected is the number of connected clients.
 func (b *Broker) Connected() int {

@@ -42,10 +42,10 @@ func (l *wsListener) Address() string                 { return "/mqtt" }
 func (l *wsListener) Protocol() string                { return "ws" }
 func (l *wsListener) Init(*slog.Logger) error         { return nil }
 func (l *wsListener) Serve(est listeners.EstablishFn) { l.mu.Lock(); l.est = est; l.mu.Unlock() }
-func (l *wsListener) Close(closeClients listeners.CloseFn) {
-	l.closed.Store(true)
-	closeClients(listenerWS)
-}
+// Close stops taking connections. Broker.Close disconnects the clients: mochi's own
+// closeClients (Clients.GetByListener) takes a read lock twice and deadlocks when a
+// client leaves at the same moment.
+func (l *wsListener) Close(listeners.CloseFn) { l.closed.Store(true) }
 
 func (l *wsListener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	l.mu.RLock()
@@ -148,11 +148,11 @@ func (l *tcpListener) Serve(est listeners.EstablishFn) {
 	}
 }
 
-func (l *tcpListener) Close(closeClients listeners.CloseFn) {
+// Close stops taking connections; Broker.Close disconnects the clients.
+func (l *tcpListener) Close(listeners.CloseFn) {
 	if l.closed.CompareAndSwap(false, true) {
 		l.ln.Close()
 	}
-	closeClients(listenerTCP)
 }
 
 // logEstablish logs why a connection ended: refused logins and clients going away are
