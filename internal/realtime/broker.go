@@ -130,9 +130,12 @@ func (b *Broker) ListenTCP(addr string) (net.Addr, error) {
 // Serve starts the broker's listeners and housekeeping; it returns at once.
 func (b *Broker) Serve() error { return b.srv.Serve() }
 
-// Close stops the listeners and disconnects every client.
+// Close stops the listeners, disconnects every client and stops the broker.
 func (b *Broker) Close() error {
-	err := b.srv.Close()
+	b.ws.Close(nil)
+	if l, ok := b.srv.Listeners.Get(listenerTCP); ok {
+		l.Close(nil)
+	}
 	b.mu.RLock()
 	all := make([]*conn, 0, len(b.conns)+len(b.pending))
 	for _, c := range b.conns {
@@ -145,7 +148,7 @@ func (b *Broker) Close() error {
 	for _, c := range all {
 		b.disconnect(c, packets.ErrServerShuttingDown)
 	}
-	return err
+	return b.srv.Close() // waits for every client's goroutine to end
 }
 
 // Connected is the number of connected clients.

@@ -42,6 +42,7 @@ func (l *wsListener) Address() string                 { return "/mqtt" }
 func (l *wsListener) Protocol() string                { return "ws" }
 func (l *wsListener) Init(*slog.Logger) error         { return nil }
 func (l *wsListener) Serve(est listeners.EstablishFn) { l.mu.Lock(); l.est = est; l.mu.Unlock() }
+
 // Close stops taking connections. Broker.Close disconnects the clients: mochi's own
 // closeClients (Clients.GetByListener) takes a read lock twice and deadlocks when a
 // client leaves at the same moment.
