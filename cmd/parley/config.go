@@ -24,8 +24,11 @@ type config struct {
 	TokenTTL       time.Duration
 	MaxBodyBytes   int64
 	MaxUploadBytes int64
+	MaxFileBytes   int64
 	ShutdownGrace  time.Duration
 	LogFormat      string
+	Media          string
+	DebugListen    string
 }
 
 func parseConfig(args []string) (*config, error) {
@@ -37,17 +40,20 @@ func parseConfig(args []string) (*config, error) {
 	str(&c.Listen, "listen", "PARLEY_LISTEN", "127.0.0.1:8080", "HTTP address")
 	str(&c.MQTTListen, "mqtt-listen", "PARLEY_MQTT_LISTEN", "", "plain TCP address for MQTT besides WebSocket /mqtt on the HTTP address; empty for none")
 	str(&c.DataDir, "data-dir", "PARLEY_DATA_DIR", "./data", "directory for the SQLite file, uploaded files and generated keys")
-	str(&c.DB, "db", "PARLEY_DB", "", "database: empty for SQLite in the data dir, or a file path")
+	str(&c.DB, "db", "PARLEY_DB", "", "database: empty for SQLite in the data dir, a file path, or a postgres:// URL")
 	str(&c.APIKey, "api-key", "PARLEY_API_KEY", "", "API key clients log in with; generated and kept in the data dir when empty")
 	str(&c.ServerKey, "server-key", "PARLEY_SERVER_KEY", "", "server key for admin and secure-mode calls; generated when empty")
 	str(&c.PublicURL, "public-url", "PARLEY_PUBLIC_URL", "", "base URL clients reach the server at (file URLs); default http://<listen>")
 	str(&c.SQLiteSync, "sqlite-synchronous", "PARLEY_SQLITE_SYNCHRONOUS", "FULL", "SQLite synchronous pragma: FULL survives power loss, NORMAL only process crashes")
+	str(&c.Media, "media", "PARLEY_MEDIA", "none", "live-room media backend: none (rooms never broadcast)")
 	str(&c.LogFormat, "log-format", "PARLEY_LOG_FORMAT", "text", "log format: text or json")
+	str(&c.DebugListen, "debug-listen", "PARLEY_DEBUG_LISTEN", "", "address of the pprof debug listener; off when empty")
 	fs.BoolVar(&c.SecureMode, "secure-mode", envBool("PARLEY_SECURE_MODE"), "logins need an authToken minted with the server key (PARLEY_SECURE_MODE)")
 	fs.DurationVar(&c.TokenTTL, "token-ttl", envDuration("PARLEY_TOKEN_TTL", 30*24*time.Hour), "access token lifetime (PARLEY_TOKEN_TTL)")
 	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", envDuration("PARLEY_SHUTDOWN_GRACE", 20*time.Second), "how long SIGTERM waits for in-flight requests (PARLEY_SHUTDOWN_GRACE)")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", envInt("PARLEY_MAX_BODY_BYTES", 1<<20), "largest JSON body (PARLEY_MAX_BODY_BYTES)")
-	fs.Int64Var(&c.MaxUploadBytes, "max-upload-bytes", envInt("PARLEY_MAX_UPLOAD_BYTES", 100<<20), "largest file upload (PARLEY_MAX_UPLOAD_BYTES)")
+	fs.Int64Var(&c.MaxUploadBytes, "max-upload-bytes", envInt("PARLEY_MAX_UPLOAD_BYTES", 100<<20), "largest upload request, all its files together (PARLEY_MAX_UPLOAD_BYTES)")
+	fs.Int64Var(&c.MaxFileBytes, "max-file-bytes", envInt("PARLEY_MAX_FILE_BYTES", 100<<20), "largest single uploaded file (PARLEY_MAX_FILE_BYTES)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}

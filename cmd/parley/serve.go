@@ -19,6 +19,7 @@ import (
 	"github.com/parley-chat/parley/internal/blob"
 	"github.com/parley-chat/parley/internal/chat"
 	"github.com/parley-chat/parley/internal/httpapi"
+	"github.com/parley-chat/parley/internal/media"
 	"github.com/parley-chat/parley/internal/realtime"
 	"github.com/parley-chat/parley/internal/store"
 	"github.com/prometheus/client_golang/prometheus"
@@ -59,13 +60,18 @@ func serve(args []string) error {
 	if err != nil {
 		return err
 	}
+	backend, err := media.Open(cfg.Media)
+	if err != nil {
+		return err
+	}
 	svc, err := chat.New(ctx, db, blobs, chat.Config{
 		APIKey: cfg.APIKey, ServerKey: cfg.ServerKey, SecureMode: cfg.SecureMode,
-		PublicURL: cfg.PublicURL, TokenTTL: cfg.TokenTTL,
+		PublicURL: cfg.PublicURL, TokenTTL: cfg.TokenTTL, MaxFileBytes: cfg.MaxFileBytes, Media: backend,
 	})
 	if err != nil {
 		return err
 	}
+	backend.Watch(svc.ApplyMediaStatus)
 
 	var ready atomic.Bool
 	reg := prometheus.NewRegistry()
@@ -83,7 +89,7 @@ func serve(args []string) error {
 	})
 
 	// Real time: the MQTT broker on /mqtt (and PARLEY_MQTT_LISTEN), fed by the outbox relay.
-	broker, err := realtime.New(realtime.Options{Identity: svc, Logger: log, Registry: reg})
+	broker, err := realtime.New(realtime.Options{Identity: svc, Channels: svc, Rooms: svc, Logger: log, Registry: reg})
 	if err != nil {
 		return err
 	}
@@ -105,6 +111,9 @@ func serve(args []string) error {
 	relayDone := make(chan struct{})
 	go func() { relay.Run(relayCtx); close(relayDone) }()
 	defer func() { stopRelay(); <-relayDone }()
+	if cfg.DebugListen != "" {
+		startDebug(cfg.DebugListen, log)
+	}
 
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
@@ -114,7 +123,7 @@ func serve(args []string) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	ready.Store(true)
-	log.Info("parley serving", "addr", ln.Addr().String(), "dataDir", cfg.DataDir, "network", svc.NetworkID(), "secureMode", cfg.SecureMode)
+	log.Info("parley serving", "addr", ln.Addr().String(), "store", db.Dialect(), "dataDir", cfg.DataDir, "network", svc.NetworkID(), "secureMode", cfg.SecureMode)
 
 	select {
 	case err := <-errc:
@@ -133,15 +142,14 @@ func serve(args []string) error {
 	return nil
 }
 
+// openStore opens PARLEY_DB: a postgres:// URL, a SQLite file path, or by default
+// parley.db in the data dir.
 func openStore(ctx context.Context, cfg *config) (*store.DB, error) {
-	path := cfg.DB
-	switch {
-	case path == "":
-		path = filepath.Join(cfg.DataDir, "parley.db")
-	case strings.HasPrefix(path, "postgres://"), strings.HasPrefix(path, "postgresql://"):
-		return nil, errors.New("PostgreSQL storage is not built into this version yet")
+	target := cfg.DB
+	if target == "" {
+		target = filepath.Join(cfg.DataDir, "parley.db")
 	}
-	return store.OpenSQLite(ctx, path, store.Options{Synchronous: cfg.SQLiteSync})
+	return store.Open(ctx, target, store.Options{Synchronous: cfg.SQLiteSync})
 }
 
 // keyFromDataDir returns the configured key, or the one kept in the data dir, or a new

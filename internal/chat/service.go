@@ -17,6 +17,8 @@ type Config struct {
 	PublicURL    string        // base URL clients reach the server at, for file URLs
 	TokenTTL     time.Duration // access token lifetime
 	AuthTokenTTL time.Duration // secure-mode authToken lifetime
+	MaxFileBytes int64         // largest single uploaded file
+	Media        Media         // live-room media server; nil is the `none` backend
 }
 
 // Service is the chat domain: every use case is a method on it, and every rule and
@@ -45,6 +47,9 @@ func New(ctx context.Context, store Store, blobs Blobs, cfg Config) (*Service, e
 	}
 	if cfg.AuthTokenTTL == 0 {
 		cfg.AuthTokenTTL = 10 * time.Minute
+	}
+	if cfg.MaxFileBytes == 0 {
+		cfg.MaxFileBytes = 100 << 20
 	}
 	s := &Service{blobs: blobs, cfg: cfg, sessions: newSessionCache(), started: Now()}
 	s.store = commitNotifier{store, &s.onCommit} // wakes the outbox relay
@@ -121,6 +126,11 @@ type ChatSettings struct {
 func (s *Service) ChatSettings() ChatSettings {
 	var cs ChatSettings
 	cs.Enabled = true
+	// Previews are on: GET /api/v5/message-feeds/{id}, which the SDK then calls from
+	// channel observers, answers every readable feed. A deleted newest message stays the
+	// preview, shown deleted.
+	cs.MessagePreview.Enabled = true
+	cs.MessagePreview.IsIncludeDeleted = true
 	cs.IsAllowAdminViewConversationMessage = true
 	cs.IsAllowAdminManageConversationMessage = true
 	return cs

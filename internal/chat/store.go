@@ -17,6 +17,12 @@ type Tx interface {
 	FileStore
 	EventStore
 	SettingStore
+	ChannelStore
+	MessageStore
+	MessageFeedStore
+	MarkerStore
+	RoomStore
+	InvitationStore
 }
 
 // SettingStore keeps network-wide values such as the network id and the token key.

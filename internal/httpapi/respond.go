@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -101,12 +102,20 @@ func decode(r *http.Request, v any) error {
 		}
 	}
 	dec := json.NewDecoder(r.Body)
-	dec.UseNumber()
-	if err := dec.Decode(v); err != nil {
+	var raw json.RawMessage
+	if err := dec.Decode(&raw); err != nil {
 		return decodeError(err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return badRequest("Malformed JSON: unexpected data after the body.")
+	}
+	if raw[0] != '{' { // null would otherwise decode as an empty object
+		return badRequest("The body must be a JSON object.")
+	}
+	obj := json.NewDecoder(bytes.NewReader(raw))
+	obj.UseNumber()
+	if err := obj.Decode(v); err != nil {
+		return decodeError(err)
 	}
 	return nil
 }

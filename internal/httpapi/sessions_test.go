@@ -56,12 +56,12 @@ func TestLoginRefusals(t *testing.T) {
 		{"not an object", apiKey(testAPIKey), `[1,2]`, 400, 400000},
 		{"trailing data", apiKey(testAPIKey), `{"userId":"a","deviceId":"d"} {}`, 400, 400000},
 		{"empty body", apiKey(testAPIKey), ``, 400, 400000},
-		{"oversized body", apiKey(testAPIKey), `{"userId":"a","deviceId":"d","x":"` + strings.Repeat("y", 70<<10) + `"}`, 400, 400000},
+		{"oversized body", apiKey(testAPIKey), `{"userId":"a","deviceId":"d","x":"` + strings.Repeat("y", 300<<10) + `"}`, 400, 400000},
 		{"admin user", apiKey(testAPIKey), map[string]any{"userId": "_parley_admin", "deviceId": "d"}, 403, 400300},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			e.do(req{method: "POST", path: "/api/v5/sessions", header: c.header, body: c.body}).expect(c.status, c.code)
+			e.in(t).do(req{method: "POST", path: "/api/v5/sessions", header: c.header, body: c.body}).expect(c.status, c.code)
 		})
 	}
 	if n := e.count("users", "user_id <> ?", "_parley_admin"); n != 0 {

@@ -80,14 +80,13 @@ func TestSubscriptionsOutsideOwnTopicsGetQoS128(t *testing.T) {
 	granted := []string{
 		n + "/chat/" + mine, n + "/chat/" + mine + "/#", n + "/chat/" + mine + "/" + mine,
 		n + "/marker/channel/" + "my-channel" + "/message/" + mine,
-		n + "/room/" + mine + "/#",
 	}
 	refused := []string{
 		n + "/smartfeed/" + u2.ID + "/messages", n + "/smartfeed/" + u2.ID + "/channels",
 		n + "/user/" + u2.ID, n + "/marker/user/" + u2.ID,
 		n + "/smartfeed/+/messages", n + "/#", "#", "+", n + "/+", "$SYS/#", "WillMsg",
 		n + "/chat/" + theirs, n + "/chat/" + theirs + "/#", n + "/chat/+/#", n + "/chat/#",
-		n + "/marker/channel/x/message/" + theirs, n + "/room/#", "other-net/user/" + u1.ID,
+		n + "/marker/channel/x/message/" + theirs, n + "/room/#", n + "/room/" + mine + "/#", "other-net/user/" + u1.ID,
 		"$share/g/" + n + "/smartfeed/" + u1.ID + "/messages",
 	}
 	for i, code := range c.subscribe(granted...) {

@@ -33,10 +33,17 @@ type Channels interface {
 	CanReadChannel(ctx context.Context, userInternalID, channelInternalID string) (bool, error)
 }
 
+// Rooms answers who may watch a live room. *chat.Service implements it; without it
+// (nil) room paths are refused.
+type Rooms interface {
+	CanReadRoom(ctx context.Context, userInternalID, roomID string) (bool, error)
+}
+
 // Options configure the broker.
 type Options struct {
 	Identity Identity
 	Channels Channels              // may be nil
+	Rooms    Rooms                 // may be nil
 	Logger   *slog.Logger          // default slog.Default()
 	Registry prometheus.Registerer // metrics; none when nil
 	// SessionExpiry is how long a disconnected persistent (clean: false) session keeps
@@ -49,6 +56,7 @@ type Broker struct {
 	srv      *mqtt.Server
 	ident    Identity
 	channels Channels
+	rooms    Rooms
 	net      string
 	log      *slog.Logger
 	metrics  *metrics
@@ -59,6 +67,7 @@ type Broker struct {
 	pending map[*mqtt.Client]*conn            // authenticated, session not yet established
 	conns   map[*mqtt.Client]*conn            // connected clients
 	byUser  map[string]map[*mqtt.Client]*conn // user internal id → their connected clients
+	revoked map[string]time.Time              // recently revoked session ids
 }
 
 // conn is what the broker knows of one connected client.
@@ -66,9 +75,9 @@ type conn struct {
 	cl      *mqtt.Client
 	userID  string // internal id, the MQTT username
 	session string // the session the access token names, for revocation
-	// channels the client was allowed to read when it subscribed; checked on every
-	// delivery under a channel path and dropped when access is cut.
-	channels map[string]bool
+	// channels ("chat/<id>") and rooms ("room/<id>") the client was allowed to read when
+	// it subscribed; checked on every delivery under their paths, dropped when access is cut.
+	grants map[string]bool
 }
 
 // Listener ids, as mochi names the way a client came in.
@@ -91,9 +100,9 @@ func New(opt Options) (*Broker, error) {
 	caps.SharedSubAvailable = 0
 	caps.Compatibilities.ObscureNotAuthorized = true // a refused SUBSCRIBE is granted 0x80, for v3 and v5 alike
 	b := &Broker{
-		ident: opt.Identity, channels: opt.Channels, net: opt.Identity.NetworkID(),
+		ident: opt.Identity, channels: opt.Channels, rooms: opt.Rooms, net: opt.Identity.NetworkID(),
 		log:     opt.Logger,
-		pending: map[*mqtt.Client]*conn{}, conns: map[*mqtt.Client]*conn{}, byUser: map[string]map[*mqtt.Client]*conn{},
+		pending: map[*mqtt.Client]*conn{}, conns: map[*mqtt.Client]*conn{}, byUser: map[string]map[*mqtt.Client]*conn{}, revoked: map[string]time.Time{},
 		members: newMemberCache(opt.Channels),
 	}
 	b.srv = mqtt.New(&mqtt.Options{
@@ -163,21 +172,6 @@ func (b *Broker) connOf(cl *mqtt.Client) *conn {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	return b.conns[cl]
-}
-
-// clientsOf returns the connected clients of a user.
-func (b *Broker) clientsOf(userID string) []*conn {
-	b.mu.RLock()
-	defer b.mu.RUnlock()
-	m := b.byUser[userID]
-	if len(m) == 0 {
-		return nil
-	}
-	out := make([]*conn, 0, len(m))
-	for _, c := range m {
-		out = append(out, c)
-	}
-	return out
 }
 
 // Topic bases, as CONTRACT.md fixes them.

@@ -72,7 +72,10 @@ func newEnv(t testing.TB, opt envOptions) *env {
 		t.Fatal(err)
 	}
 	e.channels = opt.channels
-	e.broker, err = realtime.New(realtime.Options{Identity: e.svc, Channels: opt.channels, Registry: e.reg, Logger: slog.New(slog.DiscardHandler)})
+	if e.channels == nil {
+		e.channels = e.svc // the real domain; tests of the broker's own logic use a fake
+	}
+	e.broker, err = realtime.New(realtime.Options{Identity: e.svc, Channels: e.channels, Rooms: e.svc, Registry: e.reg, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,6 +139,13 @@ func (e *env) login(publicID string) user {
 // http sends a request to the API and returns the status.
 func (e *env) http(method, path, token string, body any) int {
 	e.t.Helper()
+	status, _ := e.httpJSON(method, path, token, body)
+	return status
+}
+
+// httpJSON sends a request and decodes the JSON answer.
+func (e *env) httpJSON(method, path, token string, body any) (int, map[string]any) {
+	e.t.Helper()
 	var rd io.Reader
 	if body != nil {
 		b, _ := json.Marshal(body)
@@ -150,9 +160,10 @@ func (e *env) http(method, path, token string, body any) int {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	io.Copy(io.Discard, res.Body)
-	res.Body.Close()
-	return res.StatusCode
+	defer res.Body.Close()
+	var out map[string]any
+	json.NewDecoder(res.Body).Decode(&out)
+	return res.StatusCode, out
 }
 
 // appendEvent writes an event to the outbox, as a domain transaction would, and wakes

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/packets"
 	"github.com/parley-chat/parley/internal/chat"
 	"github.com/parley-chat/parley/internal/store"
@@ -25,12 +26,15 @@ type message struct {
 // deliver publishes one committed event, or for internal.* events acts on it.
 func (b *Broker) deliver(ctx context.Context, e store.OutboxEvent) {
 	start := time.Now()
-	if cutsAccess(e.Type) && e.ChannelID != "" {
-		// Before publishing: the user who lost access hears of it on their own topics,
-		// not on the channel's path.
-		b.cutChannel(ctx, e.ChannelID, e.UserIDs)
-	} else if changesMembers(e.Type) && e.ChannelID != "" {
+	// Before publishing: whoever lost access hears of it on their own topics, not on the
+	// object's path.
+	if e.ChannelID != "" && cutsChannelAccess(e.Type) {
+		b.cutAccess(ctx, "chat", e.ChannelID, e.UserIDs)
+	} else if e.ChannelID != "" && changesMembers(e.Type) {
 		b.members.invalidate(e.ChannelID)
+	}
+	if e.RoomID != "" && cutsRoomAccess(e.Type) {
+		b.cutAccess(ctx, "room", e.RoomID, e.UserIDs)
 	}
 	if strings.HasPrefix(e.Type, "internal.") {
 		b.internal(e)
@@ -146,12 +150,21 @@ func (b *Broker) connectedUsers(ctx context.Context, e store.OutboxEvent) []stri
 	return out
 }
 
-// cutsAccess tells whether an event may have taken channel access away from its target
-// users (or from everyone, when it names none). internal.* events that name a channel
-// are the domain's explicit "re-check these users" signals.
-func cutsAccess(t string) bool {
+// cutsChannelAccess tells whether an event may have taken channel access away from its
+// target users (or from everyone, when it names none). internal.* events that name a
+// channel (chat.EventChannelAccessRevoked) are the domain's explicit signal.
+func cutsChannelAccess(t string) bool {
 	switch t {
 	case "channel.left", "channel.membersRemoved", "channel.banned", "channel.deleted":
+		return true
+	}
+	return strings.HasPrefix(t, "internal.")
+}
+
+// cutsRoomAccess is the same for rooms: a viewer ban, or a room deleted.
+func cutsRoomAccess(t string) bool {
+	switch t {
+	case "room.usersBanned", "room.didDelete", "room.deleted":
 		return true
 	}
 	return strings.HasPrefix(t, "internal.")
@@ -166,26 +179,26 @@ func changesMembers(t string) bool {
 	return false
 }
 
-// cutChannel re-checks the channel access of the connected clients of users (all
-// clients holding access to the channel when users is empty) and drops the channel's
-// subscriptions of those who lost it.
-func (b *Broker) cutChannel(ctx context.Context, channelID string, users []string) {
-	b.members.invalidate(channelID)
-	if b.channels == nil {
-		return // no channel access was ever granted
+// cutAccess re-checks the access to a channel ("chat") or room ("room") of the connected
+// clients of users (of every client holding access when users is empty) and drops the
+// subscriptions under its path of those who lost it.
+func (b *Broker) cutAccess(ctx context.Context, kind, id string, users []string) {
+	if kind == "chat" {
+		b.members.invalidate(id)
 	}
+	key := kind + "/" + id
 	var held []*conn
 	b.mu.RLock()
 	if len(users) == 0 {
 		for _, c := range b.conns {
-			if c.channels[channelID] {
+			if c.grants[key] {
 				held = append(held, c)
 			}
 		}
 	} else {
 		for _, u := range users {
 			for _, c := range b.byUser[u] {
-				if c.channels[channelID] {
+				if c.grants[key] {
 					held = append(held, c)
 				}
 			}
@@ -197,9 +210,8 @@ func (b *Broker) cutChannel(ctx context.Context, channelID string, users []strin
 		ok, seen := verdict[c.userID]
 		if !seen {
 			var err error
-			ok, err = b.channels.CanReadChannel(ctx, c.userID, channelID)
-			if err != nil {
-				b.log.Warn("mqtt channel access re-check failed; cutting", "channel", channelID, "user", c.userID, "error", err)
+			if ok, err = b.mayRead(c.userID, kind, id); err != nil {
+				b.log.Warn("mqtt access re-check failed; cutting", "object", key, "user", c.userID, "error", err)
 				ok = false
 			}
 			verdict[c.userID] = ok
@@ -208,12 +220,12 @@ func (b *Broker) cutChannel(ctx context.Context, channelID string, users []strin
 			continue
 		}
 		b.mu.Lock()
-		delete(c.channels, channelID)
+		delete(c.grants, key)
 		b.mu.Unlock()
-		path := b.channelPath(channelID)
+		path := b.net + "/" + key
 		for filter := range c.cl.State.Subscriptions.GetAll() {
 			if filter == path || strings.HasPrefix(filter, path+"/") ||
-				(strings.HasPrefix(filter, b.net+"/marker/channel/") && strings.HasSuffix(filter, "/message/"+channelID)) {
+				(kind == "chat" && strings.HasPrefix(filter, b.net+"/marker/channel/") && strings.HasSuffix(filter, "/message/"+id)) {
 				b.unsubscribe(c.cl, filter)
 			}
 		}
@@ -229,14 +241,8 @@ func (b *Broker) internal(e store.OutboxEvent) {
 			b.log.Error("decode event", "type", e.Type, "seq", e.Seq, "error", err)
 			return
 		}
-		revoked := map[string]bool{}
-		for _, id := range r.SessionIDs {
-			revoked[id] = true
-		}
-		for _, c := range b.clientsOf(r.UserID) {
-			if revoked[c.session] {
-				b.disconnect(c, packets.ErrNotAuthorized)
-			}
+		for _, c := range b.revoke(r.SessionIDs, r.UserID) {
+			b.disconnect(c, packets.ErrNotAuthorized)
 		}
 	}
 }
@@ -294,4 +300,34 @@ func (m *memberCache) invalidate(channelID string) {
 		m.total -= len(s)
 		delete(m.sets, channelID)
 	}
+}
+
+// revokedMemory is how long revoked session ids are remembered, to refuse logins that
+// were being checked while the revocation went through (and tokens a stale session cache
+// of another node still accepts).
+const revokedMemory = 10 * time.Minute
+
+// revoke remembers revoked sessions and returns the clients, connected or logging in,
+// that use them.
+func (b *Broker) revoke(sessions []string, userID string) []*conn {
+	now := time.Now()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for id, at := range b.revoked {
+		if now.Sub(at) > revokedMemory {
+			delete(b.revoked, id)
+		}
+	}
+	for _, id := range sessions {
+		b.revoked[id] = now
+	}
+	var out []*conn
+	for _, m := range []map[*mqtt.Client]*conn{b.byUser[userID], b.pending} {
+		for _, c := range m {
+			if _, ok := b.revoked[c.session]; ok && c.userID == userID {
+				out = append(out, c)
+			}
+		}
+	}
+	return out
 }

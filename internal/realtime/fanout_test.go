@@ -112,3 +112,87 @@ func TestReconnectRechecksStoredSubscriptions(t *testing.T) {
 		t.Errorf("after reconnect got %s on %s", r.Msg.EventType, r.Topic)
 	}
 }
+
+// Through the real domain: channel and message events of the HTTP API reach members'
+// feeds and the target users, and a ban cuts the banned user's channel path.
+func TestChannelLifecycleOverTheRealDomain(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	a, b, c := e.login("a"), e.login("b"), e.login("c")
+	ca, cb, cc := e.connect("ws", a), e.connect("tcp", b), e.connect("ws", c)
+	ca.subscribe(e.ownTopics(a)...)
+	cc.subscribe(e.ownTopics(c)...)
+	n := e.net()
+	status, out := e.httpJSON("POST", "/api/v3/channels", a.Token, map[string]any{"channelId": "room-1", "type": "community", "userIds": []string{"b"}})
+	if status != 200 {
+		t.Fatalf("create channel: %d %v", status, out)
+	}
+	chID := out["channels"].([]any)[0].(map[string]any)["channelInternalId"].(string)
+	path := n + "/chat/" + chID
+	if r := ca.nextOf("channel.created"); r.Topic != n+"/smartfeed/"+a.ID+"/channels" {
+		t.Errorf("channel.created on %s", r.Topic)
+	}
+	if got := cb.subscribe(append(e.ownTopics(b), path+"/#")...); got[6] != 0 {
+		t.Fatalf("member's channel path refused: %v", got)
+	}
+	if got := cc.subscribe(path + "/#"); got[0] != 0 { // community channels are open to read
+		t.Fatalf("community channel path refused to a non-member: %v", got)
+	}
+
+	send := func(text string) {
+		t.Helper()
+		if s, out := e.httpJSON("POST", "/api/v5/messages", a.Token, map[string]any{"messageFeedId": chID, "dataType": "text", "data": map[string]string{"text": text}}); s != 200 {
+			t.Fatalf("send: %d %v", s, out)
+		}
+	}
+	send("hello")
+	for _, m := range []struct {
+		c *client
+		u user
+	}{{ca, a}, {cb, b}} {
+		r := m.c.nextOf("message.created")
+		if r.Topic != n+"/smartfeed/"+m.u.ID+"/messages" && r.Topic != path {
+			t.Errorf("message.created for %s on %s", m.u.PublicID, r.Topic)
+		}
+	}
+	if r := cc.nextOf("message.created"); r.Topic != path {
+		t.Errorf("reader's message.created on %s, want the channel path", r.Topic)
+	}
+
+	// Added: the new member hears it on their own feed.
+	if s := e.http("POST", "/api/v3/channels/room-1/users", a.Token, map[string]any{"userIds": []string{"c"}}); s != 200 {
+		t.Fatalf("add: %d", s)
+	}
+	if r := cc.nextOf("channel.membersAdded"); r.Topic != n+"/smartfeed/"+c.ID+"/channels" && r.Topic != path {
+		t.Errorf("membersAdded on %s", r.Topic)
+	}
+
+	// Banned: b learns it on their own feed, then hears nothing more of the channel.
+	if s := e.http("PUT", "/api/v3/channels/room-1/users/ban", a.Token, map[string]any{"userIds": []string{"b"}}); s != 200 {
+		t.Fatalf("ban: %d", s)
+	}
+	for {
+		r := cb.next()
+		if r.Msg.EventType == "channel.banned" {
+			if r.Topic != n+"/smartfeed/"+b.ID+"/channels" {
+				t.Errorf("banned user heard the ban on %s, want their channels feed", r.Topic)
+			}
+			break
+		}
+	}
+	send("after the ban")
+	e.http("PUT", "/api/v3/users", b.Token, map[string]any{"userId": "b", "displayName": "B"})
+	for r := cb.next(); r.Msg.EventType != "user.updated"; r = cb.next() {
+		if r.Msg.EventType == "message.created" {
+			t.Errorf("banned user received a message on %s", r.Topic)
+		}
+	}
+	if got := cb.subscribe(path + "/#"); got[0] != 0x80 {
+		t.Errorf("banned user re-subscribed to the channel path: %d", got[0])
+	}
+
+	// Left: members hear channel.left.
+	if s := e.http("DELETE", "/api/v3/channels/room-1/leave", c.Token, nil); s != 200 {
+		t.Fatalf("leave: %d", s)
+	}
+	ca.nextOf("channel.left")
+}

@@ -39,7 +39,20 @@ func (h *hook) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
 	defer cancel()
 	user := string(pk.Connect.Username)
 	caller, err := b.ident.Authenticate(ctx, string(pk.Connect.Password))
-	if err != nil || caller.User == nil || user == "" || caller.User.ID != user {
+	ok := err == nil && caller.User != nil && user != "" && caller.User.ID == user
+	if ok {
+		// Registered before the revocation check, under one lock with it: a revocation
+		// the relay handles while this login is under way either sees the client or is
+		// seen here.
+		b.mu.Lock()
+		if _, revoked := b.revoked[caller.SessionID]; revoked {
+			ok = false
+		} else {
+			b.pending[cl] = &conn{cl: cl, userID: user, session: caller.SessionID, grants: map[string]bool{}}
+		}
+		b.mu.Unlock()
+	}
+	if !ok {
 		code := packets.ErrNotAuthorized
 		if cl.Properties.ProtocolVersion < 5 {
 			code = packets.ErrClientIdentifierNotValid // sent as 3.1.1 code 2
@@ -55,7 +68,6 @@ func (h *hook) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
 	// publish nothing.
 	cl.Properties.Will = mqtt.Will{}
 	b.mu.Lock()
-	b.pending[cl] = &conn{cl: cl, userID: user, session: caller.SessionID, channels: map[string]bool{}}
 	if len(b.pending) > 1000 {
 		for k := range b.pending { // logins whose CONNACK failed never reach OnDisconnect
 			if k.Closed() {
@@ -153,13 +165,13 @@ func (h *hook) OnACLCheck(cl *mqtt.Client, topic string, write bool) bool {
 	}
 	switch parts[0] {
 	case "chat": // <net>/chat/<channelInternalId>[/…]
-		return b.canRead(c, parts[1])
-	case "room": // <net>/room/<roomId>[/…]: live rooms are open to every user of the network
-		return true
+		return b.canRead(c, "chat", parts[1])
+	case "room": // <net>/room/<roomId>[/…]
+		return b.canRead(c, "room", parts[1])
 	case "marker": // <net>/marker/channel/<channelId>/message/<subChannelId>, read by startReading
 		m := strings.Split(rest, "/")
 		if len(m) == 5 && m[1] == "channel" && m[3] == "message" && concrete(m[4]) {
-			return b.canRead(c, m[4]) // the default sub-channel id is the channel's internal id
+			return b.canRead(c, "chat", m[4]) // the default sub-channel id is the channel's internal id
 		}
 	}
 	return false
@@ -170,31 +182,41 @@ func concrete(level string) bool {
 	return level != "" && !strings.ContainsAny(level, "+#")
 }
 
-// canRead tells whether the client may read a channel. A grant is remembered on the
-// connection, so deliveries cost a map lookup; cutting access removes it.
-func (b *Broker) canRead(c *conn, channelID string) bool {
+// canRead tells whether the client may read a channel ("chat") or a room ("room"). A
+// grant is remembered on the connection, so deliveries cost a map lookup; cutting access
+// removes it.
+func (b *Broker) canRead(c *conn, kind, id string) bool {
+	key := kind + "/" + id
 	b.mu.RLock()
-	ok := c.channels[channelID]
+	ok := c.grants[key]
 	b.mu.RUnlock()
 	if ok {
 		return true
 	}
-	if b.channels == nil {
-		return false
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), checkTimeout)
-	defer cancel()
-	ok, err := b.channels.CanReadChannel(ctx, c.userID, channelID)
+	ok, err := b.mayRead(c.userID, kind, id)
 	if err != nil {
-		b.log.Warn("mqtt channel access check failed", "channel", channelID, "user", c.userID, "error", err)
+		b.log.Warn("mqtt access check failed", "object", key, "user", c.userID, "error", err)
 		return false
 	}
 	if ok {
 		b.mu.Lock()
-		c.channels[channelID] = true
+		c.grants[key] = true
 		b.mu.Unlock()
 	}
 	return ok
+}
+
+// mayRead asks the domain whether a user may read a channel or a room.
+func (b *Broker) mayRead(userID, kind, id string) (bool, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), checkTimeout)
+	defer cancel()
+	switch {
+	case kind == "chat" && b.channels != nil:
+		return b.channels.CanReadChannel(ctx, userID, id)
+	case kind == "room" && b.rooms != nil:
+		return b.rooms.CanReadRoom(ctx, userID, id)
+	}
+	return false, nil
 }
 
 // unsubscribe drops one subscription of a client, as if it had unsubscribed.

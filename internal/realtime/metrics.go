@@ -27,7 +27,7 @@ func newMetrics(reg prometheus.Registerer, b *Broker) *metrics {
 			Name: "parley_mqtt_fanout_seconds", Help: "Time to publish one event to all its topics.", Buckets: buckets,
 		}),
 		delay: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name: "parley_mqtt_event_delay_seconds", Help: "Time from an event's commit to the end of its fan-out.", Buckets: buckets,
+			Name: "parley_mqtt_event_delay_seconds", Help: "Time from an event's creation in its transaction to the end of its fan-out.", Buckets: buckets,
 		}),
 	}
 	if reg != nil {

@@ -57,7 +57,8 @@ function trace(client) {
   const short = (v) => {
     if (v === undefined || v === '') return '';
     const s = typeof v === 'string' ? v : JSON.stringify(v);
-    return s.length > 2000 ? `${s.slice(0, 2000)}…` : s;
+    const max = Number(process.env.PARLEY_SDK_TRACE_MAX) || 2000;
+    return s.length > max ? `${s.slice(0, max)}…` : s;
   };
   const line = (cfg, status, data) => {
     const query = cfg.params ? ` params=${short(cfg.params)}` : '';
@@ -145,6 +146,152 @@ function firstServerSnapshot(subscribe, timeoutMs = 10_000) {
   });
 }
 
+/**
+ * Logs in as userId (the SDK logs the previous user out first when the userId
+ * changes) and fails loudly when the SDK does not establish the session.
+ * The SDK has one client per process, so a test that needs several users logs
+ * in as each in turn; the SDK's cache is cleared on every switch.
+ */
+async function loginAs(userId, displayName) {
+  const ok = await login({ userId, displayName });
+  if (ok !== true) throw new Error(`Client.login(${userId}) resolved ${ok}`);
+  const { Client } = load();
+  const me = Client.getActiveUser();
+  if (me?.userId !== userId) throw new Error(`after login as ${userId} the active user is ${me?.userId}`);
+  return me;
+}
+
+/**
+ * Lets the SDK deliver the local events its last calls scheduled. The SDK
+ * emits local events (e.g. 'local.channel-moderator.role-added' after addRole,
+ * 'local.message.created' after createMessage) from a setTimeout(0); a live
+ * collection opened before they fire receives them as a snapshot with
+ * `loading: false` ahead of the server's first page. One macrotask turn is
+ * enough: Node runs timers of equal delay in creation order.
+ */
+function flushLocalEvents() {
+  return new Promise((resolve) => { setTimeout(resolve, 0); });
+}
+
+/**
+ * Opens an SDK live collection (getMessages, getMembers, getChannels, …) and
+ * records every snapshot it delivers. A collection's snapshot is
+ * `{data, loading, error, hasNextPage, onNextPage, hasPrevPage?, onPrevPage?}`;
+ * `loading: false` means the server (or an event) answered.
+ *
+ *   const msgs = sdk.openCollection((cb) => MessageRepository.getMessages(params, cb));
+ *   const first = await msgs.settled();            // first answer from the server
+ *   first.onNextPage();
+ *   await msgs.waitFor((s) => !s.loading && s.data.length === 6, 'the second page');
+ *   msgs.close();
+ */
+function openCollection(subscribe) {
+  const snapshots = [];
+  const waiters = new Set();
+  let closed = false;
+  const check = (w, snap) => {
+    let ok = false;
+    try { ok = w.pred(snap); } catch { ok = false; }
+    if (ok) { waiters.delete(w); clearTimeout(w.timer); w.resolve(snap); }
+  };
+  const unsubscribe = subscribe((snap) => {
+    if (closed) return;
+    snapshots.push(snap);
+    for (const w of [...waiters]) check(w, snap);
+  });
+  const summary = (s) => s && {
+    loading: s.loading,
+    error: s.error && `${s.error.code ?? ''} ${s.error.message}`,
+    size: s.data?.length,
+    hasNextPage: s.hasNextPage,
+    hasPrevPage: s.hasPrevPage,
+  };
+  return {
+    snapshots,
+    get last() { return snapshots.at(-1); },
+    /**
+     * Resolves with the latest snapshot once pred(snapshot) holds (checked on
+     * the latest snapshot now and on every new one); rejects after timeoutMs.
+     */
+    waitFor(pred, what = 'the expected snapshot', timeoutMs = 10_000) {
+      return new Promise((resolve, reject) => {
+        const w = { pred, resolve };
+        w.timer = setTimeout(() => {
+          waiters.delete(w);
+          reject(new Error(`live collection: no ${what} within ${timeoutMs} ms; last snapshot ${JSON.stringify(summary(snapshots.at(-1)))}, ${snapshots.length} snapshots`));
+        }, timeoutMs);
+        waiters.add(w);
+        if (snapshots.length) check(w, snapshots.at(-1));
+      });
+    },
+    /**
+     * The first settled (not loading) snapshot: the server's first answer or
+     * its error, provided no local event is pending (see flushLocalEvents).
+     */
+    settled(what = 'answer from the server') {
+      return this.waitFor((s) => !s.loading, what);
+    },
+    close() {
+      closed = true;
+      for (const w of waiters) clearTimeout(w.timer);
+      waiters.clear();
+      if (typeof unsubscribe === 'function') unsubscribe();
+    },
+  };
+}
+
+/**
+ * Subscribes the SDK's MQTT connection to topic (the SDK's public
+ * subscribeTopic) and resolves once the broker answered: `{ok: true}` when the
+ * subscription was granted, `{ok: false, error}` when it was refused (the SDK
+ * reports a SUBACK with granted QoS 128 as an error). Rejects after timeoutMs.
+ */
+function subscribe(topic, timeoutMs = 10_000) {
+  const { subscribeTopic } = load();
+  return new Promise((resolve, reject) => {
+    let unsubscribe;
+    const timer = setTimeout(() => reject(new Error(`no SUBACK for ${topic} within ${timeoutMs} ms`)), timeoutMs);
+    unsubscribe = subscribeTopic(topic, (error) => {
+      clearTimeout(timer);
+      resolve({ ok: !error, error, unsubscribe: () => unsubscribe?.() });
+    });
+  });
+}
+
+/**
+ * Resolves once the SDK's MQTT connection is up and its automatic
+ * subscriptions (network, smartfeed, user and marker topics, sent on connect)
+ * are in place. MQTT answers SUBSCRIBEs in order, so the SUBACK of one more
+ * subscription to the user's own message feed topic comes after theirs.
+ * Only meaningful with real-time on (PARLEY_SDK_RTE=1).
+ */
+async function realtimeReady(timeoutMs = 10_000) {
+  const { Client, getSmartFeedMessageTopic } = load();
+  const client = Client.getActiveClient();
+  const deadline = Date.now() + timeoutMs;
+  while (!client.mqtt?.connected) {
+    if (Date.now() > deadline) throw new Error(`the SDK's MQTT connection did not come up within ${timeoutMs} ms`);
+    await new Promise((r) => { setTimeout(r, 20); });
+  }
+  const sub = await subscribe(getSmartFeedMessageTopic(), Math.max(1000, deadline - Date.now()));
+  if (!sub.ok) throw new Error(`subscribing to my own message feed topic was refused: ${sub.error?.message}`);
+}
+
+/**
+ * The first page of a live collection as the server answers it, then closes
+ * the collection: `await sdk.fetchCollection((cb) => getMembers(params, cb))`.
+ * Pending local events are flushed first, so the snapshot is the server's.
+ */
+async function fetchCollection(subscribe, what) {
+  await flushLocalEvents();
+  const col = openCollection(subscribe);
+  try {
+    return await col.settled(what);
+  } finally {
+    col.close();
+  }
+}
+
 module.exports = {
   RTE_ENABLED,
   load,
@@ -153,4 +300,10 @@ module.exports = {
   sessionHandler,
   recordSessionStates,
   firstServerSnapshot,
+  loginAs,
+  flushLocalEvents,
+  openCollection,
+  fetchCollection,
+  subscribe,
+  realtimeReady,
 };

@@ -274,6 +274,21 @@ async function ensureUser(userId, displayName) {
 }
 
 /**
+ * An access token of userId from POST /api/v5/sessions, outside the SDK: for
+ * acting as a second user while the SDK client (one per process) is logged in
+ * as someone else. Creates the user on first use, as a login does.
+ */
+async function userToken(userId, { displayName, deviceId = `parley-sdk-tests-${userId}` } = {}) {
+  const body = { userId, deviceId };
+  if (displayName !== undefined) body.displayName = displayName;
+  const res = await api('POST', '/api/v5/sessions', { headers: { 'x-api-key': API_KEY }, body });
+  if (res.status !== 200 || typeof res.body?.accessToken !== 'string') {
+    throw new Error(`POST /api/v5/sessions ${userId} answered ${res.status}: ${JSON.stringify(res.body)}`);
+  }
+  return res.body.accessToken;
+}
+
+/**
  * The SDK client for this server (see lib/sdk.js). The SDK keeps one client per
  * apiKey per process, so this returns the same client on every call with the
  * same key; pass another apiKey to get a client for a wrong key.
@@ -339,6 +354,7 @@ module.exports = {
   api,
   adminToken,
   ensureUser,
+  userToken,
   newClient,
   get server() { return running(); },
   get baseUrl() { return running().baseUrl; },

@@ -1,0 +1,625 @@
+package chat
+
+import (
+	"context"
+	"strings"
+)
+
+// Membership changes: join, leave, add, remove, ban, unban, roles and mutes. Each one
+// reads the channel held for update and the target users' rows, decides every change in
+// memory, and only then writes: the rows in one batch and the channel's counters by the
+// exact difference, in the same transaction as its events. A refused request writes
+// nothing, and the counters never depend on scanning the members.
+
+// applyMembers writes the changed rows and moves the channel's counters from what the
+// rows were (before, as read; absent rows count as 'none') to what they become.
+func (s *Service) applyMembers(tx Tx, ch *Channel, before, after []Membership, now Time) error {
+	was := make(map[string]Membership, len(before))
+	for _, m := range before {
+		was[m.UserInternalID] = m
+	}
+	members, moderators := 0, 0
+	for _, m := range after {
+		old := was[m.UserInternalID]
+		members += countsAsMember(m) - countsAsMember(old)
+		moderators += countsAsModerator(m) - countsAsModerator(old)
+	}
+	if err := tx.PutMemberships(after); err != nil {
+		return err
+	}
+	if err := tx.AddChannelCounts(ch.ID, members, moderators, now); err != nil {
+		return err
+	}
+	ch.MemberCount += members
+	ch.ModeratorMemberCount += moderators
+	ch.LastActivity, ch.UpdatedAt = now, now
+	return nil
+}
+
+func countsAsMember(m Membership) int {
+	if m.Membership == MembershipMember {
+		return 1
+	}
+	return 0
+}
+
+func countsAsModerator(m Membership) int {
+	if m.Membership == MembershipMember && hasRole(m.Roles, RoleChannelModerator) {
+		return 1
+	}
+	return 0
+}
+
+// memberTargets is a channel change's view of the users it names.
+type memberTargets struct {
+	users []User
+	rows  []Membership          // rows that exist
+	by    map[string]Membership // every target's row, 'none' ones synthesised
+}
+
+// loadTargets resolves public user ids (one unknown id refuses the request) and reads
+// their rows in the channel.
+func loadTargets(tx Tx, ch *Channel, userIDs []string, now Time) (*memberTargets, error) {
+	users, err := targetUsers(tx, userIDs)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(users))
+	for i, u := range users {
+		ids[i] = u.ID
+	}
+	rows, err := tx.Memberships(ch.ID, ids)
+	if err != nil {
+		return nil, err
+	}
+	t := &memberTargets{users: users, rows: rows, by: make(map[string]Membership, len(users))}
+	for _, m := range rows {
+		t.by[m.UserInternalID] = m
+	}
+	for _, u := range users {
+		if _, ok := t.by[u.ID]; !ok {
+			t.by[u.ID] = noMembership(ch.ID, u.ID, now)
+		}
+	}
+	return t, nil
+}
+
+// all returns every target's row in the order the users were named.
+func (t *memberTargets) all() []Membership {
+	out := make([]Membership, len(t.users))
+	for i, u := range t.users {
+		out[i] = t.by[u.ID]
+	}
+	return out
+}
+
+// membersChange is the common tail of add, remove, ban, unban and role changes: write
+// the changed rows, then answer the targets' rows and append the event (plus the access
+// cut-off when users lost the channel) if anything changed.
+func (s *Service) membersChange(tx Tx, ch *Channel, t *memberTargets, changed []Membership, event string, revoke bool, now Time) (*ChannelPayload, error) {
+	if len(changed) > 0 {
+		if err := s.applyMembers(tx, ch, t.rows, changed, now); err != nil {
+			return nil, err
+		}
+		for _, m := range changed {
+			t.by[m.UserInternalID] = m
+		}
+	}
+	out, err := s.channelPayload(tx, []Channel{*ch}, t.all())
+	if err != nil || len(changed) == 0 {
+		return out, err
+	}
+	ev, err := s.channelPayload(tx, []Channel{*ch}, changed)
+	if err != nil {
+		return nil, err
+	}
+	ids := memberIDs(changed)
+	if err := tx.AppendEvent(Event{Type: event, ChannelID: ch.ID, UserIDs: ids, Data: ev}); err != nil {
+		return nil, err
+	}
+	if revoke {
+		return out, tx.AppendEvent(Event{Type: EventChannelAccessRevoked, ChannelID: ch.ID, UserIDs: ids,
+			Data: ChannelAccessRevoked{ChannelID: ch.ID, UserIDs: ids}})
+	}
+	return out, nil
+}
+
+func checkUserIDs(userIDs []string) error {
+	var p Problems
+	if userIDs == nil {
+		p.Add("userIds", "is required")
+	}
+	p.List("userIds", userIDs, 1, 100, 1, 50)
+	return p.Err()
+}
+
+// JoinChannel answers POST /api/v3/channels/{channelId}/join: community channels and
+// public live or broadcast channels are open to anyone not banned.
+func (s *Service) JoinChannel(ctx context.Context, c *Caller, channelID string) (*ChannelPayload, error) {
+	var out *ChannelPayload
+	err := s.store.Write(ctx, func(tx Tx) error {
+		ch, own, err := s.channelAndOwn(tx, c, channelID)
+		if err != nil {
+			return err
+		}
+		switch {
+		case c.User == nil:
+			return PermissionDenied()
+		case own.Membership == MembershipBanned:
+			return Errorf(CodeUserBanned, "User is banned from this channel.")
+		case own.Membership == MembershipMember:
+			out, err = s.channelPayload(tx, []Channel{*ch}, []Membership{own})
+			return err
+		case !openToAll(ch) && !c.IsAdmin():
+			return PermissionDenied()
+		}
+		now := Now()
+		before := own
+		own.Membership, own.Roles, own.CreatedAt, own.LastActivity, own.UpdatedAt = MembershipMember, []string{}, now, now, now
+		if err := s.applyMembers(tx, ch, []Membership{before}, []Membership{own}, now); err != nil {
+			return err
+		}
+		out, err = s.channelPayload(tx, []Channel{*ch}, []Membership{own})
+		if err != nil {
+			return err
+		}
+		return tx.AppendEvent(Event{Type: "channel.joined", ChannelID: ch.ID, UserIDs: []string{c.User.ID}, Data: out})
+	})
+	return out, err
+}
+
+// LeaveChannel answers DELETE /api/v3/channels/{channelId}/leave. The last moderator of a
+// community or live channel stays while other members remain.
+func (s *Service) LeaveChannel(ctx context.Context, c *Caller, channelID string) (*ChannelPayload, error) {
+	var out *ChannelPayload
+	err := s.store.Write(ctx, func(tx Tx) error {
+		ch, own, err := s.channelAndOwn(tx, c, channelID)
+		if err != nil {
+			return err
+		}
+		if c.User == nil || own.Membership != MembershipMember {
+			return Errorf(CodePermissionDenied, "User is not a member of this channel.")
+		}
+		lastModerator := hasRole(own.Roles, RoleChannelModerator) && ch.ModeratorMemberCount <= 1 && ch.MemberCount > 1
+		if lastModerator && (ch.Type == ChannelCommunity || ch.Type == ChannelLive) {
+			return Errorf(CodeLastModerator, "The last moderator cannot leave while other members remain.")
+		}
+		now := Now()
+		before := own
+		own.Membership, own.Roles, own.LastActivity, own.UpdatedAt = MembershipNone, []string{}, now, now
+		if err := s.applyMembers(tx, ch, []Membership{before}, []Membership{own}, now); err != nil {
+			return err
+		}
+		out, err = s.channelPayload(tx, []Channel{*ch}, []Membership{own})
+		if err != nil {
+			return err
+		}
+		ids := []string{c.User.ID}
+		if err := tx.AppendEvent(Event{Type: "channel.left", ChannelID: ch.ID, UserIDs: ids, Data: out}); err != nil {
+			return err
+		}
+		return tx.AppendEvent(Event{Type: EventChannelAccessRevoked, ChannelID: ch.ID, UserIDs: ids,
+			Data: ChannelAccessRevoked{ChannelID: ch.ID, UserIDs: ids}})
+	})
+	return out, err
+}
+
+// canManage checks a channel permission; in a conversation any member (or an admin) may
+// add users, as CONTRACT.md says.
+func canManage(c *Caller, ch *Channel, own Membership, perm string) bool {
+	if perm == PermAddChannelUser && ch.Type == ChannelConversation && own.Membership == MembershipMember {
+		return true
+	}
+	return c.CanIn(own.rolesIfMember(), perm)
+}
+
+// AddMembers answers POST /api/v3/channels/{channelId}/users. Users already members are
+// left as they are; banned users refuse the whole request.
+func (s *Service) AddMembers(ctx context.Context, c *Caller, channelID string, userIDs []string) (*ChannelPayload, error) {
+	if err := checkUserIDs(userIDs); err != nil {
+		return nil, err
+	}
+	var out *ChannelPayload
+	err := s.store.Write(ctx, func(tx Tx) error {
+		ch, own, err := s.channelAndOwn(tx, c, channelID)
+		if err != nil {
+			return err
+		}
+		if !canManage(c, ch, own, PermAddChannelUser) {
+			return PermissionDenied()
+		}
+		now := Now()
+		t, err := loadTargets(tx, ch, userIDs, now)
+		if err != nil {
+			return err
+		}
+		var changed []Membership
+		for _, m := range t.all() {
+			switch m.Membership {
+			case MembershipBanned:
+				return Errorf(CodeUserBanned, "User is banned from this channel.")
+			case MembershipNone:
+				m.Membership, m.Roles, m.CreatedAt, m.LastActivity, m.UpdatedAt = MembershipMember, []string{}, now, now, now
+				changed = append(changed, m)
+			}
+		}
+		out, err = s.membersChange(tx, ch, t, changed, "channel.membersAdded", false, now)
+		return err
+	})
+	return out, err
+}
+
+// RemoveMembers answers DELETE /api/v3/channels/{channelId}/users; it needs
+// REMOVE_CHANNEL_USER. Users who are not members are left as they are.
+func (s *Service) RemoveMembers(ctx context.Context, c *Caller, channelID string, userIDs []string) (*ChannelPayload, error) {
+	if err := checkUserIDs(userIDs); err != nil {
+		return nil, err
+	}
+	var out *ChannelPayload
+	err := s.store.Write(ctx, func(tx Tx) error {
+		ch, own, err := s.channelAndOwn(tx, c, channelID)
+		if err != nil {
+			return err
+		}
+		if !canManage(c, ch, own, PermRemoveChannelUser) {
+			return PermissionDenied()
+		}
+		now := Now()
+		t, err := loadTargets(tx, ch, userIDs, now)
+		if err != nil {
+			return err
+		}
+		var changed []Membership
+		for _, m := range t.all() {
+			if m.Membership == MembershipMember {
+				m.Membership, m.Roles, m.LastActivity, m.UpdatedAt = MembershipNone, []string{}, now, now
+				changed = append(changed, m)
+			}
+		}
+		out, err = s.membersChange(tx, ch, t, changed, "channel.membersRemoved", true, now)
+		return err
+	})
+	return out, err
+}
+
+// BanMembers answers PUT /api/v3/channels/{channelId}/users/ban; it needs
+// BAN_USER_FROM_CHANNEL. Conversations and broadcast channels have no bans; the creator,
+// the caller and global admins cannot be banned. Non-members can be banned, to keep them out.
+func (s *Service) BanMembers(ctx context.Context, c *Caller, channelID string, userIDs []string) (*ChannelPayload, error) {
+	if err := checkUserIDs(userIDs); err != nil {
+		return nil, err
+	}
+	var out *ChannelPayload
+	err := s.store.Write(ctx, func(tx Tx) error {
+		ch, own, err := s.channelAndOwn(tx, c, channelID)
+		if err != nil {
+			return err
+		}
+		if ch.Type == ChannelConversation || ch.Type == ChannelBroadcast {
+			return Errorf(CodeForbidden, "Users cannot be banned from a %s channel.", ch.Type)
+		}
+		if !canManage(c, ch, own, PermBanUserFromChannel) {
+			return PermissionDenied()
+		}
+		now := Now()
+		t, err := loadTargets(tx, ch, userIDs, now)
+		if err != nil {
+			return err
+		}
+		for _, u := range t.users {
+			if u.ID == ch.CreatorID || (c.User != nil && u.ID == c.User.ID) || hasRole(u.Roles, RoleGlobalAdmin) {
+				return Errorf(CodeBanExempt, "User %q cannot be banned from this channel.", u.UserID)
+			}
+		}
+		var changed []Membership
+		for _, m := range t.all() {
+			if m.Membership != MembershipBanned {
+				m.Membership, m.Roles, m.LastActivity, m.UpdatedAt = MembershipBanned, []string{}, now, now
+				changed = append(changed, m)
+			}
+		}
+		if err := s.deleteMessagesOfBanned(tx, ch, memberIDs(changed), now); err != nil {
+			return err
+		}
+		out, err = s.membersChange(tx, ch, t, changed, "channel.banned", true, now)
+		return err
+	})
+	return out, err
+}
+
+// UnbanMembers answers PUT /api/v3/channels/{channelId}/users/unban. Unbanned users are
+// out ('none') until they join or are added again; naming anyone not banned refuses all.
+func (s *Service) UnbanMembers(ctx context.Context, c *Caller, channelID string, userIDs []string) (*ChannelPayload, error) {
+	if err := checkUserIDs(userIDs); err != nil {
+		return nil, err
+	}
+	var out *ChannelPayload
+	err := s.store.Write(ctx, func(tx Tx) error {
+		ch, own, err := s.channelAndOwn(tx, c, channelID)
+		if err != nil {
+			return err
+		}
+		if !canManage(c, ch, own, PermBanUserFromChannel) {
+			return PermissionDenied()
+		}
+		now := Now()
+		t, err := loadTargets(tx, ch, userIDs, now)
+		if err != nil {
+			return err
+		}
+		var changed []Membership
+		for i, m := range t.all() {
+			if m.Membership != MembershipBanned {
+				return Errorf(CodeNotBanned, "User %q is not banned.", t.users[i].UserID)
+			}
+			m.Membership, m.LastActivity, m.UpdatedAt = MembershipNone, now, now
+			changed = append(changed, m)
+		}
+		out, err = s.membersChange(tx, ch, t, changed, "channel.unbanned", false, now)
+		return err
+	})
+	return out, err
+}
+
+// RoleInput is the body of POST and DELETE /api/v3/channels/{channelId}/users/roles.
+type RoleInput struct {
+	Role    *string  `json:"role"`
+	UserIDs []string `json:"userIds"`
+}
+
+// ChangeRole answers POST (add) and DELETE (remove) /api/v3/channels/{channelId}/users/roles;
+// it needs EDIT_CHANNEL_USER, and the users must be members.
+func (s *Service) ChangeRole(ctx context.Context, c *Caller, channelID string, in RoleInput, add bool) (*ChannelPayload, error) {
+	var p Problems
+	p.Required("role", in.Role, 1, 100)
+	if in.Role != nil && *in.Role == RoleGlobalAdmin {
+		p.Add("role", "cannot be %s in a channel", RoleGlobalAdmin)
+	}
+	if in.UserIDs == nil {
+		p.Add("userIds", "is required")
+	}
+	p.List("userIds", in.UserIDs, 1, 100, 1, 50)
+	if err := p.Err(); err != nil {
+		return nil, err
+	}
+	event := "channel.roleAdded"
+	if !add {
+		event = "channel.roleRemoved"
+	}
+	var out *ChannelPayload
+	err := s.store.Write(ctx, func(tx Tx) error {
+		ch, own, err := s.channelAndOwn(tx, c, channelID)
+		if err != nil {
+			return err
+		}
+		if !canManage(c, ch, own, PermEditChannelUser) {
+			return PermissionDenied()
+		}
+		now := Now()
+		t, err := loadTargets(tx, ch, in.UserIDs, now)
+		if err != nil {
+			return err
+		}
+		var changed []Membership
+		for _, m := range t.all() {
+			if m.Membership != MembershipMember {
+				return NotFound("Channel member")
+			}
+			if hasRole(m.Roles, *in.Role) == add {
+				continue
+			}
+			if add {
+				m.Roles = append(append([]string{}, m.Roles...), *in.Role)
+			} else {
+				m.Roles = removeRole(m.Roles, *in.Role)
+			}
+			m.UpdatedAt = now
+			changed = append(changed, m)
+		}
+		out, err = s.membersChange(tx, ch, t, changed, event, false, now)
+		return err
+	})
+	return out, err
+}
+
+func removeRole(roles []string, role string) []string {
+	out := []string{}
+	for _, r := range roles {
+		if r != role {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// muteUntil turns a mutePeriod in milliseconds into the end of the mute: -1 forever,
+// 0 unmuted (zero time), else now plus the period.
+func muteUntil(p *Problems, period *int64, now Time) Time {
+	switch {
+	case period == nil:
+		p.Add("mutePeriod", "is required")
+	case *period == -1:
+		return Forever
+	case *period == 0:
+	case *period < 0 || *period > MaxMutePeriod:
+		p.Add("mutePeriod", "must be -1, 0 or a period of at most %d milliseconds", MaxMutePeriod)
+	default:
+		return FromMillis(now.Millis() + *period)
+	}
+	return Time{}
+}
+
+// ChannelMuted is the data of channel.setMuted: the 6.35.3 SDK reads a ChannelPayload,
+// 7.x reads {channelId, muteTimeout, actor, networkId}; one object serves both.
+type ChannelMuted struct {
+	ChannelPayload
+	ChannelID   string `json:"channelId"`
+	MuteTimeout Time   `json:"muteTimeout"`
+	Actor       string `json:"actor"`
+	NetworkID   string `json:"networkId"`
+}
+
+// MuteChannel answers PUT /api/v2/channel/{channelId}/mute; it needs MUTE_CHANNEL. The
+// mute ends by itself: isMuted is worked out from muteTimeout whenever it is read.
+func (s *Service) MuteChannel(ctx context.Context, c *Caller, channelID string, period *int64) error {
+	now := Now()
+	var p Problems
+	until := muteUntil(&p, period, now)
+	if err := p.Err(); err != nil {
+		return err
+	}
+	return s.store.Write(ctx, func(tx Tx) error {
+		ch, own, err := s.channelAndOwn(tx, c, channelID)
+		if err != nil {
+			return err
+		}
+		if !c.CanIn(own.rolesIfMember(), PermMuteChannel) {
+			return PermissionDenied()
+		}
+		ch.MuteTimeout, ch.UpdatedAt = until, now
+		if err := tx.UpdateChannel(ch); err != nil {
+			return err
+		}
+		payload, err := s.channelPayload(tx, []Channel{*ch}, nil)
+		if err != nil {
+			return err
+		}
+		ev := ChannelMuted{ChannelPayload: *payload, ChannelID: ch.ChannelID, MuteTimeout: payload.Channels[0].MuteTimeout,
+			Actor: actorID(c), NetworkID: s.networkID}
+		return tx.AppendEvent(Event{Type: "channel.setMuted", ChannelID: ch.ID, Data: ev})
+	})
+}
+
+// MembersMuted is the data of channel.setMutedUsers (7.x), with the channel payload of
+// the muted users for clients that read one.
+type MembersMuted struct {
+	ChannelPayload
+	ChannelID   string   `json:"channelId"`
+	UserIDs     []string `json:"userIds"`
+	MuteTimeout Time     `json:"muteTimeout"`
+	Actor       string   `json:"actor"`
+}
+
+// MuteMembers answers PUT /api/v2/channel/{channelId}/users/mute; it needs
+// MUTE_CHANNEL_USER, and the users must be members.
+func (s *Service) MuteMembers(ctx context.Context, c *Caller, channelID string, userIDs []string, period *int64) error {
+	now := Now()
+	var p Problems
+	until := muteUntil(&p, period, now)
+	if userIDs == nil {
+		p.Add("userIds", "is required")
+	}
+	p.List("userIds", userIDs, 1, 100, 1, 50)
+	if err := p.Err(); err != nil {
+		return err
+	}
+	return s.store.Write(ctx, func(tx Tx) error {
+		ch, own, err := s.channelAndOwn(tx, c, channelID)
+		if err != nil {
+			return err
+		}
+		if !canManage(c, ch, own, PermMuteChannelUser) {
+			return PermissionDenied()
+		}
+		t, err := loadTargets(tx, ch, userIDs, now)
+		if err != nil {
+			return err
+		}
+		changed := t.all()
+		for i := range changed {
+			if changed[i].Membership != MembershipMember {
+				return NotFound("Channel member")
+			}
+			changed[i].MuteTimeout, changed[i].UpdatedAt = until, now
+		}
+		if err := tx.PutMemberships(changed); err != nil {
+			return err
+		}
+		payload, err := s.channelPayload(tx, []Channel{*ch}, changed)
+		if err != nil {
+			return err
+		}
+		ids := memberIDs(changed)
+		ev := MembersMuted{ChannelPayload: *payload, ChannelID: ch.ChannelID, UserIDs: publicIDs(t.users), Actor: actorID(c)}
+		if mutedAt(until, now) {
+			ev.MuteTimeout = until
+		}
+		return tx.AppendEvent(Event{Type: "channel.setMutedUsers", ChannelID: ch.ID, UserIDs: ids, Data: ev})
+	})
+}
+
+func actorID(c *Caller) string {
+	if c.User == nil {
+		return ""
+	}
+	return c.User.UserID
+}
+
+func publicIDs(users []User) []string {
+	out := make([]string, len(users))
+	for i, u := range users {
+		out[i] = u.UserID
+	}
+	return out
+}
+
+// QueryMembers answers GET /api/v4/channels/{channelId}/users (and the v3 form): one
+// keyset page of the channel's users, read through an index however big the channel is.
+func (s *Service) QueryMembers(ctx context.Context, c *Caller, channelID string, q MemberQuery) (*ChannelPayload, error) {
+	var p Problems
+	p.List("memberships", q.Memberships, 0, 3, 1, 10)
+	for _, m := range q.Memberships {
+		if m != MembershipMember && m != MembershipBanned && m != "muted" {
+			p.Add("memberships", "has an unknown membership %q", m)
+			break
+		}
+	}
+	p.List("roles", q.Roles, 0, 20, 1, 100)
+	p.Text("search", &q.Search, 0, 100)
+	p.OneOf("sortBy", &q.SortBy, "lastCreated", "firstCreated")
+	if err := p.Err(); err != nil {
+		return nil, err
+	}
+	q.Search = strings.ToLower(q.Search)
+	q.Now = Now()
+	var out *ChannelPayload
+	err := s.store.Read(ctx, func(tx Tx) error {
+		ch, err := tx.ChannelByPublicID(channelID)
+		if err != nil {
+			return err
+		}
+		if ch == nil {
+			return NotFound("Channel")
+		}
+		own, err := s.ownMemberships(tx, c, []Channel{*ch})
+		if err != nil {
+			return err
+		}
+		if len(own) == 1 && !canSee(c, ch, own[0]) || len(own) == 0 && !c.IsAdmin() {
+			return PermissionDenied()
+		}
+		q.ChannelID = ch.ID
+		want := q.Limit
+		q.Limit = want + 1
+		page, err := tx.ListMemberships(q)
+		if err != nil {
+			return err
+		}
+		var next *Cursor
+		if len(page) > want {
+			page = page[:want]
+			last := page[want-1]
+			next = &Cursor{N: last.CreatedAt.Millis(), ID: last.UserInternalID}
+		}
+		out, err = s.channelPayload(tx, []Channel{*ch}, page)
+		if err != nil {
+			return err
+		}
+		out.Paging = &Paging{}
+		if next != nil {
+			out.Paging.Next = next.Encode(want)
+		}
+		return nil
+	})
+	return out, err
+}

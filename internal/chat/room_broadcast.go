@@ -1,0 +1,188 @@
+package chat
+
+import "context"
+
+// StopRoom answers POST /api/v1/rooms/{roomId}/stop: the host or an admin ends the
+// broadcast. The status machine allows it from idle, live and waitingReconnect.
+func (s *Service) StopRoom(ctx context.Context, c *Caller, roomID string) (*RoomPayload, error) {
+	var out *RoomPayload
+	var stopped *Room
+	err := s.store.Write(ctx, func(tx Tx) error {
+		r, err := liveRoom(tx, roomID)
+		if err != nil {
+			return err
+		}
+		if err := requireRoomManager(tx, c, r); err != nil {
+			return err
+		}
+		if !canMove(r.Status, RoomEnded) {
+			return Errorf(CodeForbidden, "The room has already ended.")
+		}
+		now := Now()
+		r.Status, r.EndedAt, r.UpdatedAt = RoomEnded, now, now
+		if !r.LiveAt.IsZero() {
+			d := int64(now.Sub(r.LiveAt.Time).Seconds())
+			r.DurationSeconds = &d
+		}
+		if err := tx.UpdateRoom(r); err != nil {
+			return err
+		}
+		stopped = r
+		out, err = s.roomPayload(tx, []Room{*r})
+		if err != nil {
+			return err
+		}
+		return s.roomEvent(tx, statusEvents[RoomEnded], r, "")
+	})
+	if err == nil && s.cfg.Media != nil {
+		s.cfg.Media.EndRoom(ctx, stopped)
+	}
+	return out, err
+}
+
+// ApplyMediaStatus is how a media backend reports what happened to a room's broadcast.
+// The status machine decides whether the change is allowed; a report that does not fit
+// (a late or repeated webhook) is refused with 400300 and changes nothing.
+func (s *Service) ApplyMediaStatus(ctx context.Context, m MediaStatus) error {
+	to, ok := roomStatusAliases[m.Status]
+	if !ok || to == RoomIdle {
+		var p Problems
+		p.Add("status", "is not a status a media server can report")
+		return p.Err()
+	}
+	at := m.At
+	if at.IsZero() {
+		at = Now()
+	}
+	return s.store.Write(ctx, func(tx Tx) error {
+		if !IsID(m.RoomID) {
+			return NotFound("Room")
+		}
+		r, err := tx.RoomByID(m.RoomID)
+		if err != nil {
+			return err
+		}
+		if r == nil {
+			return NotFound("Room")
+		}
+		if !canMove(r.Status, to) {
+			return Errorf(CodeForbidden, "A room cannot move from %s to %s.", r.Status, to)
+		}
+		r.Status, r.UpdatedAt = to, at
+		switch to {
+		case RoomLive:
+			if r.LiveAt.IsZero() {
+				r.LiveAt = at
+			}
+			if m.LivePlaybackURL != nil {
+				r.LivePlaybackURL = m.LivePlaybackURL
+			}
+			if m.LiveThumbnailURL != nil {
+				r.LiveThumbnailURL = m.LiveThumbnailURL
+			}
+			if m.LiveResolution != nil {
+				r.LiveResolution = m.LiveResolution
+			}
+		case RoomEnded:
+			r.EndedAt = at
+			r.LivePlaybackURL, r.LiveThumbnailURL = nil, nil
+			if m.DurationSeconds != nil {
+				r.DurationSeconds = m.DurationSeconds
+			} else if !r.LiveAt.IsZero() {
+				d := int64(at.Sub(r.LiveAt.Time).Seconds())
+				r.DurationSeconds = &d
+			}
+		case RoomRecorded:
+			r.RecordedAt = at
+			if m.RecordedPlaybackInfos != nil {
+				r.RecordedPlaybackInfos = m.RecordedPlaybackInfos
+			}
+			if m.RecordedResolution != nil {
+				r.RecordedResolution = m.RecordedResolution
+			}
+			if m.DurationSeconds != nil {
+				r.DurationSeconds = m.DurationSeconds
+			}
+		case RoomTerminated:
+			r.LivePlaybackURL, r.LiveThumbnailURL = nil, nil
+			if r.EndedAt.IsZero() {
+				r.EndedAt = at
+			}
+		}
+		if err := tx.UpdateRoom(r); err != nil {
+			return err
+		}
+		return s.roomEvent(tx, statusEvents[to], r, "")
+	})
+}
+
+// mayBroadcast is the rule of GET /token, decided before any media server is asked: a
+// room that has not ended, and a participant of it — the host, or in a coHosts room a
+// co-host who accepted an invitation and was not removed since. A removed co-host is
+// no longer a participant, so they get nothing until invited again.
+func mayBroadcast(r *Room, p *RoomParticipant) error {
+	switch {
+	case p == nil:
+		return Errorf(CodePermissionDenied, "Only the host and co-hosts of this room may broadcast.")
+	case p.Type != ParticipantHost && r.Type != RoomCoHosts:
+		return Errorf(CodePermissionDenied, "Only the host may broadcast in a direct-streaming room.")
+	case hasEnded(r.Status):
+		return Errorf(CodeForbidden, "The room has ended.")
+	}
+	return nil
+}
+
+// BroadcasterData answers GET /api/v1/rooms/{roomId}/token.
+func (s *Service) BroadcasterData(ctx context.Context, c *Caller, roomID string) (*BroadcasterData, error) {
+	var r *Room
+	var p *RoomParticipant
+	err := s.store.Read(ctx, func(tx Tx) error {
+		var err error
+		if r, err = liveRoom(tx, roomID); err != nil {
+			return err
+		}
+		if c.User != nil {
+			p, err = participant(tx, r.ID, c.User.ID)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := mayBroadcast(r, p); err != nil {
+		return nil, err
+	}
+	if s.cfg.Media == nil {
+		return nil, NoMediaServer()
+	}
+	return s.cfg.Media.BroadcasterToken(ctx, r, *p)
+}
+
+// RecordedURL is the answer of GET /api/v1/rooms/{roomId}/recorded: the SDK reads url
+// (and expiresAt); Amity's API documents recordedUrls. Both are given.
+type RecordedURL struct {
+	URL          string   `json:"url"`
+	ExpiresAt    *Time    `json:"expiresAt"`
+	RecordedURLs []string `json:"recordedUrls"`
+}
+
+// RecordedURL answers GET /api/v1/rooms/{roomId}/recorded for anyone who may watch the
+// room; a room without a recording is 400400.
+func (s *Service) RecordedURL(ctx context.Context, c *Caller, roomID string) (*RecordedURL, error) {
+	var out *RecordedURL
+	err := s.store.Read(ctx, func(tx Tx) error {
+		r, err := s.readableRoom(tx, c, roomID)
+		if err != nil {
+			return err
+		}
+		if r.IsDeleted || len(r.RecordedPlaybackInfos) == 0 {
+			return NotFound("Recording")
+		}
+		out = &RecordedURL{URL: r.RecordedPlaybackInfos[0].URL, RecordedURLs: []string{}}
+		for _, pi := range r.RecordedPlaybackInfos {
+			out.RecordedURLs = append(out.RecordedURLs, pi.URL)
+		}
+		return nil
+	})
+	return out, err
+}

@@ -1,0 +1,72 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/parley-chat/parley/internal/chat"
+)
+
+func (a *API) routesInvitations() {
+	a.mux.HandleFunc("POST /api/v1/invitations", a.auth(a.createInvitations))
+	a.mux.HandleFunc("GET /api/v1/invitations", a.auth(a.queryInvitations))
+	a.mux.HandleFunc("GET /api/v1/invitations/me", a.auth(a.myInvitations))
+	a.mux.HandleFunc("POST /api/v1/invitations/{invitationId}/accept", a.auth(a.acceptInvitation))
+	a.mux.HandleFunc("POST /api/v1/invitations/{invitationId}/reject", a.auth(a.rejectInvitation))
+	a.mux.HandleFunc("DELETE /api/v1/invitations/{invitationId}", a.auth(a.cancelInvitation))
+}
+
+func (a *API) createInvitations(w http.ResponseWriter, r *http.Request, c *chat.Caller) {
+	var in chat.CreateInvitationInput
+	if err := decode(r, &in); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	out, err := a.svc.CreateInvitations(r.Context(), c, in)
+	a.reply(w, r, out, err)
+}
+
+// invitationQuery reads the filters both invitation lists take.
+func invitationQuery(r *http.Request) (chat.InvitationQuery, error) {
+	q := newQuery(r)
+	in := chat.InvitationQuery{
+		Type: q.str("type"), TargetType: q.str("targetType"), TargetID: q.str("targetId"),
+		Statuses: q.list("statuses"), SortBy: q.str("sortBy"), SortOrder: q.str("sortOrder"),
+	}
+	in.Limit, in.After = q.page()
+	return in, q.err()
+}
+
+func (a *API) queryInvitations(w http.ResponseWriter, r *http.Request, c *chat.Caller) {
+	in, err := invitationQuery(r)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	out, err := a.svc.QueryInvitations(r.Context(), c, in)
+	a.reply(w, r, out, err)
+}
+
+func (a *API) myInvitations(w http.ResponseWriter, r *http.Request, c *chat.Caller) {
+	in, err := invitationQuery(r)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	out, err := a.svc.MyInvitations(r.Context(), c, in)
+	a.reply(w, r, out, err)
+}
+
+func (a *API) acceptInvitation(w http.ResponseWriter, r *http.Request, c *chat.Caller) {
+	err := a.svc.AcceptInvitation(r.Context(), c, r.PathValue("invitationId"))
+	a.reply(w, r, success{Success: true}, err)
+}
+
+func (a *API) rejectInvitation(w http.ResponseWriter, r *http.Request, c *chat.Caller) {
+	err := a.svc.RejectInvitation(r.Context(), c, r.PathValue("invitationId"))
+	a.reply(w, r, success{Success: true}, err)
+}
+
+func (a *API) cancelInvitation(w http.ResponseWriter, r *http.Request, c *chat.Caller) {
+	err := a.svc.CancelInvitation(r.Context(), c, r.PathValue("invitationId"))
+	a.reply(w, r, success{Success: true}, err)
+}

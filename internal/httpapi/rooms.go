@@ -1,0 +1,152 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/parley-chat/parley/internal/chat"
+)
+
+func (a *API) routesRooms() {
+	a.mux.HandleFunc("POST /api/v1/rooms", a.auth(a.createRoom))
+	a.mux.HandleFunc("GET /api/v1/rooms", a.auth(a.queryRooms))
+	a.mux.HandleFunc("GET /api/v1/rooms/{roomId}", a.auth(a.getRoom))
+	a.mux.HandleFunc("PUT /api/v1/rooms/{roomId}", a.auth(a.updateRoom))
+	a.mux.HandleFunc("DELETE /api/v1/rooms/{roomId}", a.auth(a.deleteRoom))
+	a.mux.HandleFunc("POST /api/v1/rooms/{roomId}/stop", a.auth(a.stopRoom))
+	a.mux.HandleFunc("POST /api/v1/rooms/{roomId}/leave", a.auth(a.leaveRoom))
+	a.mux.HandleFunc("GET /api/v1/rooms/{roomId}/token", a.auth(a.roomToken))
+	a.mux.HandleFunc("GET /api/v1/rooms/{roomId}/recorded", a.auth(a.roomRecorded))
+	// The seed form names the participant in the body; the 7.x SDK puts it in the path.
+	a.mux.HandleFunc("DELETE /api/v1/rooms/{roomId}/participants", a.auth(a.removeParticipantByBody))
+	a.mux.HandleFunc("DELETE /api/v1/rooms/{roomId}/participants/{userId}", a.auth(a.removeParticipantByPath))
+	a.mux.HandleFunc("PUT /api/v1/rooms/{roomId}/participants/{userId}", a.auth(a.updateParticipant))
+	a.mux.HandleFunc("POST /api/v1/rooms/{roomId}/viewer-bans", a.auth(a.banRoomViewers))
+	a.mux.HandleFunc("GET /api/v1/rooms/{roomId}/viewer-bans", a.auth(a.roomViewerBans))
+	a.mux.HandleFunc("DELETE /api/v1/rooms/{roomId}/viewer-bans", a.auth(a.unbanRoomViewers))
+}
+
+func (a *API) createRoom(w http.ResponseWriter, r *http.Request, c *chat.Caller) {
+	var in chat.CreateRoomInput
+	if err := decode(r, &in); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	out, err := a.svc.CreateRoom(r.Context(), c, in)
+	a.reply(w, r, out, err)
+}
+
+func (a *API) queryRooms(w http.ResponseWriter, r *http.Request, c *chat.Caller) {
+	q := newQuery(r)
+	in := chat.RoomQuery{Type: q.str("type"), Statuses: q.list("statuses"), SortBy: q.str("sortBy")}
+	if q.str("isDeleted") != "" {
+		d := q.boolean("isDeleted", false)
+		in.IsDeleted = &d
+	}
+	q.enum("options[type]", "pagination", "pagination")
+	in.Limit, in.After = q.page()
+	if err := q.err(); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	out, err := a.svc.QueryRooms(r.Context(), c, in)
+	a.reply(w, r, out, err)
+}
+
+func (a *API) getRoom(w http.ResponseWriter, r *http.Request, c *chat.Caller) {
+	out, err := a.svc.GetRoom(r.Context(), c, r.PathValue("roomId"))
+	a.reply(w, r, out, err)
+}
+
+func (a *API) updateRoom(w http.ResponseWriter, r *http.Request, c *chat.Caller) {
+	var in chat.UpdateRoomInput
+	if err := decode(r, &in); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	out, err := a.svc.UpdateRoom(r.Context(), c, r.PathValue("roomId"), in)
+	a.reply(w, r, out, err)
+}
+
+func (a *API) deleteRoom(w http.ResponseWriter, r *http.Request, c *chat.Caller) {
+	err := a.svc.DeleteRoom(r.Context(), c, r.PathValue("roomId"))
+	a.reply(w, r, success{Success: true}, err)
+}
+
+func (a *API) stopRoom(w http.ResponseWriter, r *http.Request, c *chat.Caller) {
+	out, err := a.svc.StopRoom(r.Context(), c, r.PathValue("roomId"))
+	a.reply(w, r, out, err)
+}
+
+func (a *API) leaveRoom(w http.ResponseWriter, r *http.Request, c *chat.Caller) {
+	out, err := a.svc.LeaveRoom(r.Context(), c, r.PathValue("roomId"))
+	a.reply(w, r, out, err)
+}
+
+func (a *API) roomToken(w http.ResponseWriter, r *http.Request, c *chat.Caller) {
+	out, err := a.svc.BroadcasterData(r.Context(), c, r.PathValue("roomId"))
+	a.reply(w, r, out, err)
+}
+
+func (a *API) roomRecorded(w http.ResponseWriter, r *http.Request, c *chat.Caller) {
+	out, err := a.svc.RecordedURL(r.Context(), c, r.PathValue("roomId"))
+	a.reply(w, r, out, err)
+}
+
+func (a *API) removeParticipantByBody(w http.ResponseWriter, r *http.Request, c *chat.Caller) {
+	var in struct {
+		ParticipantUserID *string `json:"participantUserId"`
+	}
+	if err := decode(r, &in); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	out, err := a.svc.RemoveParticipant(r.Context(), c, r.PathValue("roomId"), in.ParticipantUserID)
+	a.reply(w, r, out, err)
+}
+
+func (a *API) removeParticipantByPath(w http.ResponseWriter, r *http.Request, c *chat.Caller) {
+	id := r.PathValue("userId")
+	out, err := a.svc.RemoveParticipant(r.Context(), c, r.PathValue("roomId"), &id)
+	a.reply(w, r, out, err)
+}
+
+func (a *API) updateParticipant(w http.ResponseWriter, r *http.Request, c *chat.Caller) {
+	var in chat.UpdateParticipantInput
+	if err := decode(r, &in); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	out, err := a.svc.UpdateParticipant(r.Context(), c, r.PathValue("roomId"), r.PathValue("userId"), in)
+	a.reply(w, r, out, err)
+}
+
+func (a *API) banRoomViewers(w http.ResponseWriter, r *http.Request, c *chat.Caller) {
+	var in chat.ViewerBanInput
+	if err := decode(r, &in); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	err := a.svc.BanRoomViewers(r.Context(), c, r.PathValue("roomId"), in)
+	a.reply(w, r, success{Success: true}, err)
+}
+
+func (a *API) unbanRoomViewers(w http.ResponseWriter, r *http.Request, c *chat.Caller) {
+	var in chat.ViewerBanInput
+	if err := decode(r, &in); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	err := a.svc.UnbanRoomViewers(r.Context(), c, r.PathValue("roomId"), in)
+	a.reply(w, r, success{Success: true}, err)
+}
+
+func (a *API) roomViewerBans(w http.ResponseWriter, r *http.Request, c *chat.Caller) {
+	q := newQuery(r)
+	limit, after := q.page()
+	if err := q.err(); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	out, err := a.svc.RoomViewerBans(r.Context(), c, r.PathValue("roomId"), limit, after)
+	a.reply(w, r, out, err)
+}

@@ -1,0 +1,433 @@
+package store
+
+import (
+	"database/sql"
+	"encoding/json"
+	"sort"
+	"strings"
+
+	"github.com/parley-chat/parley/internal/chat"
+)
+
+const channelColumns = `id, channel_id, type, display_name, avatar_file_id, metadata, tags, is_distinct, distinct_key,
+	is_public, mute_timeout, rate_limit, rate_limit_window, rate_limit_timeout, message_auto_delete_enabled,
+	auto_delete_message_by_flag_limit, notification_mode, member_count, moderator_member_count, message_count,
+	message_preview_id, last_activity, attached_post_id, attached_video_stream_id, attached_room_id, creator_id,
+	is_deleted, created_at, updated_at, deleted_at`
+
+func scanChannel(s scanner) (chat.Channel, error) {
+	var c chat.Channel
+	var avatar, distinct, preview, post, video, room sql.NullString
+	var metadata, tags string
+	var isDistinct, isPublic, autoDelete, deleted int
+	var flagLimit sql.NullInt64
+	var mute, rateTimeout, deletedAt sql.NullInt64
+	var activity, created, updated int64
+	err := s.Scan(&c.ID, &c.ChannelID, &c.Type, &c.DisplayName, &avatar, &metadata, &tags, &isDistinct, &distinct,
+		&isPublic, &mute, &c.RateLimit, &c.RateLimitWindow, &rateTimeout, &autoDelete,
+		&flagLimit, &c.NotificationMode, &c.MemberCount, &c.ModeratorMemberCount, &c.MessageCount,
+		&preview, &activity, &post, &video, &room, &c.CreatorID,
+		&deleted, &created, &updated, &deletedAt)
+	if err != nil {
+		return c, err
+	}
+	c.AvatarFileID, c.MessagePreviewID = strPtr(avatar), strPtr(preview)
+	c.AttachedTo = chat.AttachedTo{PostID: strPtr(post), VideoStreamID: strPtr(video), RoomID: strPtr(room)}
+	c.DistinctKey = distinct.String
+	c.Metadata = json.RawMessage(metadata)
+	json.Unmarshal([]byte(tags), &c.Tags)
+	c.IsDistinct, c.IsPublic, c.MessageAutoDeleteEnabled, c.IsDeleted = isDistinct == 1, isPublic == 1, autoDelete == 1, deleted == 1
+	if flagLimit.Valid {
+		n := int(flagLimit.Int64)
+		c.AutoDeleteMessageByFlagLimit = &n
+	}
+	c.MuteTimeout, c.RateLimitTimeout, c.DeletedAt = timeOf(mute), timeOf(rateTimeout), timeOf(deletedAt)
+	c.LastActivity, c.CreatedAt, c.UpdatedAt = chat.FromMillis(activity), chat.FromMillis(created), chat.FromMillis(updated)
+	return c, nil
+}
+
+func strPtr(s sql.NullString) *string {
+	if !s.Valid {
+		return nil
+	}
+	return &s.String
+}
+
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func (t *tx) InsertChannel(c *chat.Channel) error {
+	tags, _ := json.Marshal(nonNil(c.Tags))
+	_, err := t.exec(`INSERT INTO channels (`+channelColumns+`, display_name_lower)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.ID, c.ChannelID, c.Type, c.DisplayName, c.AvatarFileID, jsonText(c.Metadata), string(tags), boolInt(c.IsDistinct),
+		nullString(c.DistinctKey), boolInt(c.IsPublic), nullMillis(c.MuteTimeout), c.RateLimit, c.RateLimitWindow,
+		nullMillis(c.RateLimitTimeout), boolInt(c.MessageAutoDeleteEnabled), c.AutoDeleteMessageByFlagLimit,
+		c.NotificationMode, c.MemberCount, c.ModeratorMemberCount, c.MessageCount, c.MessagePreviewID,
+		c.LastActivity.Millis(), c.AttachedTo.PostID, c.AttachedTo.VideoStreamID, c.AttachedTo.RoomID, c.CreatorID,
+		boolInt(c.IsDeleted), c.CreatedAt.Millis(), c.UpdatedAt.Millis(), nullMillis(c.DeletedAt),
+		strings.ToLower(c.DisplayName))
+	if err != nil {
+		return err
+	}
+	if err := t.InsertMessageFeed(chat.DefaultFeed(c)); err != nil { // every channel has its default feed
+		return err
+	}
+	return t.putChannelTags(c.ID, c.Tags)
+}
+
+// UpdateChannel writes the fields a channel's owners change. The counters are left
+// alone: only AddChannelCounts (and the message writes) move them.
+func (t *tx) UpdateChannel(c *chat.Channel) error {
+	tags, _ := json.Marshal(nonNil(c.Tags))
+	_, err := t.exec(`UPDATE channels SET display_name = ?, display_name_lower = ?, avatar_file_id = ?, metadata = ?,
+		tags = ?, distinct_key = ?, is_public = ?, mute_timeout = ?, message_auto_delete_enabled = ?,
+		auto_delete_message_by_flag_limit = ?, notification_mode = ?, last_activity = ?, is_deleted = ?,
+		updated_at = ?, deleted_at = ? WHERE id = ?`,
+		c.DisplayName, strings.ToLower(c.DisplayName), c.AvatarFileID, jsonText(c.Metadata), string(tags),
+		nullString(c.DistinctKey), boolInt(c.IsPublic), nullMillis(c.MuteTimeout), boolInt(c.MessageAutoDeleteEnabled),
+		c.AutoDeleteMessageByFlagLimit, c.NotificationMode, c.LastActivity.Millis(), boolInt(c.IsDeleted),
+		c.UpdatedAt.Millis(), nullMillis(c.DeletedAt), c.ID)
+	if err != nil {
+		return err
+	}
+	if _, err := t.exec(`DELETE FROM channel_tags WHERE channel_id = ?`, c.ID); err != nil {
+		return err
+	}
+	return t.putChannelTags(c.ID, c.Tags)
+}
+
+func (t *tx) putChannelTags(id string, tags []string) error {
+	tags = chat.Unique(tags)
+	if len(tags) == 0 {
+		return nil
+	}
+	args := make([]any, 0, 2*len(tags))
+	for _, tag := range tags {
+		args = append(args, id, tag)
+	}
+	_, err := t.exec(`INSERT INTO channel_tags (channel_id, tag) VALUES `+rows(len(tags), 2), args...)
+	return err
+}
+
+func (t *tx) AddChannelCounts(id string, members, moderators int, at chat.Time) error {
+	_, err := t.exec(`UPDATE channels SET member_count = member_count + ?, moderator_member_count = moderator_member_count + ?,
+		last_activity = ?, updated_at = ? WHERE id = ?`, members, moderators, at.Millis(), at.Millis(), id)
+	return err
+}
+
+func (t *tx) ChannelByID(id string) (*chat.Channel, error) {
+	return one(t.queryRow(`SELECT `+channelColumns+` FROM channels WHERE id = ?`, id), scanChannel)
+}
+
+func (t *tx) ChannelByPublicID(channelID string) (*chat.Channel, error) {
+	return one(t.queryRow(`SELECT `+channelColumns+` FROM channels WHERE channel_id = ?`, channelID), scanChannel)
+}
+
+func (t *tx) ChannelForUpdate(channelID string) (*chat.Channel, error) {
+	return one(t.queryRow(`SELECT `+channelColumns+` FROM channels WHERE channel_id = ?`+t.d.forUpdate, channelID), scanChannel)
+}
+
+func (t *tx) ChannelByDistinctKey(key string) (*chat.Channel, error) {
+	return one(t.queryRow(`SELECT `+channelColumns+` FROM channels WHERE distinct_key = ?`, key), scanChannel)
+}
+
+// ChannelsByPublicIDs returns the channels that exist, in the order asked.
+func (t *tx) ChannelsByPublicIDs(ids []string) ([]chat.Channel, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	found, err := queryAll(t, scanChannel, `SELECT `+channelColumns+` FROM channels WHERE channel_id IN (`+placeholders(len(ids))+`)`, anys(ids)...)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[string]chat.Channel, len(found))
+	for _, c := range found {
+		byID[c.ChannelID] = c
+	}
+	out := make([]chat.Channel, 0, len(found))
+	for _, id := range ids {
+		if c, ok := byID[id]; ok {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+// memberOf is the set of channels a user is a member of, for visibility and filters;
+// it is read through channel_members_of_user.
+const memberOf = `SELECT channel_id FROM channel_members WHERE user_id = ? AND membership = 'member'`
+
+// ListChannels pages through the channels a caller may see, keyset on (sort key, id).
+func (t *tx) ListChannels(q chat.ChannelQuery) ([]chat.Channel, error) {
+	var where []string
+	var args []any
+	if !q.SeesAll {
+		where = append(where, `(c.type = 'community' OR (c.type IN ('live', 'broadcast') AND c.is_public = 1) OR c.id IN (`+memberOf+`))`)
+		args = append(args, q.UserID)
+	}
+	switch q.Filter {
+	case "member":
+		where = append(where, `c.id IN (`+memberOf+`)`)
+		args = append(args, q.UserID)
+	case "notMember":
+		where = append(where, `c.id NOT IN (`+memberOf+`)`)
+		args = append(args, q.UserID)
+	}
+	if len(q.Types) > 0 {
+		where = append(where, `c.type IN (`+placeholders(len(q.Types))+`)`)
+		args = append(args, anys(q.Types)...)
+	}
+	if q.Keyword != "" {
+		where = append(where, `c.display_name_lower LIKE ? ESCAPE '\'`)
+		args = append(args, "%"+likeEscape(q.Keyword)+"%")
+	}
+	if q.IsDeleted != nil {
+		where = append(where, `c.is_deleted = ?`)
+		args = append(args, boolInt(*q.IsDeleted))
+	}
+	if tags := chat.Unique(q.Tags); len(tags) > 0 {
+		where = append(where, `c.id IN (SELECT channel_id FROM channel_tags WHERE tag IN (`+placeholders(len(tags))+`)
+			GROUP BY channel_id HAVING COUNT(*) = ?)`)
+		args = append(append(args, anys(tags)...), len(tags))
+	}
+	if len(q.ExcludeTags) > 0 {
+		where = append(where, `NOT EXISTS (SELECT 1 FROM channel_tags x WHERE x.channel_id = c.id AND x.tag IN (`+placeholders(len(q.ExcludeTags))+`))`)
+		args = append(args, anys(q.ExcludeTags)...)
+	}
+	key, dir := "c.last_activity", "DESC"
+	switch q.SortBy {
+	case "lastCreated":
+		key = "c.created_at"
+	case "firstCreated":
+		key, dir = "c.created_at", "ASC"
+	case "displayName":
+		key, dir = "c.display_name_lower", "ASC"
+	}
+	if c := q.After; c != nil && c.ID != "" {
+		op := "<"
+		if dir == "ASC" {
+			op = ">"
+		}
+		var v any = c.N
+		if key == "c.display_name_lower" {
+			v = c.S
+		}
+		where = append(where, "("+key+" "+op+" ? OR ("+key+" = ? AND c.id "+op+" ?))")
+		args = append(args, v, v, c.ID)
+	}
+	text := `SELECT ` + prefixed("c.", channelColumns) + ` FROM channels c`
+	if len(where) > 0 {
+		text += " WHERE " + strings.Join(where, " AND ")
+	}
+	text += " ORDER BY " + key + " " + dir + ", c.id " + dir + " LIMIT ?"
+	args = append(args, q.Limit)
+	return queryAll(t, scanChannel, text, args...)
+}
+
+const membershipColumns = `channel_id, user_id, membership, roles, mute_timeout, read_to_segment,
+	last_mentioned_segment, last_activity, created_at, updated_at`
+
+func scanMembership(s scanner) (chat.Membership, error) {
+	var m chat.Membership
+	var roles string
+	var mute sql.NullInt64
+	var activity, created, updated int64
+	err := s.Scan(&m.ChannelInternalID, &m.UserInternalID, &m.Membership, &roles, &mute, &m.ReadToSegment,
+		&m.LastMentionedSegment, &activity, &created, &updated)
+	json.Unmarshal([]byte(roles), &m.Roles)
+	m.MuteTimeout = timeOf(mute)
+	m.LastActivity, m.CreatedAt, m.UpdatedAt = chat.FromMillis(activity), chat.FromMillis(created), chat.FromMillis(updated)
+	return m, err
+}
+
+func (t *tx) Memberships(channelID string, userIDs []string) ([]chat.Membership, error) {
+	if len(userIDs) == 0 {
+		return nil, nil
+	}
+	return queryAll(t, scanMembership, `SELECT `+membershipColumns+` FROM channel_members
+		WHERE channel_id = ? AND user_id IN (`+placeholders(len(userIDs))+`)`, append([]any{channelID}, anys(userIDs)...)...)
+}
+
+func (t *tx) MembershipsOfUser(userID string, channelIDs []string) ([]chat.Membership, error) {
+	if len(channelIDs) == 0 {
+		return nil, nil
+	}
+	return queryAll(t, scanMembership, `SELECT `+membershipColumns+` FROM channel_members
+		WHERE user_id = ? AND channel_id IN (`+placeholders(len(channelIDs))+`)`, append([]any{userID}, anys(channelIDs)...)...)
+}
+
+// memberBatch bounds the rows of one multi-row INSERT, well inside both engines' limits
+// on bound parameters.
+const memberBatch = 500
+
+// PutMemberships inserts or replaces membership rows in batches, and keeps the role index
+// in step. The read segments are the messages' business and are never overwritten here.
+func (t *tx) PutMemberships(ms []chat.Membership) error {
+	for len(ms) > 0 {
+		n := min(len(ms), memberBatch)
+		if err := t.putMemberships(ms[:n]); err != nil {
+			return err
+		}
+		ms = ms[n:]
+	}
+	return nil
+}
+
+func (t *tx) putMemberships(ms []chat.Membership) error {
+	args := make([]any, 0, len(ms)*11)
+	for _, m := range ms {
+		roles, _ := json.Marshal(nonNil(m.Roles))
+		args = append(args, m.ChannelInternalID, m.UserInternalID, m.Membership, string(roles),
+			boolInt(hasString(m.Roles, chat.RoleChannelModerator)), nullMillis(m.MuteTimeout), m.ReadToSegment,
+			m.LastMentionedSegment, m.LastActivity.Millis(), m.CreatedAt.Millis(), m.UpdatedAt.Millis())
+	}
+	_, err := t.exec(`INSERT INTO channel_members (channel_id, user_id, membership, roles, is_moderator, mute_timeout,
+		read_to_segment, last_mentioned_segment, last_activity, created_at, updated_at) VALUES `+rows(len(ms), 11)+`
+		ON CONFLICT (channel_id, user_id) DO UPDATE SET membership = excluded.membership, roles = excluded.roles,
+		is_moderator = excluded.is_moderator, mute_timeout = excluded.mute_timeout, last_activity = excluded.last_activity,
+		created_at = excluded.created_at, updated_at = excluded.updated_at`, args...)
+	if err != nil {
+		return err
+	}
+	// The role index: drop the users' old rows, write the current ones.
+	byChannel := map[string][]string{}
+	var roleArgs []any
+	for _, m := range ms {
+		byChannel[m.ChannelInternalID] = append(byChannel[m.ChannelInternalID], m.UserInternalID)
+		for _, r := range chat.Unique(m.Roles) {
+			roleArgs = append(roleArgs, m.ChannelInternalID, r, m.UserInternalID)
+		}
+	}
+	for ch, users := range byChannel {
+		if _, err := t.exec(`DELETE FROM channel_member_roles WHERE channel_id = ? AND user_id IN (`+placeholders(len(users))+`)`,
+			append([]any{ch}, anys(users)...)...); err != nil {
+			return err
+		}
+	}
+	if len(roleArgs) > 0 {
+		_, err = t.exec(`INSERT INTO channel_member_roles (channel_id, role, user_id) VALUES `+rows(len(roleArgs)/3, 3), roleArgs...)
+	}
+	return err
+}
+
+// ListMemberships pages through a channel's users, keyset on (created_at, user_id). Each
+// membership value is read through channel_members_by_created on its own, so a page costs
+// the same in a channel of 300,000 as in one of 10; several values are merged here.
+func (t *tx) ListMemberships(q chat.MemberQuery) ([]chat.Membership, error) {
+	kinds := chat.Unique(q.Memberships)
+	if len(kinds) == 0 {
+		kinds = []string{chat.MembershipMember}
+	}
+	if hasString(kinds, chat.MembershipMember) { // muted members are members
+		kinds = removeString(kinds, "muted")
+	}
+	desc := q.SortBy != "firstCreated"
+	var all []chat.Membership
+	for _, kind := range kinds {
+		page, err := t.listMembershipsOf(kind, q, desc)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, page...)
+	}
+	if len(kinds) > 1 {
+		sort.Slice(all, func(i, j int) bool {
+			a, b := all[i], all[j]
+			if a.CreatedAt.Equal(b.CreatedAt.Time) {
+				return (a.UserInternalID > b.UserInternalID) == desc
+			}
+			return a.CreatedAt.After(b.CreatedAt.Time) == desc
+		})
+		if len(all) > q.Limit {
+			all = all[:q.Limit]
+		}
+	}
+	return all, nil
+}
+
+func (t *tx) listMembershipsOf(kind string, q chat.MemberQuery, desc bool) ([]chat.Membership, error) {
+	where := []string{"m.channel_id = ?", "m.membership = ?"}
+	args := []any{q.ChannelID, kind}
+	if kind == "muted" {
+		args[1] = chat.MembershipMember
+		where = append(where, "m.mute_timeout > ?")
+		args = append(args, q.Now.Millis())
+	}
+	if len(q.Roles) > 0 {
+		where = append(where, `m.user_id IN (SELECT user_id FROM channel_member_roles WHERE channel_id = ? AND role IN (`+placeholders(len(q.Roles))+`))`)
+		args = append(append(args, q.ChannelID), anys(q.Roles)...)
+	}
+	join := ""
+	if q.Search != "" || q.IsDeleted != nil {
+		join = " JOIN users u ON u.id = m.user_id"
+		if q.Search != "" {
+			where = append(where, `u.display_name_lower LIKE ? ESCAPE '\'`)
+			args = append(args, "%"+likeEscape(strings.ToLower(q.Search))+"%")
+		}
+		if q.IsDeleted != nil {
+			where = append(where, "u.is_deleted = ?")
+			args = append(args, boolInt(*q.IsDeleted))
+		}
+	}
+	dir, op := "ASC", ">"
+	if desc {
+		dir, op = "DESC", "<"
+	}
+	if c := q.After; c != nil && c.ID != "" {
+		where = append(where, "(m.created_at "+op+" ? OR (m.created_at = ? AND m.user_id "+op+" ?))")
+		args = append(args, c.N, c.N, c.ID)
+	}
+	args = append(args, q.Limit)
+	return queryAll(t, scanMembership, `SELECT `+prefixed("m.", membershipColumns)+` FROM channel_members m`+join+
+		` WHERE `+strings.Join(where, " AND ")+` ORDER BY m.created_at `+dir+`, m.user_id `+dir+` LIMIT ?`, args...)
+}
+
+func (t *tx) MemberIDs(channelID string) ([]string, error) {
+	return queryAll(t, scanString, `SELECT user_id FROM channel_members WHERE channel_id = ? AND membership = 'member'`, channelID)
+}
+
+// rows returns "(?, ?), (?, ?)…": n rows of width placeholders, for multi-row INSERTs.
+func rows(n, width int) string {
+	row := "(" + placeholders(width) + ")"
+	return strings.TrimSuffix(strings.Repeat(row+", ", n), ", ")
+}
+
+// prefixed qualifies every column of a list with a table alias.
+func prefixed(alias, columns string) string {
+	parts := strings.Split(columns, ",")
+	for i, p := range parts {
+		parts[i] = alias + strings.TrimSpace(p)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func jsonText(v json.RawMessage) string {
+	if len(v) == 0 {
+		return "{}"
+	}
+	return string(v)
+}
+
+func hasString(v []string, s string) bool {
+	for _, x := range v {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func removeString(v []string, s string) []string {
+	out := v[:0:0]
+	for _, x := range v {
+		if x != s {
+			out = append(out, x)
+		}
+	}
+	return out
+}
