@@ -13,6 +13,7 @@ import (
 // the flag wins when both are given.
 type config struct {
 	Listen         string
+	MQTTListen     string
 	DataDir        string
 	DB             string
 	APIKey         string
@@ -40,6 +41,7 @@ func parseConfig(args []string) (*config, error) {
 		fs.StringVar(p, name, envOr(env, def), help+" ("+env+")")
 	}
 	str(&c.Listen, "listen", "PARLEY_LISTEN", "127.0.0.1:8080", "HTTP address")
+	str(&c.MQTTListen, "mqtt-listen", "PARLEY_MQTT_LISTEN", "", "plain TCP address for MQTT besides WebSocket /mqtt on the HTTP address; empty for none")
 	str(&c.DataDir, "data-dir", "PARLEY_DATA_DIR", "./data", "directory for the SQLite file, uploaded files and generated keys")
 	str(&c.DB, "db", "PARLEY_DB", "", "database: empty for SQLite in the data dir, a file path, or a postgres:// URL")
 	str(&c.APIKey, "api-key", "PARLEY_API_KEY", "", "API key clients log in with; generated and kept in the data dir when empty")
