@@ -22,7 +22,8 @@
  * logs in with `disableRTE: true`, so it opens neither MQTT nor socket.io.
  * Off by default: the REST test files then check what the server answers, not
  * what events add. tests/realtime.test.js sets PARLEY_SDK_RTE=1 for its own
- * process before loading this module; PARLEY_SDK_RTE=1 turns it on for a run.
+ * process before loading this module (channels and messages pin it to 0);
+ * PARLEY_SDK_RTE=1 turns it on for the other files of a run.
  */
 const RTE_ENABLED = process.env.PARLEY_SDK_RTE === '1' || false;
 
