@@ -38,7 +38,7 @@ func parseConfig(args []string) (*config, error) {
 	}
 	str(&c.Listen, "listen", "PARLEY_LISTEN", "127.0.0.1:8080", "HTTP address")
 	str(&c.DataDir, "data-dir", "PARLEY_DATA_DIR", "./data", "directory for the SQLite file, uploaded files and generated keys")
-	str(&c.DB, "db", "PARLEY_DB", "", "database: empty for SQLite in the data dir, or a file path")
+	str(&c.DB, "db", "PARLEY_DB", "", "database: empty for SQLite in the data dir, a file path, or a postgres:// URL")
 	str(&c.APIKey, "api-key", "PARLEY_API_KEY", "", "API key clients log in with; generated and kept in the data dir when empty")
 	str(&c.ServerKey, "server-key", "PARLEY_SERVER_KEY", "", "server key for admin and secure-mode calls; generated when empty")
 	str(&c.PublicURL, "public-url", "PARLEY_PUBLIC_URL", "", "base URL clients reach the server at (file URLs); default http://<listen>")

@@ -99,7 +99,7 @@ func serve(args []string) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	ready.Store(true)
-	log.Info("parley serving", "addr", ln.Addr().String(), "dataDir", cfg.DataDir, "network", svc.NetworkID(), "secureMode", cfg.SecureMode)
+	log.Info("parley serving", "addr", ln.Addr().String(), "store", db.Dialect(), "dataDir", cfg.DataDir, "network", svc.NetworkID(), "secureMode", cfg.SecureMode)
 
 	select {
 	case err := <-errc:
@@ -118,15 +118,14 @@ func serve(args []string) error {
 	return nil
 }
 
+// openStore opens PARLEY_DB: a postgres:// URL, a SQLite file path, or by default
+// parley.db in the data dir.
 func openStore(ctx context.Context, cfg *config) (*store.DB, error) {
-	path := cfg.DB
-	switch {
-	case path == "":
-		path = filepath.Join(cfg.DataDir, "parley.db")
-	case strings.HasPrefix(path, "postgres://"), strings.HasPrefix(path, "postgresql://"):
-		return nil, errors.New("PostgreSQL storage is not built into this version yet")
+	target := cfg.DB
+	if target == "" {
+		target = filepath.Join(cfg.DataDir, "parley.db")
 	}
-	return store.OpenSQLite(ctx, path, store.Options{Synchronous: cfg.SQLiteSync})
+	return store.Open(ctx, target, store.Options{Synchronous: cfg.SQLiteSync})
 }
 
 // keyFromDataDir returns the configured key, or the one kept in the data dir, or a new

@@ -1,8 +1,11 @@
 package httpapi_test
 
-// The test kit every HTTP test uses: a real router on a real SQLite store in a temp dir,
-// driven over real HTTP, with every response validated against the project's own OpenAPI
+// The test kit every HTTP test uses: a real router on a real store, driven over real HTTP, with every response validated against the project's own OpenAPI
 // document. A response the document does not describe fails the test.
+//
+// The store is SQLite in a temp dir; with PARLEY_TEST_DIALECT=postgres (and
+// PARLEY_TEST_POSTGRES holding a URL) it is PostgreSQL, in a fresh schema for each test,
+// so that the whole suite runs on either engine.
 
 import (
 	"bytes"
@@ -25,6 +28,7 @@ import (
 	"github.com/parley-chat/parley/internal/chat"
 	"github.com/parley-chat/parley/internal/httpapi"
 	"github.com/parley-chat/parley/internal/store"
+	"github.com/parley-chat/parley/internal/store/storetest"
 )
 
 const (
@@ -61,10 +65,7 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	t.Helper()
 	dir := t.TempDir()
 	ctx := context.Background()
-	db, err := store.OpenSQLite(ctx, filepath.Join(dir, "parley.db"), store.Options{Synchronous: "NORMAL"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := storetest.Open(t, storetest.Dialect(t))
 	blobs, err := blob.NewDir(filepath.Join(dir, "files"))
 	if err != nil {
 		t.Fatal(err)
@@ -81,10 +82,7 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	}
 	e.srv.Config.Handler = httpapi.New(e.svc, httpapi.Options{Config: httpapi.Config{MaxBodyBytes: 256 << 10, MaxUploadBytes: 2 << 20}})
 	e.srv.Start()
-	t.Cleanup(func() {
-		e.srv.Close()
-		db.Close()
-	})
+	t.Cleanup(e.srv.Close) // before the store closes: cleanups run last first
 	return e
 }
 

@@ -89,8 +89,8 @@ func (t *tx) ListMessageFeeds(q chat.FeedQuery) ([]chat.MessageFeed, error) {
 }
 
 // NextSegment increments the feed's counter and reads it back in one statement: the
-// write lock it takes (SQLite's single writer; PostgreSQL's row lock, with the
-// serializable retry of Write) is what makes concurrent senders take distinct numbers.
+// write lock it takes (SQLite's single writer; PostgreSQL's row lock, which queues the
+// others until commit) is what makes concurrent senders take distinct numbers.
 func (t *tx) NextSegment(feedID, messageID string, at chat.Time) (int64, error) {
 	var seg int64
 	err := t.queryRow(`UPDATE message_feeds SET last_segment = last_segment + 1, last_message_id = ?, last_message_at = ?,

@@ -8,11 +8,18 @@ import (
 	"github.com/parley-chat/parley/internal/chat"
 )
 
-// AppendEvent writes an event to the outbox inside the caller's transaction.
+// AppendEvent writes an event to the outbox inside the caller's transaction. On
+// PostgreSQL it first takes the outbox lock, held until commit, so that seq order is
+// commit order: append events last in a transaction, to hold the lock briefly.
 func (t *tx) AppendEvent(e chat.Event) error {
 	data, err := json.Marshal(e.Data)
 	if err != nil {
 		return fmt.Errorf("encode event %s: %w", e.Type, err)
+	}
+	if t.d.outboxLock != "" {
+		if _, err := t.exec(t.d.outboxLock); err != nil {
+			return fmt.Errorf("outbox lock: %w", err)
+		}
 	}
 	users, _ := json.Marshal(nonNil(e.UserIDs))
 	at := e.CreatedAt

@@ -9,10 +9,13 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
+	"time"
+	"unicode/utf8"
 
 	"github.com/parley-chat/parley/internal/chat"
 	_ "modernc.org/sqlite"
@@ -28,25 +31,87 @@ type dialect struct {
 	autoID string // an auto-incrementing integer primary key
 	// numbered placeholders ($1, $2…) instead of ?
 	numbered bool
-	// forUpdate ends a SELECT that must hold its rows until the transaction ends; SQLite's
-	// single writer already serialises write transactions.
+	// textColumns rewrites a migration's TEXT columns to the dialect's text type: on
+	// PostgreSQL they compare byte by byte (COLLATE "C"), as SQLite's do, so that every
+	// ORDER BY and keyset comparison on text gives the same order on both engines
+	// whatever the database's locale.
+	textColumns func(sql string) string
+	// writeTx and readTx are the options of Write and Read transactions. PostgreSQL runs
+	// writes READ COMMITTED and makes them safe with row locks: a unit that reads a row
+	// it will change, or whose value decides a write, reads it with forUpdate (the
+	// store's single-row lookups do so by themselves in write transactions, see
+	// tx.lockRow), so that concurrent units on the same row queue as SQLite's single
+	// writer makes them, and counters change with atomic UPDATE … SET n = n + 1. (REPEATABLE
+	// READ or SERIALIZABLE would abort every unit that waited for a hot row, such as a
+	// live channel's message counter, and rerun it: many times the work under load.)
+	// Reads run REPEATABLE READ READ ONLY: one snapshot, as a SQLite reader sees.
+	writeTx, readTx sql.TxOptions
+	// forUpdate ends a SELECT of rows the transaction reads in order to change them or to
+	// decide a write: on PostgreSQL it locks them until commit (SQLite's writer already
+	// runs write transactions one at a time).
 	forUpdate string
+	// keyLock locks a name (one ? argument) until commit, standing in for a row that does
+	// not exist yet: whoever finds it missing and may create it queues on its name.
+	keyLock string
+	// retryable tells whether a failed write transaction may simply be run again.
+	retryable func(error) bool
+	// clientError turns an engine error caused by the client's input into the chat
+	// error to answer, and leaves any other error as it is.
+	clientError func(error) error
+	// outboxLock runs before an event is appended: on PostgreSQL it holds a transaction
+	// lock until commit, so that outbox seq order is commit order (a sequence hands out
+	// numbers at insert, not at commit, and the relay must never see seq 11 before 10).
+	// SQLite's single writer already commits in seq order.
+	outboxLock string
+	// migrationLock runs first in every migration transaction, so that nodes starting
+	// together on one database migrate it once.
+	migrationLock string
 }
 
+// Keys of PostgreSQL's advisory locks (any two fixed numbers that nothing else uses).
+const (
+	outboxLockKey    = 0x7061726c6579_01 // "parley" 1
+	migrationLockKey = 0x7061726c6579_02 // "parley" 2
+)
+
 var (
-	sqlite   = dialect{name: "sqlite", autoID: "INTEGER PRIMARY KEY AUTOINCREMENT"}
-	postgres = dialect{name: "postgres", autoID: "BIGSERIAL PRIMARY KEY", numbered: true, forUpdate: " FOR UPDATE"}
+	sqlite = dialect{
+		name:        "sqlite",
+		autoID:      "INTEGER PRIMARY KEY AUTOINCREMENT",
+		textColumns: func(s string) string { return s },
+		retryable:   func(error) bool { return false },
+		clientError: func(err error) error { return err },
+	}
+	postgres = dialect{
+		name:          "postgres",
+		autoID:        "BIGSERIAL PRIMARY KEY",
+		numbered:      true,
+		textColumns:   collateC,
+		writeTx:       sql.TxOptions{Isolation: sql.LevelReadCommitted},
+		forUpdate:     " FOR UPDATE",
+		keyLock:       "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))",
+		readTx:        sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true},
+		retryable:     pgRetryable,
+		clientError:   pgClientError,
+		outboxLock:    "SELECT pg_advisory_xact_lock(" + strconv.Itoa(outboxLockKey) + ")",
+		migrationLock: "SELECT pg_advisory_xact_lock(" + strconv.Itoa(migrationLockKey) + ")",
+	}
 )
 
 // rebind turns the ? placeholders every query is written with into the dialect's own.
+// A ? inside a quoted string literal is left alone.
 func (d dialect) rebind(q string) string {
 	if !d.numbered {
 		return q
 	}
 	var b strings.Builder
 	n := 0
+	quoted := false
 	for i := 0; i < len(q); i++ {
-		if q[i] == '?' {
+		switch {
+		case q[i] == '\'':
+			quoted = !quoted
+		case q[i] == '?' && !quoted:
 			n++
 			b.WriteByte('$')
 			b.WriteString(strconv.Itoa(n))
@@ -71,6 +136,23 @@ type Options struct {
 	// acknowledged write survive a power loss; NORMAL survives a process crash only.
 	Synchronous string
 }
+
+// Open opens the store a PARLEY_DB value names: a postgres:// or postgresql:// URL, or
+// else the path of a SQLite file (opt tunes SQLite only).
+func Open(ctx context.Context, target string, opt Options) (*DB, error) {
+	if IsPostgresURL(target) {
+		return OpenPostgres(ctx, target)
+	}
+	return OpenSQLite(ctx, target, opt)
+}
+
+// IsPostgresURL tells whether a PARLEY_DB value names a PostgreSQL database.
+func IsPostgresURL(target string) bool {
+	return strings.HasPrefix(target, "postgres://") || strings.HasPrefix(target, "postgresql://")
+}
+
+// Dialect names the engine: "sqlite" or "postgres".
+func (db *DB) Dialect() string { return db.d.name }
 
 // OpenSQLite opens (creating if needed) the database file at path and migrates it.
 func OpenSQLite(ctx context.Context, path string, opt Options) (*DB, error) {
@@ -122,44 +204,57 @@ func (db *DB) Close() error {
 func (db *DB) Ping(ctx context.Context) error { return db.writer.PingContext(ctx) }
 
 // migrate applies, in order and each in its own transaction, the embedded migrations
-// the database has not seen yet.
+// the database has not seen yet. Each transaction first takes the dialect's migration
+// lock and then looks at schema_migrations, so that nodes starting together on one
+// PostgreSQL database apply each migration once (SQLite's BEGIN IMMEDIATE does the same).
 func (db *DB) migrate(ctx context.Context) error {
-	if _, err := db.writer.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY)`); err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
 	names, err := fs.Glob(migrations, "migrations/*.sql")
 	if err != nil {
 		return err
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		base := filepath.Base(name)
-		var seen int
-		if err := db.writer.QueryRowContext(ctx, db.d.rebind(`SELECT COUNT(*) FROM schema_migrations WHERE name = ?`), base).Scan(&seen); err != nil {
-			return fmt.Errorf("migrate: %w", err)
-		}
-		if seen > 0 {
-			continue
-		}
-		body, _ := migrations.ReadFile(name)
-		text := strings.ReplaceAll(string(body), "{{autoid}}", db.d.autoID)
-		tx, err := db.writer.BeginTx(ctx, nil)
-		if err != nil {
+		if err := db.migrateOne(ctx, name); err != nil {
 			return err
 		}
-		for _, stmt := range splitStatements(text) {
-			if _, err := tx.ExecContext(ctx, stmt); err != nil {
-				tx.Rollback()
-				return fmt.Errorf("migration %s: %w", base, err)
-			}
+	}
+	return nil
+}
+
+func (db *DB) migrateOne(ctx context.Context, name string) error {
+	base := filepath.Base(name)
+	tx, err := db.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("migration %s: %w", base, err)
+	}
+	defer tx.Rollback()
+	if db.d.migrationLock != "" {
+		if _, err := tx.ExecContext(ctx, db.d.migrationLock); err != nil {
+			return fmt.Errorf("migration %s: lock: %w", base, err)
 		}
-		if _, err := tx.ExecContext(ctx, db.d.rebind(`INSERT INTO schema_migrations (name) VALUES (?)`), base); err != nil {
-			tx.Rollback()
-			return err
-		}
-		if err := tx.Commit(); err != nil {
+	}
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY)`); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	var seen int
+	if err := tx.QueryRowContext(ctx, db.d.rebind(`SELECT COUNT(*) FROM schema_migrations WHERE name = ?`), base).Scan(&seen); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	if seen > 0 {
+		return nil
+	}
+	body, _ := migrations.ReadFile(name)
+	text := db.d.textColumns(strings.ReplaceAll(string(body), "{{autoid}}", db.d.autoID))
+	for _, stmt := range splitStatements(text) {
+		if _, err := tx.ExecContext(ctx, stmt); err != nil {
 			return fmt.Errorf("migration %s: %w", base, err)
 		}
+	}
+	if _, err := tx.ExecContext(ctx, db.d.rebind(`INSERT INTO schema_migrations (name) VALUES (?)`), base); err != nil {
+		return fmt.Errorf("migration %s: %w", base, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("migration %s: %w", base, err)
 	}
 	return nil
 }
@@ -186,25 +281,52 @@ func splitStatements(text string) []string {
 	return out
 }
 
-// Read runs fn in a transaction on a reader connection.
+// Read runs fn in a read-only transaction on a reader connection: it sees one snapshot.
 func (db *DB) Read(ctx context.Context, fn func(chat.Tx) error) error {
-	return db.run(ctx, db.reader, fn)
+	return db.run(ctx, db.reader, &db.d.readTx, false, fn)
 }
 
-// Write runs fn in a transaction on the writer; fn's error rolls everything back.
+// maxWriteAttempts bounds how often Write runs a transaction that keeps colliding.
+const maxWriteAttempts = 10
+
+// Write runs fn in a write transaction; fn's error rolls everything back.
+//
+// Write transactions keep SQLite's single-writer guarantees on PostgreSQL too, through
+// row locks (see dialect.writeTx) and by running fn again on a fresh transaction when
+// PostgreSQL aborts it: a deadlock between row locks, a serialization failure, or a
+// unique key that a concurrent unit inserted after this one found it missing (two first
+// logins of one user: the rerun finds the user). So fn may run more than once: it must
+// only act through its Tx and set variables of its caller, and leave every other side
+// effect (caches, channels, logs) until Write has returned nil.
 func (db *DB) Write(ctx context.Context, fn func(chat.Tx) error) error {
-	return db.run(ctx, db.writer, fn)
+	for attempt := 1; ; attempt++ {
+		err := db.run(ctx, db.writer, &db.d.writeTx, true, fn)
+		if err == nil || attempt == maxWriteAttempts || !db.d.retryable(err) {
+			return err
+		}
+		// Wait a little, more after each collision, with jitter so the same
+		// transactions do not collide again in lockstep.
+		wait := time.Duration(attempt) * time.Millisecond
+		wait += time.Duration(rand.Int64N(int64(wait)))
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+	}
 }
 
-func (db *DB) run(ctx context.Context, conn *sql.DB, fn func(chat.Tx) error) error {
-	sqltx, err := conn.BeginTx(ctx, nil)
+func (db *DB) run(ctx context.Context, conn *sql.DB, opts *sql.TxOptions, write bool, fn func(chat.Tx) error) error {
+	sqltx, err := conn.BeginTx(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	t := &tx{ctx: ctx, tx: sqltx, d: db.d}
+	// Roll back however fn ends, a panic or a test's FailNow included: a transaction left
+	// open would hold its connection (SQLite's only writer) and its locks for ever.
+	defer sqltx.Rollback()
+	t := &tx{ctx: ctx, tx: sqltx, d: db.d, write: write}
 	if err := fn(t); err != nil {
-		sqltx.Rollback()
-		return err
+		return db.d.clientError(err)
 	}
 	if err := sqltx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
@@ -214,21 +336,76 @@ func (db *DB) run(ctx context.Context, conn *sql.DB, fn func(chat.Tx) error) err
 
 // tx implements chat.Tx; its methods live in one file per resource.
 type tx struct {
-	ctx context.Context
-	tx  *sql.Tx
-	d   dialect
+	ctx   context.Context
+	tx    *sql.Tx
+	d     dialect
+	write bool // a Write transaction, which locks what it reads to change
+}
+
+// lockRow ends a single-row lookup: in a write transaction the row is locked until
+// commit (FOR UPDATE on PostgreSQL), because the unit may read it in order to change it
+// or to decide a write; in a read transaction nothing.
+func (t *tx) lockRow() string {
+	if t.write {
+		return t.d.forUpdate
+	}
+	return ""
+}
+
+// lockKey queues this write transaction, until it ends, behind any other that locked
+// the same name: the lock of a row that may not exist yet (a setting about to be
+// created). A no-op on SQLite and in read transactions.
+func (t *tx) lockKey(name string) error {
+	if !t.write || t.d.keyLock == "" {
+		return nil
+	}
+	_, err := t.exec(t.d.keyLock, name)
+	return err
 }
 
 func (t *tx) exec(q string, args ...any) (sql.Result, error) {
+	if err := checkArgs(args); err != nil {
+		return nil, err
+	}
 	return t.tx.ExecContext(t.ctx, t.d.rebind(q), args...)
 }
 
 func (t *tx) query(q string, args ...any) (*sql.Rows, error) {
+	if err := checkArgs(args); err != nil {
+		return nil, err
+	}
 	return t.tx.QueryContext(t.ctx, t.d.rebind(q), args...)
 }
 
 func (t *tx) queryRow(q string, args ...any) *sql.Row {
 	return t.tx.QueryRowContext(t.ctx, t.d.rebind(q), args...)
+}
+
+// errUnstorable answers text that no database can hold the same way: PostgreSQL refuses
+// NUL characters and invalid UTF-8, so both dialects refuse them in what they write or
+// search for, and the client gets a 400000 rather than a 500000.
+var errUnstorable = &chat.Error{Code: chat.CodeBadRequest, Message: "Invalid parameters.",
+	Detail: []string{"text must be valid UTF-8 without NUL characters"}}
+
+func checkArgs(args []any) error {
+	for _, a := range args {
+		var s string
+		switch v := a.(type) {
+		case string:
+			s = v
+		case *string:
+			if v == nil {
+				continue
+			}
+			s = *v
+		default:
+			continue
+		}
+		if strings.IndexByte(s, 0) >= 0 || !utf8.ValidString(s) {
+			return errUnstorable
+		}
+	}
+	return nil
 }
 
 // placeholders returns "?, ?, …" for n values.

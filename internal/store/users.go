@@ -37,12 +37,15 @@ func scanUser(s scanner) (chat.User, error) {
 	return u, nil
 }
 
+// UserByID and UserByPublicID lock the user in a write transaction (lockRow): the unit
+// may update it from what it read. A missing user is not locked; two units creating it
+// meet at the unique key, and Write reruns the loser, which then finds it.
 func (t *tx) UserByID(id string) (*chat.User, error) {
-	return one(t.queryRow(`SELECT `+userColumns+` FROM users WHERE id = ?`, id), scanUser)
+	return one(t.queryRow(`SELECT `+userColumns+` FROM users WHERE id = ?`+t.lockRow(), id), scanUser)
 }
 
 func (t *tx) UserByPublicID(userID string) (*chat.User, error) {
-	return one(t.queryRow(`SELECT `+userColumns+` FROM users WHERE user_id = ?`, userID), scanUser)
+	return one(t.queryRow(`SELECT `+userColumns+` FROM users WHERE user_id = ?`+t.lockRow(), userID), scanUser)
 }
 
 // UsersByPublicIDs returns the users that exist, in the order of userIDs.
@@ -113,7 +116,9 @@ func (t *tx) ListUsers(q chat.UserQuery) ([]chat.User, error) {
 	}
 	if q.Keyword != "" {
 		where = append(where, `display_name_lower LIKE ? ESCAPE '\'`)
-		args = append(args, "%"+likeEscape(q.Keyword)+"%")
+		// Lowered here as the column is, so the match ignores case on both engines
+		// (SQLite's LIKE folds ASCII only, PostgreSQL's folds nothing).
+		args = append(args, "%"+likeEscape(strings.ToLower(q.Keyword))+"%")
 	}
 	key, dir := "created_at", "DESC"
 	switch q.SortBy {
