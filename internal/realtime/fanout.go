@@ -56,7 +56,7 @@ func (b *Broker) fanOut(ctx context.Context, e store.OutboxEvent) int {
 	m := message{EventType: e.Type, Data: e.RawData, NetworkID: b.net, SentTime: chat.Now(), Version: "v3"}
 	switch {
 	case e.ChannelID != "":
-		m.Path = b.channelPath(e.ChannelID)
+		m.Path = b.objectPath(e)
 	case e.RoomID != "":
 		m.Path = b.roomPath(e.RoomID)
 	case len(e.UserIDs) > 0:
@@ -94,6 +94,40 @@ func (b *Broker) fanOut(ctx context.Context, e store.OutboxEvent) int {
 		publish(b.net)
 	}
 	return n
+}
+
+// objectPath is where a channel event is published under the channel's path: at the
+// deepest object it is about (a message, a message feed), so that one publish reaches the
+// subscribers of the channel (`<channel path>/#`), of the sub-channel (`<feed path>/#`,
+// getSubChannelTopic) and of the message itself (getMessageTopic) alike.
+func (b *Broker) objectPath(e store.OutboxEvent) string {
+	channel := b.channelPath(e.ChannelID)
+	var data struct {
+		Messages []struct {
+			Path string `json:"path"`
+		} `json:"messages"`
+		MessageFeeds []struct {
+			Path string `json:"path"`
+		} `json:"messageFeeds"`
+	}
+	family, _, _ := strings.Cut(e.Type, ".")
+	if family != "message" && family != "message-feed" {
+		return channel
+	}
+	if json.Unmarshal(e.RawData, &data) != nil {
+		return channel
+	}
+	path := ""
+	if family == "message" && len(data.Messages) > 0 {
+		path = data.Messages[0].Path
+	} else if family == "message-feed" && len(data.MessageFeeds) > 0 {
+		path = data.MessageFeeds[0].Path
+	}
+	// Only a path below the event's own channel: the ACL granted subscriptions by it.
+	if strings.HasPrefix(path, channel+"/") {
+		return path
+	}
+	return channel
 }
 
 // feedOf maps an event type to the per-user topic its receivers read it on. The SDK does

@@ -2,6 +2,7 @@ package realtime_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -144,18 +145,32 @@ func TestChannelLifecycleOverTheRealDomain(t *testing.T) {
 			t.Fatalf("send: %d %v", s, out)
 		}
 	}
+	// A sub-channel subscriber (the SDK's getSubChannelTopic: <feed path>/#) hears the
+	// messages of that feed, though it never subscribed to the channel's path.
+	feedSub, err := e.dial("tcp", a.ID, a.Token, sdkClientID(a, 1)) // a second tab of a
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := feedSub.subscribe(path + "/feed/" + chID + "/#"); got[0] != 0 {
+		t.Fatalf("sub-channel path refused to a member: %v", got)
+	}
 	send("hello")
+	if r := feedSub.nextOf("message.created"); !strings.HasPrefix(r.Topic, path+"/feed/"+chID+"/message/") {
+		t.Errorf("sub-channel subscriber got message.created on %s", r.Topic)
+	}
 	for _, m := range []struct {
 		c *client
 		u user
 	}{{ca, a}, {cb, b}} {
 		r := m.c.nextOf("message.created")
-		if r.Topic != n+"/smartfeed/"+m.u.ID+"/messages" && r.Topic != path {
+		if r.Topic != n+"/smartfeed/"+m.u.ID+"/messages" && !strings.HasPrefix(r.Topic, path+"/") {
 			t.Errorf("message.created for %s on %s", m.u.PublicID, r.Topic)
 		}
 	}
-	if r := cc.nextOf("message.created"); r.Topic != path {
-		t.Errorf("reader's message.created on %s, want the channel path", r.Topic)
+	// Under the channel's path a message event stands at the message's own path, so
+	// that channel, sub-channel and message subscribers all match it with one publish.
+	if r := cc.nextOf("message.created"); !strings.HasPrefix(r.Topic, path+"/feed/"+chID+"/message/") {
+		t.Errorf("reader's message.created on %s, want the message's path under the channel", r.Topic)
 	}
 
 	// Added: the new member hears it on their own feed.
