@@ -13,6 +13,7 @@ import (
 // the flag wins when both are given.
 type config struct {
 	Listen         string
+	MQTTListen     string
 	DataDir        string
 	DB             string
 	APIKey         string
@@ -27,6 +28,9 @@ type config struct {
 	ShutdownGrace  time.Duration
 	LogFormat      string
 	Media          string
+	LiveKitURL     string
+	LiveKitKey     string
+	LiveKitSecret  string
 	DebugListen    string
 }
 
@@ -37,13 +41,17 @@ func parseConfig(args []string) (*config, error) {
 		fs.StringVar(p, name, envOr(env, def), help+" ("+env+")")
 	}
 	str(&c.Listen, "listen", "PARLEY_LISTEN", "127.0.0.1:8080", "HTTP address")
+	str(&c.MQTTListen, "mqtt-listen", "PARLEY_MQTT_LISTEN", "", "plain TCP address for MQTT besides WebSocket /mqtt on the HTTP address; empty for none")
 	str(&c.DataDir, "data-dir", "PARLEY_DATA_DIR", "./data", "directory for the SQLite file, uploaded files and generated keys")
 	str(&c.DB, "db", "PARLEY_DB", "", "database: empty for SQLite in the data dir, a file path, or a postgres:// URL")
 	str(&c.APIKey, "api-key", "PARLEY_API_KEY", "", "API key clients log in with; generated and kept in the data dir when empty")
 	str(&c.ServerKey, "server-key", "PARLEY_SERVER_KEY", "", "server key for admin and secure-mode calls; generated when empty")
 	str(&c.PublicURL, "public-url", "PARLEY_PUBLIC_URL", "", "base URL clients reach the server at (file URLs); default http://<listen>")
 	str(&c.SQLiteSync, "sqlite-synchronous", "PARLEY_SQLITE_SYNCHRONOUS", "FULL", "SQLite synchronous pragma: FULL survives power loss, NORMAL only process crashes")
-	str(&c.Media, "media", "PARLEY_MEDIA", "none", "live-room media backend: none (rooms never broadcast)")
+	str(&c.Media, "media", "PARLEY_MEDIA", "", "live-room media backend: none (rooms never broadcast) or livekit; default livekit when PARLEY_LIVEKIT_URL is set, else none")
+	str(&c.LiveKitURL, "livekit-url", "PARLEY_LIVEKIT_URL", "", "LiveKit server URL as broadcasters reach it (ws:// or wss://)")
+	str(&c.LiveKitKey, "livekit-api-key", "PARLEY_LIVEKIT_API_KEY", "", "LiveKit API key")
+	str(&c.LiveKitSecret, "livekit-api-secret", "PARLEY_LIVEKIT_API_SECRET", "", "LiveKit API secret (signs tokens, checks webhooks)")
 	str(&c.LogFormat, "log-format", "PARLEY_LOG_FORMAT", "text", "log format: text or json")
 	str(&c.DebugListen, "debug-listen", "PARLEY_DEBUG_LISTEN", "", "address of the pprof debug listener; off when empty")
 	fs.BoolVar(&c.SecureMode, "secure-mode", envBool("PARLEY_SECURE_MODE"), "logins need an authToken minted with the server key (PARLEY_SECURE_MODE)")

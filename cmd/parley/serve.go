@@ -20,6 +20,7 @@ import (
 	"github.com/parley-chat/parley/internal/chat"
 	"github.com/parley-chat/parley/internal/httpapi"
 	"github.com/parley-chat/parley/internal/media"
+	"github.com/parley-chat/parley/internal/realtime"
 	"github.com/parley-chat/parley/internal/store"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -59,7 +60,9 @@ func serve(args []string) error {
 	if err != nil {
 		return err
 	}
-	backend, err := media.Open(cfg.Media)
+	backend, err := media.Open(media.Config{Backend: cfg.Media, LiveKit: media.LiveKitConfig{
+		URL: cfg.LiveKitURL, APIKey: cfg.LiveKitKey, APISecret: cfg.LiveKitSecret, Logger: log,
+	}})
 	if err != nil {
 		return err
 	}
@@ -70,7 +73,7 @@ func serve(args []string) error {
 	if err != nil {
 		return err
 	}
-	backend.Watch(svc.ApplyMediaStatus)
+	backend.Watch(svc)
 
 	var ready atomic.Bool
 	reg := prometheus.NewRegistry()
@@ -87,6 +90,29 @@ func serve(args []string) error {
 		},
 	})
 
+	// Real time: the MQTT broker on /mqtt (and PARLEY_MQTT_LISTEN), fed by the outbox relay.
+	broker, err := realtime.New(realtime.Options{Identity: svc, Channels: svc, Rooms: svc, Logger: log, Registry: reg})
+	if err != nil {
+		return err
+	}
+	if cfg.MQTTListen != "" {
+		addr, err := broker.ListenTCP(cfg.MQTTListen)
+		if err != nil {
+			return fmt.Errorf("mqtt listener: %w", err)
+		}
+		log.Info("mqtt listening", "addr", addr.String())
+	}
+	if err := broker.Serve(); err != nil {
+		return err
+	}
+	defer broker.Close()
+	api.Handle("GET /mqtt", broker.Handler())
+	relay := realtime.NewRelay(broker, db)
+	svc.OnCommit(relay.Wake)
+	relayCtx, stopRelay := context.WithCancel(context.Background())
+	relayDone := make(chan struct{})
+	go func() { relay.Run(relayCtx); close(relayDone) }()
+	defer func() { stopRelay(); <-relayDone }()
 	if cfg.DebugListen != "" {
 		startDebug(cfg.DebugListen, log)
 	}

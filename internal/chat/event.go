@@ -1,5 +1,10 @@
 package chat
 
+import (
+	"context"
+	"sync/atomic"
+)
+
 // Event is a change the real-time clients must hear about. It is appended to the outbox in
 // the same transaction as the change, so it exists if and only if the change does.
 type Event struct {
@@ -18,3 +23,34 @@ type Event struct {
 type EventStore interface {
 	AppendEvent(e Event) error
 }
+
+// commitNotifier wraps the store so that every committed unit of work that appended
+// events calls the commit hook: the outbox relay wakes at once instead of polling.
+type commitNotifier struct {
+	Store
+	hook *atomic.Pointer[func()]
+}
+
+func (n commitNotifier) Write(ctx context.Context, fn func(Tx) error) error {
+	appended := false
+	err := n.Store.Write(ctx, func(tx Tx) error { return fn(eventSpy{tx, &appended}) })
+	if h := n.hook.Load(); err == nil && appended && h != nil {
+		(*h)()
+	}
+	return err
+}
+
+// eventSpy notes that a transaction appended an event.
+type eventSpy struct {
+	Tx
+	appended *bool
+}
+
+func (t eventSpy) AppendEvent(e Event) error {
+	*t.appended = true
+	return t.Tx.AppendEvent(e)
+}
+
+// OnCommit sets fn to be called after every commit that appended events. It must not
+// block: the relay only takes it as a wake-up.
+func (s *Service) OnCommit(fn func()) { s.onCommit.Store(&fn) }

@@ -29,9 +29,14 @@ type BroadcasterData struct {
 // the broadcaster dropped, the stream ended, the recording is ready, or the room was
 // terminated. ApplyMediaStatus turns it into the room's new status and its event.
 type MediaStatus struct {
-	RoomID                string
-	Status                string // live | waitingReconnect | ended | recorded | terminated
-	At                    Time   // when it happened; now when zero
+	EventID string // the media server's id of the report; replays share it
+	RoomID  string
+	Status  string // live | waitingReconnect | ended | recorded | terminated
+	// ByUserInternalID is the broadcaster whose action this report is (publishing,
+	// dropping). When set, only the room's host moves the room: a co-host publishing
+	// or leaving does not.
+	ByUserInternalID      string
+	At                    Time // when it happened (orders reports); now when zero
 	LivePlaybackURL       *string
 	LiveThumbnailURL      *string
 	LiveResolution        *Resolution

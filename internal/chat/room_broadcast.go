@@ -42,7 +42,12 @@ func (s *Service) StopRoom(ctx context.Context, c *Caller, roomID string) (*Room
 
 // ApplyMediaStatus is how a media backend reports what happened to a room's broadcast.
 // The status machine decides whether the change is allowed; a report that does not fit
-// (a late or repeated webhook) is refused with 400300 and changes nothing.
+// (a late or repeated webhook) is refused with 400300 and changes nothing. A report
+// older than the last one applied to the room (out of order) is refused the same way,
+// and a replay of an applied report (same EventID) succeeds without changing anything.
+// A media server ends only a broadcast that began: its media room closing while the
+// room is still idle (nobody came to broadcast in time) leaves the room idle, since the
+// media room comes back when the host joins.
 func (s *Service) ApplyMediaStatus(ctx context.Context, m MediaStatus) error {
 	to, ok := roomStatusAliases[m.Status]
 	if !ok || to == RoomIdle {
@@ -65,8 +70,28 @@ func (s *Service) ApplyMediaStatus(ctx context.Context, m MediaStatus) error {
 		if r == nil {
 			return NotFound("Room")
 		}
-		if !canMove(r.Status, to) {
+		if m.ByUserInternalID != "" {
+			p, err := participant(tx, r.ID, m.ByUserInternalID)
+			if err != nil {
+				return err
+			}
+			if p == nil || p.Type != ParticipantHost {
+				return Errorf(CodeForbidden, "Only the host's broadcast moves the room.")
+			}
+		}
+		dup, err := freshMediaStatus(tx, m.EventID, r.ID, at)
+		if err != nil || dup {
+			return err
+		}
+		if !canMove(r.Status, to) || (r.Status == RoomIdle && to == RoomEnded) {
 			return Errorf(CodeForbidden, "A room cannot move from %s to %s.", r.Status, to)
+		}
+		id := m.EventID
+		if id == "" {
+			id = NewID()
+		}
+		if err := tx.PutMediaEvent(MediaEventRecord{ID: id, RoomID: r.ID, Kind: MediaEventStatus, At: at, AppliedAt: Now()}); err != nil {
+			return err
 		}
 		r.Status, r.UpdatedAt = to, at
 		switch to {

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"sync/atomic"
 	"time"
 )
 
@@ -31,6 +32,7 @@ type Service struct {
 	sessions  *sessionCache
 	started   Time
 	adminID   string
+	onCommit  atomic.Pointer[func()]
 }
 
 // AdminUserID is the public id of the user that server-to-server admin tokens act as.
@@ -49,7 +51,8 @@ func New(ctx context.Context, store Store, blobs Blobs, cfg Config) (*Service, e
 	if cfg.MaxFileBytes == 0 {
 		cfg.MaxFileBytes = 100 << 20
 	}
-	s := &Service{store: store, blobs: blobs, cfg: cfg, sessions: newSessionCache(), started: Now()}
+	s := &Service{blobs: blobs, cfg: cfg, sessions: newSessionCache(), started: Now()}
+	s.store = commitNotifier{store, &s.onCommit} // wakes the outbox relay
 	err := store.Write(ctx, func(tx Tx) error {
 		net, err := setting(tx, "network_id", func() string { return NewID() })
 		if err != nil {

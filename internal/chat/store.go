@@ -22,6 +22,7 @@ type Tx interface {
 	MessageFeedStore
 	MarkerStore
 	RoomStore
+	RoomMediaStore
 	InvitationStore
 }
 

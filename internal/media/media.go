@@ -12,25 +12,46 @@ import (
 	"github.com/parley-chat/parley/internal/chat"
 )
 
-// Reporter receives a backend's status reports; chat.Service.ApplyMediaStatus is the
-// one the server wires in.
-type Reporter func(ctx context.Context, m chat.MediaStatus) error
+// Reporter receives a backend's reports; *chat.Service is the one the server wires in.
+type Reporter interface {
+	// ApplyMediaStatus moves a room's status (broadcast started, broadcaster dropped,
+	// stream ended, recording ready).
+	ApplyMediaStatus(ctx context.Context, m chat.MediaStatus) error
+	// ApplyMediaPresence reports a broadcaster joining or leaving the media room and
+	// answers whether they may be there; the backend cuts off those who may not.
+	ApplyMediaPresence(ctx context.Context, m chat.MediaPresence) (bool, error)
+}
 
 // Backend is a media server as the rooms use it: the calls the domain makes
-// (chat.Media), plus Watch, through which the backend reports status changes
-// (broadcast started, broadcaster dropped, stream ended, recording ready).
+// (chat.Media), plus Watch, through which the backend reports what happens.
 type Backend interface {
 	chat.Media
-	// Watch makes the backend send its status reports to report from now on.
+	// Watch makes the backend send its reports to report from now on.
 	Watch(report Reporter)
 }
 
+// Config selects and configures a backend.
+type Config struct {
+	// Backend is none, livekit, or empty: livekit when LiveKit.URL is set, else none.
+	Backend string
+	LiveKit LiveKitConfig
+}
+
 // Open returns the backend named by the server's configuration.
-func Open(name string) (Backend, error) {
+func Open(cfg Config) (Backend, error) {
+	name := cfg.Backend
+	if name == "" {
+		name = "none"
+		if cfg.LiveKit.URL != "" {
+			name = "livekit"
+		}
+	}
 	switch name {
-	case "", "none":
+	case "none":
 		return None{}, nil
+	case "livekit":
+		return NewLiveKit(cfg.LiveKit)
 	default:
-		return nil, fmt.Errorf("unknown media backend %q (want none)", name)
+		return nil, fmt.Errorf("unknown media backend %q (want none or livekit)", name)
 	}
 }

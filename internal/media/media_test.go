@@ -9,12 +9,29 @@ import (
 
 func TestOpen(t *testing.T) {
 	for _, name := range []string{"", "none"} {
-		if b, err := Open(name); err != nil || b == nil {
+		if b, err := Open(Config{Backend: name}); err != nil || b == nil {
 			t.Fatalf("Open(%q): %v", name, err)
 		}
 	}
-	if _, err := Open("livekit-typo"); err == nil {
+	if _, err := Open(Config{Backend: "livekit-typo"}); err == nil {
 		t.Fatal("an unknown backend opened")
+	}
+	// LiveKit is chosen by configuring it, and needs all three settings.
+	lk := LiveKitConfig{URL: "ws://127.0.0.1:7880", APIKey: "devkey", APISecret: "secret"}
+	if b, err := Open(Config{LiveKit: lk}); err != nil {
+		t.Fatal(err)
+	} else if _, ok := b.(*LiveKit); !ok {
+		t.Fatalf("a configured LiveKit opened %T", b)
+	}
+	if b, err := Open(Config{Backend: "none", LiveKit: lk}); err != nil {
+		t.Fatal(err)
+	} else if _, ok := b.(None); !ok {
+		t.Fatalf("an explicit none opened %T", b)
+	}
+	for _, bad := range []LiveKitConfig{{}, {URL: lk.URL, APIKey: "devkey"}, {URL: "ftp://x", APIKey: "k", APISecret: "s"}, {URL: "::", APIKey: "k", APISecret: "s"}} {
+		if _, err := Open(Config{Backend: "livekit", LiveKit: bad}); err == nil {
+			t.Fatalf("livekit opened with %+v", bad)
+		}
 	}
 }
 

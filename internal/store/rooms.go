@@ -104,7 +104,9 @@ func (t *tx) UpdateRoom(r *chat.Room) error {
 }
 
 func (t *tx) RoomByID(id string) (*chat.Room, error) {
-	return one(t.queryRow(`SELECT `+roomColumns+` FROM rooms WHERE id = ?`, id), scanRoom)
+	// In a write, the room is locked: its status is read to decide a write (media
+	// webhooks arrive concurrently, and POST /stop may race them).
+	return one(t.queryRow(`SELECT `+roomColumns+` FROM rooms WHERE id = ?`+t.lockRow(), id), scanRoom)
 }
 
 // ChildRooms returns the rooms whose parent is one of parentIDs, oldest first.

@@ -6,6 +6,11 @@
 // The SDK has one client per process, so the tests log in as each user in turn
 // (sdk.loginAs). The tests build on each other's state and run in file order.
 
+// Real-time stays off here whatever the environment says: these tests check
+// the server's REST answers, and with it on, the events of earlier calls land
+// in collections opened later. tests/realtime.test.js covers the events.
+process.env.PARLEY_SDK_RTE = '0'; // before lib/sdk is loaded: it reads the switch once
+
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
 

@@ -1,0 +1,163 @@
+package realtime
+
+import (
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+
+	"github.com/gorilla/websocket"
+	"github.com/mochi-mqtt/server/v2/listeners"
+)
+
+// Handler serves MQTT over WebSocket (subprotocol mqtt) on the main HTTP listener.
+// mochi's own WebSocket listener runs a server of its own; this one upgrades the request
+// and hands the connection to the broker, which then owns it until the client leaves.
+func (b *Broker) Handler() http.Handler { return b.ws }
+
+// wsListener is the mochi listener behind Handler: Serve hands it the broker's
+// connection callback and Close drops its clients.
+type wsListener struct {
+	b        *Broker
+	upgrader websocket.Upgrader
+	mu       sync.RWMutex
+	est      listeners.EstablishFn
+	closed   atomic.Bool
+}
+
+func newWSListener(b *Broker) *wsListener {
+	return &wsListener{b: b, upgrader: websocket.Upgrader{
+		Subprotocols: []string{"mqtt"},
+		// Clients log in with a token in CONNECT, never with cookies, so any page may
+		// connect; the SDK runs in browsers on the app's own origin.
+		CheckOrigin: func(*http.Request) bool { return true },
+	}}
+}
+
+func (l *wsListener) ID() string                      { return listenerWS }
+func (l *wsListener) Address() string                 { return "/mqtt" }
+func (l *wsListener) Protocol() string                { return "ws" }
+func (l *wsListener) Init(*slog.Logger) error         { return nil }
+func (l *wsListener) Serve(est listeners.EstablishFn) { l.mu.Lock(); l.est = est; l.mu.Unlock() }
+
+// Close stops taking connections. Broker.Close disconnects the clients: mochi's own
+// closeClients (Clients.GetByListener) takes a read lock twice and deadlocks when a
+// client leaves at the same moment.
+func (l *wsListener) Close(listeners.CloseFn) { l.closed.Store(true) }
+
+func (l *wsListener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	l.mu.RLock()
+	est := l.est
+	l.mu.RUnlock()
+	if est == nil || l.closed.Load() {
+		http.Error(w, "MQTT broker not running", http.StatusServiceUnavailable)
+		return
+	}
+	ws, err := l.upgrader.Upgrade(hijacker(w), r, nil)
+	if err != nil {
+		return // the upgrader has answered
+	}
+	defer ws.Close()
+	if err := est(listenerWS, &wsConn{Conn: ws.UnderlyingConn(), ws: ws}); err != nil {
+		logEstablish(l.b.log, err)
+	}
+}
+
+// hijacker finds, under the HTTP middleware's wrappers, a ResponseWriter that can hand
+// over its connection: gorilla/websocket asserts http.Hijacker directly.
+func hijacker(w http.ResponseWriter) http.ResponseWriter {
+	for {
+		if _, ok := w.(http.Hijacker); ok {
+			return w
+		}
+		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			return w
+		}
+		w = u.Unwrap()
+	}
+}
+
+// wsConn is a WebSocket connection seen as the byte stream MQTT expects: binary
+// messages read back to back, each write one binary message. mochi serialises writes.
+type wsConn struct {
+	net.Conn
+	ws *websocket.Conn
+	r  io.Reader // the message being read, nil between messages
+}
+
+func (c *wsConn) Read(p []byte) (int, error) {
+	for {
+		if c.r == nil {
+			op, r, err := c.ws.NextReader()
+			if err != nil {
+				return 0, err
+			}
+			if op != websocket.BinaryMessage {
+				return 0, errors.New("mqtt over websocket needs binary messages")
+			}
+			c.r = r
+		}
+		n, err := c.r.Read(p)
+		if errors.Is(err, io.EOF) {
+			c.r = nil
+			if n == 0 {
+				continue
+			}
+			err = nil
+		}
+		return n, err
+	}
+}
+
+func (c *wsConn) Write(p []byte) (int, error) {
+	if err := c.ws.WriteMessage(websocket.BinaryMessage, p); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// tcpListener serves MQTT on a plain TCP socket the caller opened.
+type tcpListener struct {
+	b      *Broker
+	ln     net.Listener
+	closed atomic.Bool
+}
+
+func (l *tcpListener) ID() string              { return listenerTCP }
+func (l *tcpListener) Address() string         { return l.ln.Addr().String() }
+func (l *tcpListener) Protocol() string        { return "tcp" }
+func (l *tcpListener) Init(*slog.Logger) error { return nil }
+
+func (l *tcpListener) Serve(est listeners.EstablishFn) {
+	for {
+		c, err := l.ln.Accept()
+		if err != nil {
+			if !l.closed.Load() {
+				l.b.log.Error("mqtt tcp listener stopped", "error", err)
+			}
+			return
+		}
+		go func() {
+			if err := est(listenerTCP, c); err != nil {
+				logEstablish(l.b.log, err)
+			}
+		}()
+	}
+}
+
+// Close stops taking connections; Broker.Close disconnects the clients.
+func (l *tcpListener) Close(listeners.CloseFn) {
+	if l.closed.CompareAndSwap(false, true) {
+		l.ln.Close()
+	}
+}
+
+// logEstablish logs why a connection ended: refused logins and clients going away are
+// normal traffic, not warnings.
+func logEstablish(log *slog.Logger, err error) {
+	log.Debug("mqtt connection ended", "reason", err)
+}
