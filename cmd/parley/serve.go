@@ -37,6 +37,7 @@ func serve(args []string) error {
 	}
 	log := slog.New(handler)
 	slog.SetDefault(log)
+	tuneGC(log)
 
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return err

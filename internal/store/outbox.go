@@ -39,20 +39,28 @@ type OutboxEvent struct {
 
 // PendingEvents returns up to limit events after seq, in commit order.
 func (db *DB) PendingEvents(ctx context.Context, after int64, limit int) ([]OutboxEvent, error) {
-	// Committed events only: a reader sees exactly those (on SQLite the writer's
-	// connection may be inside a group commit's open transaction).
-	rows, err := db.reader.QueryContext(ctx, db.d.rebind(`SELECT seq, type, channel_id, room_id, user_ids, network, data, created_at
-		FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?`), after, limit)
-	return collect(rows, err, func(s scanner) (OutboxEvent, error) {
-		var e OutboxEvent
-		var users, data string
-		var network int
-		var created int64
-		err := s.Scan(&e.Seq, &e.Type, &e.ChannelID, &e.RoomID, &users, &network, &data, &created)
-		json.Unmarshal([]byte(users), &e.UserIDs)
-		e.Network, e.RawData, e.CreatedAt = network == 1, json.RawMessage(data), chat.FromMillis(created)
-		return e, err
+	// Committed events only: a read sees exactly those (on SQLite the writer's connection
+	// may be inside a group commit's open transaction), on a held reader with the query
+	// prepared once (the relay runs it after every commit).
+	var out []OutboxEvent
+	err := db.Read(ctx, func(ct chat.Tx) error {
+		var err error
+		out, err = queryAll(ct.(*tx), scanOutboxEvent, `SELECT seq, type, channel_id, room_id, user_ids, network, data, created_at
+			FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?`, after, limit)
+		return err
 	})
+	return out, err
+}
+
+func scanOutboxEvent(s scanner) (OutboxEvent, error) {
+	var e OutboxEvent
+	var users, data string
+	var network int
+	var created int64
+	err := s.Scan(&e.Seq, &e.Type, &e.ChannelID, &e.RoomID, &users, &network, &data, &created)
+	json.Unmarshal([]byte(users), &e.UserIDs)
+	e.Network, e.RawData, e.CreatedAt = network == 1, json.RawMessage(data), chat.FromMillis(created)
+	return e, err
 }
 
 // DeleteEventsThrough removes delivered events up to and including seq.
