@@ -3,8 +3,8 @@ package main
 import (
 	"log/slog"
 	"os"
-	"strconv"
 	"runtime/debug"
+	"strconv"
 )
 
 // Garbage collector defaults for `parley serve`, each only when its standard Go variable
