@@ -32,9 +32,10 @@ type result struct {
 	P99            time.Duration `json:"p99Ns"`
 	Max            time.Duration `json:"maxNs"`
 	CPUPer1000     float64       `json:"serverCpuSecondsPer1000Ops"`
-	ClientCPU1000  float64       `json:"clientCpuSecondsPer1000Ops"` // this tool's own, on the same cores
-	Ratio          float64       `json:"ratioToTrivialHandler"`      // ops/s over the trivial handler's
-	P50Ratio       float64       `json:"p50RatioToTrivialHandler"`   // p50 over the trivial handler's
+	ClientCPU1000  float64       `json:"clientCpuSecondsPer1000Ops"`    // this tool's own, on the same cores
+	UnitsPerCommit float64       `json:"writeUnitsPerCommit,omitempty"` // SQLite group commit: writes per fsync
+	Ratio          float64       `json:"ratioToTrivialHandler"`         // ops/s over the trivial handler's
+	P50Ratio       float64       `json:"p50RatioToTrivialHandler"`      // p50 over the trivial handler's
 	ServerRSSMB    float64       `json:"serverRssMBAfter,omitempty"`
 	Target         string        `json:"target,omitempty"`
 	FirstError     string        `json:"firstError,omitempty"`
@@ -199,9 +200,13 @@ func runOp(ctx context.Context, s *server, o options, op operation, members int)
 		n = -1
 	}
 	cpu0, self0 := s.cpuSeconds(), selfCPUSeconds()
+	units0, commits0 := s.metric("parley_store_write_units_total"), s.metric("parley_store_commits_total")
 	r := drive(ctx, o.clients, n, o.duration, func(ctx context.Context, i int) error { return op.do(ctx, s, st, i) })
 	cpu, self := s.cpuSeconds()-cpu0, selfCPUSeconds()-self0
 	r.ServerRSSMB = s.rssMB()
+	if c := s.metric("parley_store_commits_total") - commits0; c > 0 {
+		r.UnitsPerCommit = (s.metric("parley_store_write_units_total") - units0) / c
+	}
 	if prof != nil {
 		if err := <-prof; err != nil {
 			return result{}, fmt.Errorf("profile: %w", err)
@@ -228,6 +233,9 @@ func printResult(r result) {
 		members = fmt.Sprint(r.ChannelMembers)
 	}
 	fmt.Printf("%-19s %7s %6d %7.0f %8s %8s %8s %8s %4d %4d %6.2f %6.2f %6.3f %6.1f %5.0f  %s\n", r.Op, members, r.Ops, r.OpsPerSec, ms(r.P50), ms(r.P90), ms(r.P99), ms(r.Max), r.Errors, r.Status5xx, r.CPUPer1000, r.ClientCPU1000, r.Ratio, r.P50Ratio, r.ServerRSSMB, r.Target)
+	if r.UnitsPerCommit > 0 {
+		fmt.Printf("    %.1f write units per commit\n", r.UnitsPerCommit)
+	}
 	if r.FirstError != "" {
 		fmt.Printf("    first error: %s\n", strings.TrimSpace(r.FirstError))
 	}

@@ -18,7 +18,7 @@ import (
 // larger (it is a soft limit: beyond it the collector runs often, it does not fail).
 const (
 	defaultGCPercent   = 300
-	defaultMemoryLimit = 150 << 20
+	defaultMemoryLimit = 100 << 20
 )
 
 func tuneGC(log *slog.Logger) {

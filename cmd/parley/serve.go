@@ -79,6 +79,7 @@ func serve(args []string) error {
 	var ready atomic.Bool
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	registerStoreMetrics(reg, db)
 	api := httpapi.New(svc, httpapi.Options{
 		Config:   httpapi.Config{MaxBodyBytes: cfg.MaxBodyBytes, MaxUploadBytes: cfg.MaxUploadBytes},
 		Logger:   log,
