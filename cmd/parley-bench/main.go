@@ -5,8 +5,15 @@
 // machine in the same run and prints every throughput as a ratio to it, so that results
 // compare across machines.
 //
+// It also prints the server's peak memory over the whole run and the machine's load
+// averages; -profile saves the server's CPU profile of each operation. docs/performance.md
+// explains the figures and holds the current ones.
+//
 //	go run ./cmd/parley-bench                       # start a SQLite server, run everything
 //	go run ./cmd/parley-bench -ops get-channel -n 20000 -clients 8
+//	go run ./cmd/parley-bench -duration 5s -members 300000 -json out.json
+//	go run ./cmd/parley-bench -duration 5s -profile prof/
+//	go run ./cmd/parley-bench -db postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 //	go run ./cmd/parley-bench -target http://127.0.0.1:8080 -api-key K -server-key S
 package main
 
