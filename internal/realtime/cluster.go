@@ -303,6 +303,9 @@ func (c *Cluster) onAnnounce(m *nats.Msg) {
 	c.peers[string(m.Data)] = time.Now()
 }
 
+// Nodes is the number of nodes of the cluster heard of lately, this one included.
+func (c *Cluster) Nodes() int { return len(c.livePeers()) }
+
 // livePeers returns the nodes heard of lately, this one always among them.
 func (c *Cluster) livePeers() map[string]bool {
 	c.mu.Lock()
