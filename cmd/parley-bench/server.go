@@ -4,17 +4,23 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver, for the run's schema
 )
 
 // server is the Parley under test: one this tool started, or one it targets.
@@ -26,6 +32,7 @@ type server struct {
 	dir       string
 	http      *http.Client
 	db        string
+	dropDB    func() // drops the fresh PostgreSQL schema of this run
 }
 
 func startOrTarget(ctx context.Context, o options) (*server, error) {
@@ -54,10 +61,16 @@ func startOrTarget(ctx context.Context, o options) (*server, error) {
 	}
 	s.base = "http://127.0.0.1:" + strconv.Itoa(port)
 	s.apiKey, s.serverKey, s.db = "bench-api-key", "bench-server-key", o.db
+	if strings.HasPrefix(o.db, "postgres://") || strings.HasPrefix(o.db, "postgresql://") {
+		// Each run on an empty database, as on SQLite: a schema of its own, dropped after.
+		if s.db, s.dropDB, err = freshSchema(ctx, o.db); err != nil {
+			return nil, err
+		}
+	}
 	s.cmd = exec.Command(bin, "serve")
 	s.cmd.Env = append(os.Environ(),
 		"PARLEY_LISTEN=127.0.0.1:"+strconv.Itoa(port), "PARLEY_DATA_DIR="+filepath.Join(dir, "data"),
-		"PARLEY_API_KEY="+s.apiKey, "PARLEY_SERVER_KEY="+s.serverKey, "PARLEY_DB="+o.db, "PARLEY_LOG_FORMAT=json")
+		"PARLEY_API_KEY="+s.apiKey, "PARLEY_SERVER_KEY="+s.serverKey, "PARLEY_DB="+s.db, "PARLEY_LOG_FORMAT=json")
 	logf, _ := os.Create(filepath.Join(dir, "server.log"))
 	s.cmd.Stdout, s.cmd.Stderr = logf, logf
 	if err := s.cmd.Start(); err != nil {
@@ -103,6 +116,37 @@ func (s *server) stop() {
 	if s.dir != "" {
 		os.RemoveAll(s.dir)
 	}
+	if s.dropDB != nil {
+		s.dropDB()
+	}
+}
+
+// freshSchema creates schema bench_<random> in the database of a postgres:// URL and
+// returns the URL with search_path set to it, and how to drop it.
+func freshSchema(ctx context.Context, dbURL string) (string, func(), error) {
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		return "", nil, err
+	}
+	b := make([]byte, 6)
+	rand.Read(b)
+	schema := "bench_" + hex.EncodeToString(b)
+	admin, err := sql.Open("pgx", dbURL)
+	if err != nil {
+		return "", nil, err
+	}
+	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
+		admin.Close()
+		return "", nil, fmt.Errorf("create schema for the run: %w", err)
+	}
+	drop := func() {
+		admin.Exec("DROP SCHEMA " + schema + " CASCADE")
+		admin.Close()
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String(), drop, nil
 }
 
 func (s *server) waitReady(ctx context.Context, d time.Duration) error {

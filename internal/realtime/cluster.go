@@ -86,7 +86,11 @@ func JoinCluster(ctx context.Context, b *Broker, relay *Relay, url string) (*Clu
 		peers:  map[string]time.Time{}, stop: make(chan struct{}),
 	}
 	nc, err := nats.Connect(url, nats.Name("parley "+c.node), nats.MaxReconnects(-1), nats.ReconnectWait(time.Second),
-		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) { c.log.Warn("nats disconnected", "error", err) }),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			if err != nil { // nil: closed by Close
+				c.log.Warn("nats disconnected", "error", err)
+			}
+		}),
 		nats.ReconnectHandler(func(*nats.Conn) { c.log.Info("nats reconnected") }))
 	if err != nil {
 		return nil, fmt.Errorf("nats %s: %w", url, err)
