@@ -28,10 +28,11 @@ func (b *Broker) deliver(ctx context.Context, e store.OutboxEvent) {
 	start := time.Now()
 	// Before publishing: whoever lost access hears of it on their own topics, not on the
 	// object's path.
+	if e.ChannelID != "" {
+		b.members.apply(e)
+	}
 	if e.ChannelID != "" && cutsChannelAccess(e.Type) {
 		b.cutAccess(ctx, "chat", e.ChannelID, e.UserIDs)
-	} else if e.ChannelID != "" && changesMembers(e.Type) {
-		b.members.invalidate(e.ChannelID)
 	}
 	if e.RoomID != "" && cutsRoomAccess(e.Type) {
 		b.cutAccess(ctx, "room", e.RoomID, e.UserIDs)
@@ -158,6 +159,12 @@ func (b *Broker) feedOf(eventType string) func(uid string) string {
 // the channel's members and the event's target users.
 func (b *Broker) connectedUsers(ctx context.Context, e store.OutboxEvent) []string {
 	var members map[string]struct{}
+	b.mu.RLock()
+	anyone := len(b.byUser) > 0
+	b.mu.RUnlock()
+	if !anyone {
+		return nil
+	}
 	if e.ChannelID != "" && b.channels != nil {
 		members = b.members.get(ctx, e.ChannelID)
 	}
@@ -210,22 +217,10 @@ func cutsRoomAccess(t string) bool {
 	return strings.HasPrefix(t, "internal.")
 }
 
-// changesMembers tells whether an event may change a channel's member list.
-func changesMembers(t string) bool {
-	switch t {
-	case "channel.created", "channel.joined", "channel.membersAdded", "channel.unbanned":
-		return true
-	}
-	return false
-}
-
 // cutAccess re-checks the access to a channel ("chat") or room ("room") of the connected
 // clients of users (of every client holding access when users is empty) and drops the
 // subscriptions under its path of those who lost it.
 func (b *Broker) cutAccess(ctx context.Context, kind, id string, users []string) {
-	if kind == "chat" {
-		b.members.invalidate(id)
-	}
 	key := kind + "/" + id
 	var held []*conn
 	b.mu.RLock()
@@ -300,56 +295,96 @@ func (b *Broker) sessionsRevoked(r chat.SessionsRevoked) {
 }
 
 // memberCache keeps the member sets of channels that had events lately, so a busy
-// channel costs one member query per membership change, not one per message. The relay
-// drops a channel's entry when an event may have changed its members, in commit order.
+// channel costs one member query now and then, not one per message. The relay applies
+// each membership event's change to the cached set in commit order (the event names the
+// users it concerns), so a join in a channel of 300,000 members costs a map insert, not a
+// reload; a set is reloaded from the store when it is older than memberCacheAge, which
+// bounds any drift.
 type memberCache struct {
 	ch    Channels
 	mu    sync.Mutex
-	sets  map[string]map[string]struct{}
+	sets  map[string]*memberSet
 	total int // ids held, bounded by memberCacheMax
 }
 
-const memberCacheMax = 2_000_000
-
-func newMemberCache(ch Channels) *memberCache {
-	return &memberCache{ch: ch, sets: map[string]map[string]struct{}{}}
+type memberSet struct {
+	ids    map[string]struct{}
+	loaded time.Time
 }
 
+const (
+	memberCacheMax = 2_000_000
+	memberCacheAge = time.Minute
+)
+
+func newMemberCache(ch Channels) *memberCache {
+	return &memberCache{ch: ch, sets: map[string]*memberSet{}}
+}
+
+// get returns a channel's member set. The caller only reads it, on the relay goroutine,
+// which is also the only writer.
 func (m *memberCache) get(ctx context.Context, channelID string) map[string]struct{} {
 	m.mu.Lock()
 	set, ok := m.sets[channelID]
 	m.mu.Unlock()
-	if ok {
-		return set
+	if ok && time.Since(set.loaded) < memberCacheAge {
+		return set.ids
 	}
 	ids, err := m.ch.ChannelMemberIDs(ctx, channelID)
 	if err != nil {
 		// Members miss this event on their feeds; the channel path still carries it.
 		return nil
 	}
-	set = make(map[string]struct{}, len(ids))
+	fresh := &memberSet{ids: make(map[string]struct{}, len(ids)), loaded: time.Now()}
 	for _, id := range ids {
-		set[id] = struct{}{}
+		fresh.ids[id] = struct{}{}
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.dropLocked(channelID)
 	for id, s := range m.sets { // map order is random: this evicts arbitrary channels
-		if m.total+len(set) <= memberCacheMax {
+		if m.total+len(fresh.ids) <= memberCacheMax {
 			break
 		}
-		m.total -= len(s)
+		m.total -= len(s.ids)
 		delete(m.sets, id)
 	}
-	m.sets[channelID] = set
-	m.total += len(set)
-	return set
+	m.sets[channelID] = fresh
+	m.total += len(fresh.ids)
+	return fresh.ids
 }
 
-func (m *memberCache) invalidate(channelID string) {
+// apply brings a cached member set up to date with one committed event.
+func (m *memberCache) apply(e store.OutboxEvent) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	set, ok := m.sets[e.ChannelID]
+	if !ok {
+		return
+	}
+	switch e.Type {
+	case "channel.joined", "channel.membersAdded":
+		for _, u := range e.UserIDs {
+			if _, in := set.ids[u]; !in {
+				set.ids[u] = struct{}{}
+				m.total++
+			}
+		}
+	case "channel.left", "channel.membersRemoved", "channel.banned", chat.EventChannelAccessRevoked:
+		for _, u := range e.UserIDs {
+			if _, in := set.ids[u]; in {
+				delete(set.ids, u)
+				m.total--
+			}
+		}
+	case "channel.created", "channel.deleted":
+		m.dropLocked(e.ChannelID)
+	}
+}
+
+func (m *memberCache) dropLocked(channelID string) {
 	if s, ok := m.sets[channelID]; ok {
-		m.total -= len(s)
+		m.total -= len(s.ids)
 		delete(m.sets, channelID)
 	}
 }

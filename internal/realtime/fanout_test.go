@@ -180,6 +180,11 @@ func TestChannelLifecycleOverTheRealDomain(t *testing.T) {
 	if r := cc.nextOf("channel.membersAdded"); r.Topic != n+"/smartfeed/"+c.ID+"/channels" && r.Topic != path {
 		t.Errorf("membersAdded on %s", r.Topic)
 	}
+	// The relay's member cache took c in with the event: c's own feed now carries the
+	// channel's messages (c also reads the channel's path, so skip those copies).
+	send("welcome c")
+	for r := cc.nextOf("message.created"); r.Topic != n+"/smartfeed/"+c.ID+"/messages"; r = cc.nextOf("message.created") {
+	}
 
 	// Banned: b learns it on their own feed, then hears nothing more of the channel.
 	if s := e.http("PUT", "/api/v3/channels/room-1/users/ban", a.Token, map[string]any{"userIds": []string{"b"}}); s != 200 {
