@@ -254,6 +254,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Caller, erro
 		return c, nil
 	}
 	var caller *Caller
+	readAt := time.Now()
 	err := s.store.Read(ctx, func(tx Tx) error {
 		sess, err := tx.SessionByID(claims.SID)
 		if err != nil {
@@ -279,7 +280,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Caller, erro
 	if err != nil {
 		return nil, err
 	}
-	s.sessions.put(caller, claims.Exp)
+	s.sessions.put(caller, claims.Exp, readAt)
 	return caller, nil
 }
 
@@ -296,7 +297,7 @@ func (s *Service) Logout(ctx context.Context, c *Caller, userID string) error {
 		return tx.AppendEvent(Event{Type: EventSessionRevoked, UserIDs: []string{c.User.ID}, Data: SessionsRevoked{UserID: c.User.ID, SessionIDs: []string{c.SessionID}}})
 	})
 	if err == nil {
-		s.sessions.forget(c.SessionID)
+		s.sessions.forgetUser(c.User.ID) // the user's, not only this one: see sessionCache.forgotten
 		s.revoked(ctx, SessionsRevoked{UserID: c.User.ID, SessionIDs: []string{c.SessionID}})
 	}
 	return err

@@ -12,6 +12,10 @@ type sessionCache struct {
 	mu     sync.RWMutex
 	byID   map[string]cachedSession
 	byUser map[string]map[string]struct{}
+	// forgotten notes when a user's sessions were last dropped: a caller read from
+	// storage before that must not be cached after it (a check that raced a revocation,
+	// perhaps made on another node, would keep the revoked token alive for the TTL).
+	forgotten map[string]time.Time
 }
 
 type cachedSession struct {
@@ -25,7 +29,7 @@ const (
 )
 
 func newSessionCache() *sessionCache {
-	return &sessionCache{byID: map[string]cachedSession{}, byUser: map[string]map[string]struct{}{}}
+	return &sessionCache{byID: map[string]cachedSession{}, byUser: map[string]map[string]struct{}{}, forgotten: map[string]time.Time{}}
 }
 
 func (c *sessionCache) get(id string) *Caller {
@@ -38,7 +42,8 @@ func (c *sessionCache) get(id string) *Caller {
 	return e.caller
 }
 
-func (c *sessionCache) put(caller *Caller, tokenExp int64) {
+// put caches a caller that was read from storage at readAt (taken before the read).
+func (c *sessionCache) put(caller *Caller, tokenExp int64, readAt time.Time) {
 	exp := time.Now().Add(sessionCacheTTL)
 	if t := time.Unix(tokenExp, 0); t.Before(exp) {
 		exp = t
@@ -46,6 +51,9 @@ func (c *sessionCache) put(caller *Caller, tokenExp int64) {
 	uid := caller.User.ID
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if at, ok := c.forgotten[uid]; ok && !readAt.After(at) {
+		return // the user's sessions were dropped while this one was being read
+	}
 	if len(c.byID) >= sessionCacheSize {
 		for id, e := range c.byID { // map order is random: this evicts an arbitrary entry
 			c.dropLocked(id, e.caller.User.ID)
@@ -59,17 +67,18 @@ func (c *sessionCache) put(caller *Caller, tokenExp int64) {
 	c.byUser[uid][caller.SessionID] = struct{}{}
 }
 
-func (c *sessionCache) forget(id string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if e, ok := c.byID[id]; ok {
-		c.dropLocked(id, e.caller.User.ID)
-	}
-}
-
 func (c *sessionCache) forgetUser(userID string) {
+	now := time.Now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if len(c.forgotten) >= sessionCacheSize {
+		for id, at := range c.forgotten { // only reads slower than a minute still need them
+			if now.Sub(at) > time.Minute {
+				delete(c.forgotten, id)
+			}
+		}
+	}
+	c.forgotten[userID] = now
 	for id := range c.byUser[userID] {
 		delete(c.byID, id)
 	}

@@ -32,7 +32,8 @@ import (
 //   - Wake-ups: a commit on any node wakes the relay wherever it runs (Wake), so an event
 //     is relayed at once rather than at the relay's next poll.
 //   - Liveness: each node announces itself every second; the nodes heard of within
-//     three seconds are the ones a revocation waits for.
+//     three seconds are the ones a revocation waits for. A joining node listens for a
+//     second and a quarter before it serves, so it knows every live node from the start.
 //
 // Subjects and the stream are named after the network id, so that installations (and
 // test runs) sharing one NATS server never hear each other.
@@ -145,6 +146,14 @@ func (c *Cluster) start(ctx context.Context) error {
 	}
 	c.done.Add(1)
 	go c.announce()
+	// Learn every live node before serving: each announces itself once a second. Until
+	// then a revocation made here would not wait for the nodes it has not heard of yet;
+	// meanwhile the others, who heard this node's announcement above, wait for it.
+	select {
+	case <-time.After(announceEvery + announceEvery/4):
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 	return nil
 }
 
