@@ -19,7 +19,7 @@ func TestSessionCacheRefusesCallersReadBeforeARevocation(t *testing.T) {
 	if c.get("s1") != nil {
 		t.Fatal("a caller read before the revocation was cached after it")
 	}
-	time.Sleep(time.Millisecond) // a clock tick later, on any clock
+	time.Sleep(time.Millisecond)   // a clock tick later, on any clock
 	c.put(caller, exp, time.Now()) // read after the revocation: it saw the session's state
 	if c.get("s1") == nil {
 		t.Fatal("a caller read after the revocation was not cached")
