@@ -32,6 +32,7 @@ type config struct {
 	LiveKitKey     string
 	LiveKitSecret  string
 	DebugListen    string
+	NATSURL        string
 }
 
 func parseConfig(args []string) (*config, error) {
@@ -53,6 +54,7 @@ func parseConfig(args []string) (*config, error) {
 	str(&c.LiveKitKey, "livekit-api-key", "PARLEY_LIVEKIT_API_KEY", "", "LiveKit API key")
 	str(&c.LiveKitSecret, "livekit-api-secret", "PARLEY_LIVEKIT_API_SECRET", "", "LiveKit API secret (signs tokens, checks webhooks)")
 	str(&c.LogFormat, "log-format", "PARLEY_LOG_FORMAT", "text", "log format: text or json")
+	str(&c.NATSURL, "nats-url", "PARLEY_NATS_URL", "", "NATS server (JetStream on) joining the nodes of a cluster, e.g. nats://127.0.0.1:4222; empty for a single node")
 	str(&c.DebugListen, "debug-listen", "PARLEY_DEBUG_LISTEN", "", "address of the pprof debug listener; off when empty")
 	fs.BoolVar(&c.SecureMode, "secure-mode", envBool("PARLEY_SECURE_MODE"), "logins need an authToken minted with the server key (PARLEY_SECURE_MODE)")
 	fs.DurationVar(&c.TokenTTL, "token-ttl", envDuration("PARLEY_TOKEN_TTL", 30*24*time.Hour), "access token lifetime (PARLEY_TOKEN_TTL)")
@@ -71,6 +73,9 @@ func parseConfig(args []string) (*config, error) {
 	case "FULL", "NORMAL", "EXTRA":
 	default:
 		return nil, fmt.Errorf("PARLEY_SQLITE_SYNCHRONOUS must be FULL, NORMAL or EXTRA")
+	}
+	if c.NATSURL != "" && !strings.HasPrefix(c.DB, "postgres://") && !strings.HasPrefix(c.DB, "postgresql://") {
+		return nil, fmt.Errorf("PARLEY_NATS_URL needs PARLEY_DB to be a postgres:// URL: the nodes of a cluster share one PostgreSQL database")
 	}
 	return c, nil
 }

@@ -93,7 +93,12 @@ func serve(args []string) error {
 	})
 
 	// Real time: the MQTT broker on /mqtt (and PARLEY_MQTT_LISTEN), fed by the outbox relay.
-	broker, err := realtime.New(realtime.Options{Identity: svc, Channels: svc, Rooms: svc, Logger: log, Registry: reg})
+	// In a cluster the broker also hears of other nodes' session revocations and role changes.
+	ropt := realtime.Options{Identity: svc, Channels: svc, Rooms: svc, Logger: log, Registry: reg}
+	if cfg.NATSURL != "" {
+		ropt.Sessions = svc
+	}
+	broker, err := realtime.New(ropt)
 	if err != nil {
 		return err
 	}
@@ -113,7 +118,23 @@ func serve(args []string) error {
 	svc.OnCommit(relay.Wake)
 	relayCtx, stopRelay := context.WithCancel(context.Background())
 	relayDone := make(chan struct{})
-	go func() { relay.Run(relayCtx); close(relayDone) }()
+	if cfg.NATSURL == "" {
+		// One node: the relay delivers to this node's clients.
+		go func() { relay.Run(relayCtx); close(relayDone) }()
+	} else {
+		// A cluster: every node delivers what the event stream carries to its clients;
+		// the one node holding the relay lease feeds the stream from the outbox.
+		cluster, err := realtime.JoinCluster(ctx, broker, relay, cfg.NATSURL)
+		if err != nil {
+			stopRelay()
+			return err
+		}
+		defer cluster.Close()
+		svc.OnSessionsRevoked(cluster.BroadcastSessions)
+		svc.OnCommit(cluster.Wake)
+		relay.Sink = cluster
+		go func() { relay.RunLeader(relayCtx, db); close(relayDone) }()
+	}
 	defer func() { stopRelay(); <-relayDone }()
 	if cfg.DebugListen != "" {
 		startDebug(cfg.DebugListen, log)
@@ -127,7 +148,7 @@ func serve(args []string) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	ready.Store(true)
-	log.Info("parley serving", "addr", ln.Addr().String(), "store", db.Dialect(), "dataDir", cfg.DataDir, "network", svc.NetworkID(), "secureMode", cfg.SecureMode)
+	log.Info("parley serving", "addr", ln.Addr().String(), "store", db.Dialect(), "dataDir", cfg.DataDir, "network", svc.NetworkID(), "secureMode", cfg.SecureMode, "cluster", cfg.NATSURL != "")
 
 	select {
 	case err := <-errc:

@@ -33,6 +33,7 @@ type Service struct {
 	started   Time
 	adminID   string
 	onCommit  atomic.Pointer[func()]
+	onRevoke  atomic.Pointer[func(context.Context, SessionsRevoked)]
 }
 
 // AdminUserID is the public id of the user that server-to-server admin tokens act as.

@@ -257,6 +257,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Caller, erro
 		return c, nil
 	}
 	var caller *Caller
+	readAt := time.Now()
 	err := s.store.Read(ctx, func(tx Tx) error {
 		sess, err := tx.SessionByID(claims.SID)
 		if err != nil {
@@ -282,7 +283,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Caller, erro
 	if err != nil {
 		return nil, err
 	}
-	s.sessions.put(caller, token, claims.Exp)
+	s.sessions.put(caller, token, claims.Exp, readAt)
 	return caller, nil
 }
 
@@ -299,7 +300,8 @@ func (s *Service) Logout(ctx context.Context, c *Caller, userID string) error {
 		return tx.AppendEvent(Event{Type: EventSessionRevoked, UserIDs: []string{c.User.ID}, Data: SessionsRevoked{UserID: c.User.ID, SessionIDs: []string{c.SessionID}}})
 	})
 	if err == nil {
-		s.sessions.forget(c.SessionID)
+		s.sessions.forgetUser(c.User.ID) // the user's, not only this one: see sessionCache.forgotten
+		s.revoked(ctx, SessionsRevoked{UserID: c.User.ID, SessionIDs: []string{c.SessionID}})
 	}
 	return err
 }
@@ -311,6 +313,7 @@ func (s *Service) RevokeUser(ctx context.Context, c *Caller, userID string) erro
 		return PermissionDenied()
 	}
 	var internalID string
+	var revoked []string
 	err := s.store.Write(ctx, func(tx Tx) error {
 		u, err := tx.UserByPublicID(userID)
 		if err != nil {
@@ -324,10 +327,12 @@ func (s *Service) RevokeUser(ctx context.Context, c *Caller, userID string) erro
 		if err != nil {
 			return err
 		}
+		revoked = ids
 		return tx.AppendEvent(Event{Type: EventSessionRevoked, UserIDs: []string{u.ID}, Data: SessionsRevoked{UserID: u.ID, SessionIDs: ids}})
 	})
 	if err == nil {
 		s.sessions.forgetUser(internalID)
+		s.revoked(ctx, SessionsRevoked{UserID: internalID, SessionIDs: revoked})
 	}
 	return err
 }
@@ -342,7 +347,20 @@ type SessionsRevoked struct {
 	SessionIDs []string `json:"sessionIds"`
 }
 
-// ForgetSessions drops cached sessions; other nodes call it when a revocation reaches them.
+// ForgetSessions drops a user's cached sessions; other nodes call it when a revocation
+// or a change of the user's roles reaches them.
 func (s *Service) ForgetSessions(r SessionsRevoked) {
 	s.sessions.forgetUser(r.UserID)
+}
+
+// OnSessionsRevoked sets fn to be called after a commit that revoked sessions (with their
+// ids) or changed a user's roles (with none), before the request that did it returns. A
+// cluster uses it to make every node drop the user's cached sessions at once, rather
+// than when the event comes through the outbox. fn may block briefly; it must not fail.
+func (s *Service) OnSessionsRevoked(fn func(context.Context, SessionsRevoked)) { s.onRevoke.Store(&fn) }
+
+func (s *Service) revoked(ctx context.Context, r SessionsRevoked) {
+	if fn := s.onRevoke.Load(); fn != nil {
+		(*fn)(ctx, r)
+	}
 }

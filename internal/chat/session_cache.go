@@ -17,6 +17,10 @@ type sessionCache struct {
 	byID    map[string]cachedSession
 	byUser  map[string]map[string]struct{}
 	byToken map[string]string // token → session id
+	// forgotten notes when a user's sessions were last dropped: a caller read from
+	// storage before that must not be cached after it (a check that raced a revocation,
+	// perhaps made on another node, would keep the revoked token alive for the TTL).
+	forgotten map[string]time.Time
 }
 
 type cachedSession struct {
@@ -31,7 +35,7 @@ const (
 )
 
 func newSessionCache() *sessionCache {
-	return &sessionCache{byID: map[string]cachedSession{}, byUser: map[string]map[string]struct{}{}, byToken: map[string]string{}}
+	return &sessionCache{byID: map[string]cachedSession{}, byUser: map[string]map[string]struct{}{}, byToken: map[string]string{}, forgotten: map[string]time.Time{}}
 }
 
 // getByToken is get for the session a token verified earlier put in the cache.
@@ -55,7 +59,8 @@ func (c *sessionCache) get(id string) *Caller {
 	return e.caller
 }
 
-func (c *sessionCache) put(caller *Caller, token string, tokenExp int64) {
+// put caches a caller that was read from storage at readAt (taken before the read).
+func (c *sessionCache) put(caller *Caller, token string, tokenExp int64, readAt time.Time) {
 	exp := time.Now().Add(sessionCacheTTL)
 	if t := time.Unix(tokenExp, 0); t.Before(exp) {
 		exp = t
@@ -63,6 +68,9 @@ func (c *sessionCache) put(caller *Caller, token string, tokenExp int64) {
 	uid := caller.User.ID
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if at, ok := c.forgotten[uid]; ok && !readAt.After(at) {
+		return // the user's sessions were dropped while this one was being read
+	}
 	if len(c.byID) >= sessionCacheSize {
 		for id, e := range c.byID { // map order is random: this evicts an arbitrary entry
 			c.dropLocked(id, e.caller.User.ID)
@@ -86,17 +94,18 @@ func (c *sessionCache) put(caller *Caller, token string, tokenExp int64) {
 	c.byUser[uid][caller.SessionID] = struct{}{}
 }
 
-func (c *sessionCache) forget(id string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if e, ok := c.byID[id]; ok {
-		c.dropLocked(id, e.caller.User.ID)
-	}
-}
-
 func (c *sessionCache) forgetUser(userID string) {
+	now := time.Now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if len(c.forgotten) >= sessionCacheSize {
+		for id, at := range c.forgotten { // only reads slower than a minute still need them
+			if now.Sub(at) > time.Minute {
+				delete(c.forgotten, id)
+			}
+		}
+	}
+	c.forgotten[userID] = now
 	for id := range c.byUser[userID] {
 		delete(c.byToken, c.byID[id].token)
 		delete(c.byID, id)

@@ -284,6 +284,7 @@ func (s *Service) UpdateUser(ctx context.Context, c *Caller, in UpdateUserInput)
 	})
 	if err == nil && in.Roles != nil {
 		s.sessions.forgetUser(out.Users[0].ID)
+		s.revoked(ctx, SessionsRevoked{UserID: out.Users[0].ID})
 	}
 	return out, err
 }

@@ -39,11 +39,19 @@ type Rooms interface {
 	CanReadRoom(ctx context.Context, userInternalID, roomID string) (bool, error)
 }
 
+// Sessions is the domain's session cache. In a cluster each node hears of revocations
+// and of users' role changes from the others through the broker, and drops what it
+// cached; *chat.Service implements it. May be nil (a single node keeps its own cache).
+type Sessions interface {
+	ForgetSessions(r chat.SessionsRevoked)
+}
+
 // Options configure the broker.
 type Options struct {
 	Identity Identity
 	Channels Channels              // may be nil
 	Rooms    Rooms                 // may be nil
+	Sessions Sessions              // may be nil
 	Logger   *slog.Logger          // default slog.Default()
 	Registry prometheus.Registerer // metrics; none when nil
 	// SessionExpiry is how long a disconnected persistent (clean: false) session keeps
@@ -57,6 +65,7 @@ type Broker struct {
 	ident    Identity
 	channels Channels
 	rooms    Rooms
+	sessions Sessions
 	net      string
 	log      *slog.Logger
 	metrics  *metrics
@@ -100,7 +109,7 @@ func New(opt Options) (*Broker, error) {
 	caps.SharedSubAvailable = 0
 	caps.Compatibilities.ObscureNotAuthorized = true // a refused SUBSCRIBE is granted 0x80, for v3 and v5 alike
 	b := &Broker{
-		ident: opt.Identity, channels: opt.Channels, rooms: opt.Rooms, net: opt.Identity.NetworkID(),
+		ident: opt.Identity, channels: opt.Channels, rooms: opt.Rooms, sessions: opt.Sessions, net: opt.Identity.NetworkID(),
 		log:     opt.Logger,
 		pending: map[*mqtt.Client]*conn{}, conns: map[*mqtt.Client]*conn{}, byUser: map[string]map[*mqtt.Client]*conn{}, revoked: map[string]time.Time{},
 		members: newMemberCache(opt.Channels),

@@ -41,6 +41,12 @@ func (b *Broker) deliver(ctx context.Context, e store.OutboxEvent) {
 		b.internal(e)
 		return
 	}
+	if e.Type == "user.updated" && b.sessions != nil {
+		// Roles may have changed: cached callers of the user hold the old permissions.
+		for _, u := range e.UserIDs {
+			b.sessions.ForgetSessions(chat.SessionsRevoked{UserID: u})
+		}
+	}
 	n := b.fanOut(ctx, e)
 	b.metrics.events.Inc()
 	b.metrics.publishes.Add(float64(n))
@@ -270,9 +276,21 @@ func (b *Broker) internal(e store.OutboxEvent) {
 			b.log.Error("decode event", "type", e.Type, "seq", e.Seq, "error", err)
 			return
 		}
-		for _, c := range b.revoke(r.SessionIDs, r.UserID) {
-			b.disconnect(c, packets.ErrNotAuthorized)
-		}
+		b.sessionsRevoked(r)
+	}
+}
+
+// sessionsRevoked drops a user's cached sessions and closes the connections of the
+// revoked ones on this node.
+func (b *Broker) sessionsRevoked(r chat.SessionsRevoked) {
+	if b.sessions != nil {
+		b.sessions.ForgetSessions(r)
+	}
+	if len(r.SessionIDs) == 0 {
+		return
+	}
+	for _, c := range b.revoke(r.SessionIDs, r.UserID) {
+		b.disconnect(c, packets.ErrNotAuthorized)
 	}
 }
 

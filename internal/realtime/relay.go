@@ -14,20 +14,42 @@ type Outbox interface {
 	DeleteEventsThrough(ctx context.Context, seq int64) error
 }
 
-// Relay publishes committed events through the broker, one at a time in commit order.
+// Sink takes committed events, in commit order, from the relay. The relay confirms
+// (deletes) a batch once Publish returned nil for it; on an error it sends the batch again.
+type Sink interface {
+	Publish(ctx context.Context, evs []store.OutboxEvent) error
+}
+
+// Relay publishes committed events, in commit order, to its sink: the broker itself on a
+// single node, NATS in a cluster (Cluster), from which every node's broker receives them.
 // There is one relay per outbox: order holds because a single goroutine reads the log
-// (seq order is commit order on the single SQLite writer) and publishes sequentially.
+// (seq order is commit order, see store.AppendEvent) and publishes sequentially; in a
+// cluster the relay runs only on the node holding the relay lease (RunLeader).
 type Relay struct {
 	b     *Broker
 	out   Outbox
 	wake  chan struct{}
+	Sink  Sink          // where events go; default the broker (this node's clients)
 	Batch int           // events read per round trip; default 256
 	Poll  time.Duration // fallback poll when no commit woke it; default 2 s
 }
 
 // NewRelay builds a relay; wire its Wake to chat.Service.OnCommit and start Run.
 func NewRelay(b *Broker, out Outbox) *Relay {
-	return &Relay{b: b, out: out, wake: make(chan struct{}, 1), Batch: 256, Poll: 2 * time.Second}
+	return &Relay{b: b, out: out, Sink: localSink{b}, wake: make(chan struct{}, 1), Batch: 256, Poll: 2 * time.Second}
+}
+
+// localSink delivers events to this node's clients.
+type localSink struct{ b *Broker }
+
+func (s localSink) Publish(ctx context.Context, evs []store.OutboxEvent) error {
+	for _, e := range evs {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		s.b.deliver(ctx, e)
+	}
+	return nil
 }
 
 // Wake tells the relay that events were committed. It never blocks.
@@ -44,6 +66,9 @@ func (r *Relay) Wake() {
 func (r *Relay) Run(ctx context.Context) error {
 	var after int64
 	retry := time.Duration(0)
+	if s, ok := r.Sink.(interface{ restart() }); ok {
+		s.restart() // a new run may follow another node's: forget what this one last sent
+	}
 	for {
 		evs, err := r.out.PendingEvents(ctx, after, r.Batch)
 		if err != nil {
@@ -57,13 +82,21 @@ func (r *Relay) Run(ctx context.Context) error {
 			}
 			continue
 		}
-		retry = 0
-		for _, e := range evs {
-			if ctx.Err() != nil {
-				return nil
+		if len(evs) > 0 {
+			if err := r.Sink.Publish(ctx, evs); err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				// Nothing is confirmed: the whole batch goes again (the sink drops repeats).
+				retry = min(max(2*retry, 100*time.Millisecond), 5*time.Second)
+				r.b.log.Error("event publish failed", "error", err, "retryIn", retry)
+				if !sleep(ctx, retry) {
+					return nil
+				}
+				continue
 			}
-			r.b.deliver(ctx, e)
 		}
+		retry = 0
 		if n := len(evs); n > 0 {
 			after = evs[n-1].Seq
 			if err := r.out.DeleteEventsThrough(ctx, after); err != nil && ctx.Err() == nil {
@@ -80,6 +113,40 @@ func (r *Relay) Run(ctx context.Context) error {
 		case <-r.wake:
 		case <-time.After(r.Poll):
 		}
+	}
+}
+
+// Leases grants the relay lease; *store.DB implements it.
+type Leases interface {
+	AcquireRelayLease(ctx context.Context, retry time.Duration) (*store.Lease, error)
+}
+
+// RunLeader runs the relay while this node holds the relay lease, and waits for the lease
+// again (trying every second) whenever it is lost, until ctx ends. In a cluster every
+// node runs it and exactly one drains the outbox; when that node dies, PostgreSQL drops
+// its lock and another node's next try takes over, within about a second.
+func (r *Relay) RunLeader(ctx context.Context, leases Leases) {
+	for {
+		lease, err := leases.AcquireRelayLease(ctx, time.Second)
+		if err != nil {
+			return // ctx ended
+		}
+		r.b.log.Info("relay lease acquired: this node drains the outbox")
+		run, cancel := context.WithCancel(ctx)
+		go func() {
+			select {
+			case <-lease.Lost():
+			case <-run.Done():
+			}
+			cancel()
+		}()
+		r.Run(run)
+		cancel()
+		lease.Release()
+		if ctx.Err() != nil {
+			return
+		}
+		r.b.log.Warn("relay lease lost: waiting to take it again")
 	}
 }
 

@@ -69,6 +69,9 @@ type dialect struct {
 	// migrationLock runs first in every migration transaction, so that nodes starting
 	// together on one database migrate it once.
 	migrationLock string
+	// relayLock tries, once, the session lock that makes one node the outbox relay
+	// (leader.go); it answers true when granted. Empty: the lease needs no lock (SQLite).
+	relayLock string
 }
 
 // Keys of PostgreSQL's advisory locks (any two fixed numbers that nothing else uses).
@@ -98,6 +101,8 @@ var (
 		clientError:   pgClientError,
 		outboxLock:    "SELECT pg_advisory_xact_lock(" + strconv.Itoa(outboxLockKey) + ")",
 		migrationLock: "SELECT pg_advisory_xact_lock(" + strconv.Itoa(migrationLockKey) + ")",
+		// Keyed by schema: advisory locks are per database, and each schema is its own Parley.
+		relayLock: "SELECT pg_try_advisory_lock(hashtextextended('parley relay ' || current_schema(), 0))",
 	}
 )
 

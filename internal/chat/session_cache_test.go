@@ -1,0 +1,52 @@
+package chat
+
+import (
+	"testing"
+	"time"
+)
+
+// A token check that read the session before a revocation and caches it after (a
+// revocation applied meanwhile, perhaps broadcast by another node) must not cache it:
+// the revoked token would be accepted until the entry ages out.
+func TestSessionCacheRefusesCallersReadBeforeARevocation(t *testing.T) {
+	c := newSessionCache()
+	caller := &Caller{User: &User{ID: "u1"}, SessionID: "s1"}
+	exp := time.Now().Add(time.Hour).Unix()
+
+	readAt := time.Now()
+	c.forgetUser("u1") // the revocation lands while the read is under way
+	c.put(caller, "t1", exp, readAt)
+	if c.get("s1") != nil {
+		t.Fatal("a caller read before the revocation was cached after it")
+	}
+	time.Sleep(time.Millisecond)         // a clock tick later, on any clock
+	c.put(caller, "t1", exp, time.Now()) // read after the revocation: it saw the session's state
+	if c.get("s1") == nil {
+		t.Fatal("a caller read after the revocation was not cached")
+	}
+}
+
+// A token already verified is answered by the cache; once its user's sessions are
+// dropped, or another token replaced its entry, it must be checked again.
+func TestSessionCacheByToken(t *testing.T) {
+	c := newSessionCache()
+	caller := &Caller{User: &User{ID: "u1"}, SessionID: "s1"}
+	exp := time.Now().Add(time.Hour).Unix()
+	c.put(caller, "t1", exp, time.Now())
+	if c.getByToken("t1") != caller || c.getByToken("t2") != nil {
+		t.Fatal("getByToken does not answer exactly the token that was cached")
+	}
+	c.put(caller, "t2", exp, time.Now())
+	if c.getByToken("t1") != nil || c.getByToken("t2") != caller {
+		t.Fatal("a replaced token is still answered")
+	}
+	c.forgetUser("u1")
+	if c.getByToken("t2") != nil {
+		t.Fatal("a token of a dropped session is still answered")
+	}
+	expired := time.Now().Add(-time.Second).Unix()
+	c.put(caller, "t3", expired, time.Now().Add(time.Second))
+	if c.getByToken("t3") != nil {
+		t.Fatal("an expired token is answered")
+	}
+}
