@@ -100,6 +100,19 @@ type ChannelPayload struct {
 	Users            []User            `json:"users"`
 	Files            []File            `json:"files"`
 	Paging           *Paging           `json:"paging,omitempty"`
+	// encoded is the payload's JSON when it was encoded once to serve as both an event's
+	// data and the answer (see Encoded); nil otherwise.
+	encoded []byte
+}
+
+// Encoded is the payload's JSON when it was encoded once for both its event and the
+// answer, and nil otherwise: the outbox and the HTTP answer then write these bytes
+// instead of encoding the payload again. It is set only once nothing changes the payload.
+func (p *ChannelPayload) Encoded() []byte {
+	if p == nil {
+		return nil
+	}
+	return p.encoded
 }
 
 // ChannelStore is the persistence of channels and memberships.

@@ -2,6 +2,7 @@ package chat
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 )
 
@@ -117,6 +118,8 @@ func (s *Service) membersChange(tx Tx, ch *Channel, t *memberTargets, changed []
 		if ev, err = s.channelPayloadKnown(tx, []Channel{*ch}, changed, t.users); err != nil {
 			return nil, err
 		}
+	} else if out.encoded, err = json.Marshal(out); err != nil { // encoded once: event and answer
+		return nil, err
 	}
 	ids := memberIDs(changed)
 	if err := tx.AppendEvent(Event{Type: event, ChannelID: ch.ID, UserIDs: ids, Data: ev}); err != nil {

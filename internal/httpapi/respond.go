@@ -76,7 +76,13 @@ type success struct {
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
+	var b []byte
+	var err error
+	if p, ok := v.(interface{ Encoded() []byte }); ok && p.Encoded() != nil {
+		b = p.Encoded() // encoded once already, for the event that carries it too
+	} else {
+		b, err = json.Marshal(v)
+	}
 	if err != nil {
 		slog.Error("encode response", "err", err)
 		status, b = http.StatusInternalServerError, []byte(`{"status":"error","code":500000,"message":"Internal error.","data":{"detail":[]}}`)

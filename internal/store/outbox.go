@@ -12,7 +12,7 @@ import (
 // PostgreSQL it first takes the outbox lock, held until commit, so that seq order is
 // commit order: append events last in a transaction, to hold the lock briefly.
 func (t *tx) AppendEvent(e chat.Event) error {
-	data, err := json.Marshal(e.Data)
+	data, err := encodeEventData(e.Data)
 	if err != nil {
 		return fmt.Errorf("encode event %s: %w", e.Type, err)
 	}
@@ -71,4 +71,15 @@ func (db *DB) DeleteEventsThrough(ctx context.Context, seq int64) error {
 		_, err := ct.(*tx).exec(`DELETE FROM outbox WHERE seq <= ?`, seq)
 		return err
 	})
+}
+
+// encodeEventData encodes an event's data, or takes the bytes a payload already holds
+// (chat.ChannelPayload.Encoded: the same payload is the answer too, encoded once).
+func encodeEventData(v any) ([]byte, error) {
+	if p, ok := v.(interface{ Encoded() []byte }); ok {
+		if b := p.Encoded(); b != nil {
+			return b, nil
+		}
+	}
+	return json.Marshal(v)
 }
