@@ -160,7 +160,7 @@ func (b *Broker) feedOf(eventType string) func(uid string) string {
 func (b *Broker) connectedUsers(ctx context.Context, e store.OutboxEvent) []string {
 	var members map[string]struct{}
 	b.mu.RLock()
-	anyone := len(b.byUser) > 0
+	anyone := len(b.byUser) > 0 || len(b.pending) > 0
 	b.mu.RUnlock()
 	if !anyone {
 		return nil
@@ -170,18 +170,33 @@ func (b *Broker) connectedUsers(ctx context.Context, e store.OutboxEvent) []stri
 	}
 	b.mu.RLock()
 	defer b.mu.RUnlock()
+	// A client whose login is accepted but whose session mochi has not yet reported
+	// established already holds its restored subscriptions and may have its CONNACK:
+	// it counts as connected, or an event in that window would miss it.
+	logging := map[string]struct{}{}
+	for _, c := range b.pending {
+		logging[c.userID] = struct{}{}
+	}
 	seen := map[string]struct{}{}
 	var out []string
 	add := func(u string) {
-		if _, dup := seen[u]; !dup && len(b.byUser[u]) > 0 {
+		if _, dup := seen[u]; dup {
+			return
+		}
+		if _, in := logging[u]; len(b.byUser[u]) > 0 || in {
 			seen[u] = struct{}{}
 			out = append(out, u)
 		}
 	}
 	// Walk the smaller side: the connected users when few are online, the members when
 	// the channel is small.
-	if len(b.byUser) < len(members) {
+	if len(b.byUser)+len(logging) < len(members) {
 		for u := range b.byUser {
+			if _, ok := members[u]; ok {
+				add(u)
+			}
+		}
+		for u := range logging {
 			if _, ok := members[u]; ok {
 				add(u)
 			}
