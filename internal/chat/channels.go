@@ -401,25 +401,17 @@ func (s *Service) QueryChannels(ctx context.Context, c *Caller, q ChannelQuery) 
 	q.SeesAll = c.IsAdmin()
 	var out *ChannelPayload
 	err := s.store.Read(ctx, func(tx Tx) error {
-		want := q.Limit
-		q.Limit = want + 1
-		channels, err := tx.ListChannels(q)
+		channels, paging, err := fetchPage(q.Limit,
+			func(n int) ([]Channel, error) { q.Limit = n; return tx.ListChannels(q) },
+			func(ch Channel) *Cursor { return channelCursor(ch, q.SortBy) })
 		if err != nil {
 			return err
-		}
-		var next *Cursor
-		if len(channels) > want {
-			channels = channels[:want]
-			next = channelCursor(channels[want-1], q.SortBy)
 		}
 		out, err = s.ownPayload(tx, c, channels)
 		if err != nil {
 			return err
 		}
-		out.Paging = &Paging{}
-		if next != nil {
-			out.Paging.Next = next.Encode(want)
-		}
+		out.Paging = paging
 		return nil
 	})
 	return out, err

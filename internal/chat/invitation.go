@@ -425,26 +425,17 @@ func (s *Service) listInvitations(ctx context.Context, q InvitationQuery, allowe
 		if err := allowed(tx); err != nil {
 			return err
 		}
-		want := q.Limit
-		q.Limit = want + 1
-		invs, err := tx.ListInvitations(q)
+		invs, paging, err := fetchPage(q.Limit,
+			func(n int) ([]Invitation, error) { q.Limit = n; return tx.ListInvitations(q) },
+			func(v Invitation) *Cursor { return &Cursor{N: v.CreatedAt.Millis(), ID: v.ID} })
 		if err != nil {
 			return err
-		}
-		var next *Cursor
-		if len(invs) > want {
-			invs = invs[:want]
-			last := invs[want-1]
-			next = &Cursor{N: last.CreatedAt.Millis(), ID: last.ID}
 		}
 		out, err = s.invitationPayload(tx, invs)
 		if err != nil {
 			return err
 		}
-		out.Paging = &Paging{}
-		if next != nil {
-			out.Paging.Next = next.Encode(want)
-		}
+		out.Paging = paging
 		return nil
 	})
 	return out, err

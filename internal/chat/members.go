@@ -607,26 +607,17 @@ func (s *Service) QueryMembers(ctx context.Context, c *Caller, channelID string,
 			return PermissionDenied()
 		}
 		q.ChannelID = ch.ID
-		want := q.Limit
-		q.Limit = want + 1
-		page, err := tx.ListMemberships(q)
+		page, paging, err := fetchPage(q.Limit,
+			func(n int) ([]Membership, error) { q.Limit = n; return tx.ListMemberships(q) },
+			func(m Membership) *Cursor { return &Cursor{N: m.CreatedAt.Millis(), ID: m.UserInternalID} })
 		if err != nil {
 			return err
-		}
-		var next *Cursor
-		if len(page) > want {
-			page = page[:want]
-			last := page[want-1]
-			next = &Cursor{N: last.CreatedAt.Millis(), ID: last.UserInternalID}
 		}
 		out, err = s.channelPayload(tx, []Channel{*ch}, page)
 		if err != nil {
 			return err
 		}
-		out.Paging = &Paging{}
-		if next != nil {
-			out.Paging.Next = next.Encode(want)
-		}
+		out.Paging = paging
 		return nil
 	})
 	return out, err

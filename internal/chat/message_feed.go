@@ -254,26 +254,17 @@ func (s *Service) QueryMessageFeeds(ctx context.Context, c *Caller, channelID st
 			return err
 		}
 		q.ChannelID = ch.ID
-		want := q.Limit
-		q.Limit = want + 1
-		feeds, err := tx.ListMessageFeeds(q)
+		feeds, paging, err := fetchPage(q.Limit,
+			func(n int) ([]MessageFeed, error) { q.Limit = n; return tx.ListMessageFeeds(q) },
+			func(v MessageFeed) *Cursor { return &Cursor{N: v.CreatedAt.Millis(), ID: v.ID} })
 		if err != nil {
 			return err
-		}
-		var next *Cursor
-		if len(feeds) > want {
-			feeds = feeds[:want]
-			last := feeds[want-1]
-			next = &Cursor{N: last.CreatedAt.Millis(), ID: last.ID}
 		}
 		out, err = s.feedPayload(tx, c, feeds, map[string]*Channel{ch.ID: ch})
 		if err != nil {
 			return err
 		}
-		out.Paging = &Paging{}
-		if next != nil {
-			out.Paging.Next = next.Encode(want)
-		}
+		out.Paging = paging
 		return nil
 	})
 	return out, err

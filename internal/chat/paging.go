@@ -56,3 +56,19 @@ const (
 	DefaultPageSize = 10
 	MaxPageSize     = 100
 )
+
+// fetchPage reads one page of a keyset list. It asks list for one row more than the page
+// holds, so that a next page is promised only when one exists, and returns the page with
+// its paging answer; cursor names a row's position.
+func fetchPage[T any](limit int, list func(limit int) ([]T, error), cursor func(T) *Cursor) ([]T, *Paging, error) {
+	rows, err := list(limit + 1)
+	if err != nil {
+		return nil, nil, err
+	}
+	p := &Paging{}
+	if len(rows) > limit {
+		rows = rows[:limit]
+		p.Next = cursor(rows[limit-1]).Encode(limit)
+	}
+	return rows, p, nil
+}

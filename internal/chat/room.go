@@ -598,26 +598,17 @@ func (s *Service) QueryRooms(ctx context.Context, c *Caller, q RoomQuery) (*Room
 	}
 	var out *RoomPayload
 	err := s.store.Read(ctx, func(tx Tx) error {
-		want := q.Limit
-		q.Limit = want + 1
-		rooms, err := tx.ListRooms(q)
+		rooms, paging, err := fetchPage(q.Limit,
+			func(n int) ([]Room, error) { q.Limit = n; return tx.ListRooms(q) },
+			func(v Room) *Cursor { return &Cursor{N: v.CreatedAt.Millis(), ID: v.ID} })
 		if err != nil {
 			return err
-		}
-		var next *Cursor
-		if len(rooms) > want {
-			rooms = rooms[:want]
-			last := rooms[want-1]
-			next = &Cursor{N: last.CreatedAt.Millis(), ID: last.ID}
 		}
 		out, err = s.roomPayload(tx, rooms)
 		if err != nil {
 			return err
 		}
-		out.Paging = &Paging{}
-		if next != nil {
-			out.Paging.Next = next.Encode(want)
-		}
+		out.Paging = paging
 		return nil
 	})
 	return out, err

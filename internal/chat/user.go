@@ -170,23 +170,18 @@ func (s *Service) QueryUsers(ctx context.Context, c *Caller, q UserQuery) (*User
 	q.Keyword = strings.ToLower(q.Keyword)
 	var out *UserPayload
 	err := s.store.Read(ctx, func(tx Tx) error {
-		want := q.Limit
-		q.Limit = want + 1
-		users, err := tx.ListUsers(q)
+		users, paging, err := fetchPage(q.Limit,
+			func(n int) ([]User, error) { q.Limit = n; return tx.ListUsers(q) },
+			func(u User) *Cursor { return userCursor(u, q.SortBy) })
 		if err != nil {
 			return err
 		}
-		var next *Cursor
-		if len(users) > want {
-			users = users[:want]
-			next = userCursor(users[want-1], q.SortBy)
-		}
 		out, err = s.userPayload(tx, users)
-		out.Paging = &Paging{}
-		if next != nil {
-			out.Paging.Next = next.Encode(want)
+		if err != nil {
+			return err
 		}
-		return err
+		out.Paging = paging
+		return nil
 	})
 	return out, err
 }
