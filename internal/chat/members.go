@@ -221,45 +221,25 @@ func canManage(c *Caller, ch *Channel, own Membership, perm string) bool {
 	return c.CanIn(own.rolesIfMember(), perm)
 }
 
-// AddMembers answers POST /api/v3/channels/{channelId}/users. Users already members are
-// left as they are; banned users refuse the whole request.
-func (s *Service) AddMembers(ctx context.Context, c *Caller, channelID string, userIDs []string) (*ChannelPayload, error) {
-	if err := checkUserIDs(userIDs); err != nil {
-		return nil, err
-	}
-	var out *ChannelPayload
-	err := s.store.Write(ctx, func(tx Tx) error {
-		ch, own, err := s.channelAndOwn(tx, c, channelID)
-		if err != nil {
-			return err
-		}
-		if !canManage(c, ch, own, PermAddChannelUser) {
-			return PermissionDenied()
-		}
-		now := Now()
-		t, err := loadTargets(tx, ch, userIDs, now)
-		if err != nil {
-			return err
-		}
-		var changed []Membership
-		for _, m := range t.all() {
-			switch m.Membership {
-			case MembershipBanned:
-				return Errorf(CodeUserBanned, "User is banned from this channel.")
-			case MembershipNone:
-				m.Membership, m.Roles, m.CreatedAt, m.LastActivity, m.UpdatedAt = MembershipMember, []string{}, now, now, now
-				changed = append(changed, m)
-			}
-		}
-		out, err = s.membersChange(tx, ch, t, changed, "channel.membersAdded", false, now)
-		return err
-	})
-	return out, err
+// memberUpdate is one kind of bulk membership change (add, remove, ban, unban): the
+// permission it needs, the event it writes, and how it changes each named user's row.
+type memberUpdate struct {
+	perm   string
+	event  string
+	revoke bool // the targets lose the channel: their real-time access is cut
+	// allowed refuses the change for the channel as a whole, before permissions.
+	allowed func(ch *Channel) error
+	// target refuses the whole request for one named user.
+	target func(c *Caller, ch *Channel, u User, m Membership) error
+	// change gives a target's new row, and whether it changes at all.
+	change func(m Membership, now Time) (Membership, bool)
+	// beforeWrite runs on the changed rows before they are written.
+	beforeWrite func(tx Tx, ch *Channel, changed []Membership, now Time) error
 }
 
-// RemoveMembers answers DELETE /api/v3/channels/{channelId}/users; it needs
-// REMOVE_CHANNEL_USER. Users who are not members are left as they are.
-func (s *Service) RemoveMembers(ctx context.Context, c *Caller, channelID string, userIDs []string) (*ChannelPayload, error) {
+// updateMembers runs a bulk membership change in one transaction: one unknown or refused
+// user refuses the whole request, and nothing changes.
+func (s *Service) updateMembers(ctx context.Context, c *Caller, channelID string, userIDs []string, up memberUpdate) (*ChannelPayload, error) {
 	if err := checkUserIDs(userIDs); err != nil {
 		return nil, err
 	}
@@ -269,85 +249,12 @@ func (s *Service) RemoveMembers(ctx context.Context, c *Caller, channelID string
 		if err != nil {
 			return err
 		}
-		if !canManage(c, ch, own, PermRemoveChannelUser) {
-			return PermissionDenied()
-		}
-		now := Now()
-		t, err := loadTargets(tx, ch, userIDs, now)
-		if err != nil {
-			return err
-		}
-		var changed []Membership
-		for _, m := range t.all() {
-			if m.Membership == MembershipMember {
-				m.Membership, m.Roles, m.LastActivity, m.UpdatedAt = MembershipNone, []string{}, now, now
-				changed = append(changed, m)
+		if up.allowed != nil {
+			if err := up.allowed(ch); err != nil {
+				return err
 			}
 		}
-		out, err = s.membersChange(tx, ch, t, changed, "channel.membersRemoved", true, now)
-		return err
-	})
-	return out, err
-}
-
-// BanMembers answers PUT /api/v3/channels/{channelId}/users/ban; it needs
-// BAN_USER_FROM_CHANNEL. Conversations and broadcast channels have no bans; the creator,
-// the caller and global admins cannot be banned. Non-members can be banned, to keep them out.
-func (s *Service) BanMembers(ctx context.Context, c *Caller, channelID string, userIDs []string) (*ChannelPayload, error) {
-	if err := checkUserIDs(userIDs); err != nil {
-		return nil, err
-	}
-	var out *ChannelPayload
-	err := s.store.Write(ctx, func(tx Tx) error {
-		ch, own, err := s.channelAndOwn(tx, c, channelID)
-		if err != nil {
-			return err
-		}
-		if ch.Type == ChannelConversation || ch.Type == ChannelBroadcast {
-			return Errorf(CodeForbidden, "Users cannot be banned from a %s channel.", ch.Type)
-		}
-		if !canManage(c, ch, own, PermBanUserFromChannel) {
-			return PermissionDenied()
-		}
-		now := Now()
-		t, err := loadTargets(tx, ch, userIDs, now)
-		if err != nil {
-			return err
-		}
-		for _, u := range t.users {
-			if u.ID == ch.CreatorID || (c.User != nil && u.ID == c.User.ID) || hasRole(u.Roles, RoleGlobalAdmin) {
-				return Errorf(CodeBanExempt, "User %q cannot be banned from this channel.", u.UserID)
-			}
-		}
-		var changed []Membership
-		for _, m := range t.all() {
-			if m.Membership != MembershipBanned {
-				m.Membership, m.Roles, m.LastActivity, m.UpdatedAt = MembershipBanned, []string{}, now, now
-				changed = append(changed, m)
-			}
-		}
-		if err := s.deleteMessagesOfBanned(tx, ch, memberIDs(changed), now); err != nil {
-			return err
-		}
-		out, err = s.membersChange(tx, ch, t, changed, "channel.banned", true, now)
-		return err
-	})
-	return out, err
-}
-
-// UnbanMembers answers PUT /api/v3/channels/{channelId}/users/unban. Unbanned users are
-// out ('none') until they join or are added again; naming anyone not banned refuses all.
-func (s *Service) UnbanMembers(ctx context.Context, c *Caller, channelID string, userIDs []string) (*ChannelPayload, error) {
-	if err := checkUserIDs(userIDs); err != nil {
-		return nil, err
-	}
-	var out *ChannelPayload
-	err := s.store.Write(ctx, func(tx Tx) error {
-		ch, own, err := s.channelAndOwn(tx, c, channelID)
-		if err != nil {
-			return err
-		}
-		if !canManage(c, ch, own, PermBanUserFromChannel) {
+		if !canManage(c, ch, own, up.perm) {
 			return PermissionDenied()
 		}
 		now := Now()
@@ -357,16 +264,111 @@ func (s *Service) UnbanMembers(ctx context.Context, c *Caller, channelID string,
 		}
 		var changed []Membership
 		for i, m := range t.all() {
-			if m.Membership != MembershipBanned {
-				return Errorf(CodeNotBanned, "User %q is not banned.", t.users[i].UserID)
+			if up.target != nil {
+				if err := up.target(c, ch, t.users[i], m); err != nil {
+					return err
+				}
 			}
-			m.Membership, m.LastActivity, m.UpdatedAt = MembershipNone, now, now
-			changed = append(changed, m)
+			if next, ok := up.change(m, now); ok {
+				changed = append(changed, next)
+			}
 		}
-		out, err = s.membersChange(tx, ch, t, changed, "channel.unbanned", false, now)
+		if up.beforeWrite != nil {
+			if err := up.beforeWrite(tx, ch, changed, now); err != nil {
+				return err
+			}
+		}
+		out, err = s.membersChange(tx, ch, t, changed, up.event, up.revoke, now)
 		return err
 	})
 	return out, err
+}
+
+// AddMembers answers POST /api/v3/channels/{channelId}/users; it needs ADD_CHANNEL_USER
+// (any member may add in a conversation). Users who are members already are left as
+// they are; banned users refuse the whole request.
+func (s *Service) AddMembers(ctx context.Context, c *Caller, channelID string, userIDs []string) (*ChannelPayload, error) {
+	return s.updateMembers(ctx, c, channelID, userIDs, memberUpdate{
+		perm: PermAddChannelUser, event: "channel.membersAdded",
+		target: func(_ *Caller, _ *Channel, _ User, m Membership) error {
+			if m.Membership == MembershipBanned {
+				return Errorf(CodeUserBanned, "User is banned from this channel.")
+			}
+			return nil
+		},
+		change: func(m Membership, now Time) (Membership, bool) {
+			if m.Membership != MembershipNone {
+				return m, false
+			}
+			m.Membership, m.Roles, m.CreatedAt, m.LastActivity, m.UpdatedAt = MembershipMember, []string{}, now, now, now
+			return m, true
+		},
+	})
+}
+
+// RemoveMembers answers DELETE /api/v3/channels/{channelId}/users; it needs
+// REMOVE_CHANNEL_USER. Users who are not members are left as they are.
+func (s *Service) RemoveMembers(ctx context.Context, c *Caller, channelID string, userIDs []string) (*ChannelPayload, error) {
+	return s.updateMembers(ctx, c, channelID, userIDs, memberUpdate{
+		perm: PermRemoveChannelUser, event: "channel.membersRemoved", revoke: true,
+		change: func(m Membership, now Time) (Membership, bool) {
+			if m.Membership != MembershipMember {
+				return m, false
+			}
+			m.Membership, m.Roles, m.LastActivity, m.UpdatedAt = MembershipNone, []string{}, now, now
+			return m, true
+		},
+	})
+}
+
+// BanMembers answers PUT /api/v3/channels/{channelId}/users/ban; it needs
+// BAN_USER_FROM_CHANNEL. Conversations and broadcast channels have no bans; the creator,
+// the caller and global admins cannot be banned. Non-members can be banned, to keep them
+// out. The banned users' messages in the channel are soft-deleted.
+func (s *Service) BanMembers(ctx context.Context, c *Caller, channelID string, userIDs []string) (*ChannelPayload, error) {
+	return s.updateMembers(ctx, c, channelID, userIDs, memberUpdate{
+		perm: PermBanUserFromChannel, event: "channel.banned", revoke: true,
+		allowed: func(ch *Channel) error {
+			if ch.Type == ChannelConversation || ch.Type == ChannelBroadcast {
+				return Errorf(CodeForbidden, "Users cannot be banned from a %s channel.", ch.Type)
+			}
+			return nil
+		},
+		target: func(c *Caller, ch *Channel, u User, _ Membership) error {
+			if u.ID == ch.CreatorID || (c.User != nil && u.ID == c.User.ID) || hasRole(u.Roles, RoleGlobalAdmin) {
+				return Errorf(CodeBanExempt, "User %q cannot be banned from this channel.", u.UserID)
+			}
+			return nil
+		},
+		change: func(m Membership, now Time) (Membership, bool) {
+			if m.Membership == MembershipBanned {
+				return m, false
+			}
+			m.Membership, m.Roles, m.LastActivity, m.UpdatedAt = MembershipBanned, []string{}, now, now
+			return m, true
+		},
+		beforeWrite: func(tx Tx, ch *Channel, changed []Membership, now Time) error {
+			return s.deleteMessagesOfBanned(tx, ch, memberIDs(changed), now)
+		},
+	})
+}
+
+// UnbanMembers answers PUT /api/v3/channels/{channelId}/users/unban. Unbanned users are
+// out ('none') until they join or are added again; naming anyone not banned refuses all.
+func (s *Service) UnbanMembers(ctx context.Context, c *Caller, channelID string, userIDs []string) (*ChannelPayload, error) {
+	return s.updateMembers(ctx, c, channelID, userIDs, memberUpdate{
+		perm: PermBanUserFromChannel, event: "channel.unbanned",
+		target: func(_ *Caller, _ *Channel, u User, m Membership) error {
+			if m.Membership != MembershipBanned {
+				return Errorf(CodeNotBanned, "User %q is not banned.", u.UserID)
+			}
+			return nil
+		},
+		change: func(m Membership, now Time) (Membership, bool) {
+			m.Membership, m.LastActivity, m.UpdatedAt = MembershipNone, now, now
+			return m, true
+		},
+	})
 }
 
 // RoleInput is the body of POST and DELETE /api/v3/channels/{channelId}/users/roles.
