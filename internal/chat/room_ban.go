@@ -168,12 +168,12 @@ func (s *Service) RoomViewerBans(ctx context.Context, c *Caller, roomID string, 
 			return err
 		}
 		s.decorate(extra)
-		p.Users = unionUsers(p.Users, extra)
+		p.Users = unionBy(p.Users, extra, func(u User) string { return u.ID })
 		more, err := s.filesOf(tx, extra)
 		if err != nil {
 			return err
 		}
-		p.Files = unionFiles(p.Files, more)
+		p.Files = unionBy(p.Files, more, func(f File) string { return f.FileID })
 		p.Paging = &Paging{}
 		if next != nil {
 			p.Paging.Next = next.Encode(limit)
@@ -202,31 +202,16 @@ func exceptIDs(a, b []string) []string {
 	return out
 }
 
-// unionUsers appends the users of b not already in a.
-func unionUsers(a, b []User) []User {
+// unionBy appends the items of b whose key is not already in a.
+func unionBy[T any](a, b []T, key func(T) string) []T {
 	seen := make(map[string]struct{}, len(a))
-	for _, u := range a {
-		seen[u.ID] = struct{}{}
+	for _, v := range a {
+		seen[key(v)] = struct{}{}
 	}
-	for _, u := range b {
-		if _, ok := seen[u.ID]; !ok {
-			seen[u.ID] = struct{}{}
-			a = append(a, u)
-		}
-	}
-	return a
-}
-
-// unionFiles appends the files of b not already in a.
-func unionFiles(a, b []File) []File {
-	seen := make(map[string]struct{}, len(a))
-	for _, f := range a {
-		seen[f.FileID] = struct{}{}
-	}
-	for _, f := range b {
-		if _, ok := seen[f.FileID]; !ok {
-			seen[f.FileID] = struct{}{}
-			a = append(a, f)
+	for _, v := range b {
+		if _, ok := seen[key(v)]; !ok {
+			seen[key(v)] = struct{}{}
+			a = append(a, v)
 		}
 	}
 	return a
