@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/gorilla/websocket"
 	"github.com/mochi-mqtt/server/v2/listeners"
@@ -26,10 +27,14 @@ type wsListener struct {
 	mu       sync.RWMutex
 	est      listeners.EstablishFn
 	closed   atomic.Bool
+	// serving is closed once mochi has called Serve, which it does on a goroutine of its
+	// own after the broker starts: a connection arriving before that waits for it.
+	serving     chan struct{}
+	servingOnce sync.Once
 }
 
 func newWSListener(b *Broker) *wsListener {
-	return &wsListener{b: b, upgrader: websocket.Upgrader{
+	return &wsListener{b: b, serving: make(chan struct{}), upgrader: websocket.Upgrader{
 		Subprotocols: []string{"mqtt"},
 		// Clients log in with a token in CONNECT, never with cookies, so any page may
 		// connect; the SDK runs in browsers on the app's own origin.
@@ -37,11 +42,16 @@ func newWSListener(b *Broker) *wsListener {
 	}}
 }
 
-func (l *wsListener) ID() string                      { return listenerWS }
-func (l *wsListener) Address() string                 { return "/mqtt" }
-func (l *wsListener) Protocol() string                { return "ws" }
-func (l *wsListener) Init(*slog.Logger) error         { return nil }
-func (l *wsListener) Serve(est listeners.EstablishFn) { l.mu.Lock(); l.est = est; l.mu.Unlock() }
+func (l *wsListener) ID() string              { return listenerWS }
+func (l *wsListener) Address() string         { return "/mqtt" }
+func (l *wsListener) Protocol() string        { return "ws" }
+func (l *wsListener) Init(*slog.Logger) error { return nil }
+func (l *wsListener) Serve(est listeners.EstablishFn) {
+	l.mu.Lock()
+	l.est = est
+	l.mu.Unlock()
+	l.servingOnce.Do(func() { close(l.serving) })
+}
 
 // Close stops taking connections. Broker.Close disconnects the clients: mochi's own
 // closeClients (Clients.GetByListener) takes a read lock twice and deadlocks when a
@@ -49,6 +59,12 @@ func (l *wsListener) Serve(est listeners.EstablishFn) { l.mu.Lock(); l.est = est
 func (l *wsListener) Close(listeners.CloseFn) { l.closed.Store(true) }
 
 func (l *wsListener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	select {
+	case <-l.serving:
+	case <-r.Context().Done():
+		return
+	case <-time.After(5 * time.Second):
+	}
 	l.mu.RLock()
 	est := l.est
 	l.mu.RUnlock()
