@@ -206,8 +206,9 @@ const (
 type groupWriter struct {
 	mu     sync.Mutex
 	conn   *sqliteConn
-	queued atomic.Int32 // Write calls waiting for mu
-	batch  *batch       // the open transaction, nil when none
+	queued atomic.Int32  // Write calls waiting for mu
+	maxAge time.Duration // a batch older than this commits even with writers queued
+	batch  *batch        // the open transaction, nil when none
 
 	// Figures for tests and benchmarks.
 	commits, units atomic.Int64
@@ -241,7 +242,7 @@ func (w *groupWriter) write(ctx context.Context, d dialect, fn func(chat.Tx) err
 // unit's turn to, however fn ends.
 func (w *groupWriter) unitLocked(ctx context.Context, d dialect, fn func(chat.Tx) error) (joined *batch, err error) {
 	defer func() {
-		if b := w.batch; b != nil && (w.queued.Load() == 0 || b.units >= maxBatchUnits || time.Since(b.opened) >= maxBatchAge) {
+		if b := w.batch; b != nil && (w.queued.Load() == 0 || b.units >= maxBatchUnits || time.Since(b.opened) >= w.maxAge) {
 			w.commitLocked()
 		}
 		w.mu.Unlock()

@@ -237,7 +237,7 @@ func OpenSQLite(ctx context.Context, path string, opt Options) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
-	db.w = &groupWriter{conn: wc}
+	db.w = &groupWriter{conn: wc, maxAge: maxBatchAge}
 	if db.readers, err = newReaderPool(ctx, reader, sqliteReaders); err != nil {
 		db.Close()
 		return nil, err
