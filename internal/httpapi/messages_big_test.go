@@ -14,7 +14,7 @@ import (
 func TestConcurrentSendersGetDistinctSegments(t *testing.T) {
 	const senders, each = 8, 500
 	if testing.Short() {
-		t.Skip("sends 4,000 messages")
+		t.Skip("-short: sends 4,000 messages; run without -short to check the segments")
 	}
 	e := newEnv(t)
 	mod, _ := e.user("mod")
@@ -71,7 +71,7 @@ func TestConcurrentSendersGetDistinctSegments(t *testing.T) {
 // newest page, a page around an old message, and the page after it, timed and printed.
 func TestHugeFeedPages(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds a feed of 1,000,000 messages")
+		t.Skip("-short: builds a feed of 1,000,000 messages; run without -short for the paging figures")
 	}
 	e := newEnv(t)
 	mod, modU := e.user("mod")
