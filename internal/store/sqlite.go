@@ -3,7 +3,11 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -23,6 +27,13 @@ import (
 //     under a savepoint of its own, and commits once for all of them: one fsync for many
 //     acknowledged writes. Each caller is answered only after that commit, so an
 //     acknowledged write still survives a crash or power loss.
+//   - The fsync outside the lock (walSyncer). SQLite would fsync the WAL inside COMMIT,
+//     while it holds the one writer, so no unit could run during the disk's wait. The
+//     writer commits with synchronous=NORMAL instead (the frames reach the WAL file, not
+//     the disk) and the store fsyncs the WAL file itself after letting go of the writer:
+//     the next batch runs while the previous one reaches the disk. A Write still returns
+//     only once its commit is on disk, and a Read that saw a commit waits for it too, so
+//     no answer and no event carries data that a power loss could take back.
 
 // maxCachedStmts bounds the statements one connection keeps prepared. Queries with IN
 // lists have one text per list length, so the set is not fixed; past the bound the
@@ -138,7 +149,8 @@ func (p *readerPool) close() {
 }
 
 // read runs fn in a read transaction on a held reader: one snapshot for all its queries.
-func (p *readerPool) read(ctx context.Context, d dialect, fn func(chat.Tx) error) (err error) {
+// It returns once every commit the snapshot may hold is durable (durable.wait).
+func (p *readerPool) read(ctx context.Context, d dialect, durable *walSyncer, fn func(chat.Tx) error) (err error) {
 	var c *sqliteConn
 	select {
 	case c = <-p.conns:
@@ -162,6 +174,9 @@ func (p *readerPool) read(ctx context.Context, d dialect, fn func(chat.Tx) error
 			err = fmt.Errorf("%s: %w", end, e)
 		}
 		p.release(c, e == nil)
+		if err == nil && durable != nil {
+			err = durable.wait(durable.begun.Load())
+		}
 	}()
 	err = fn(&tx{ctx: ctx, q: c, d: d})
 	done = true
@@ -206,6 +221,7 @@ const (
 type groupWriter struct {
 	mu     sync.Mutex
 	conn   *sqliteConn
+	wal    *walSyncer    // makes each commit durable after mu is released
 	queued atomic.Int32  // Write calls waiting for mu
 	maxAge time.Duration // a batch older than this commits even with writers queued
 	batch  *batch        // the open transaction, nil when none
@@ -217,6 +233,7 @@ type groupWriter struct {
 // batch is one open transaction and the units that joined it.
 type batch struct {
 	units  int
+	seq    int64 // its commit's number (walSyncer), 0 until it commits
 	opened time.Time
 	done   chan struct{} // closed once the batch committed or failed
 	err    error         // set before done closes
@@ -241,11 +258,19 @@ func (w *groupWriter) write(ctx context.Context, d dialect, fn func(chat.Tx) err
 // error when the unit was undone. It unlocks w.mu, after committing when it is the
 // unit's turn to, however fn ends.
 func (w *groupWriter) unitLocked(ctx context.Context, d dialect, fn func(chat.Tx) error) (joined *batch, err error) {
+	var committed *batch
 	defer func() {
 		if b := w.batch; b != nil && (w.queued.Load() == 0 || b.units >= maxBatchUnits || time.Since(b.opened) >= w.maxAge) {
-			w.commitLocked()
+			committed = w.commitLocked()
 		}
 		w.mu.Unlock()
+		if committed != nil {
+			// Out of the lock: the next batch runs while this one reaches the disk.
+			if err := w.wal.sync(committed.seq); err != nil && committed.err == nil {
+				committed.err = err
+			}
+			close(committed.done)
+		}
 	}()
 	if w.batch == nil {
 		if err := w.conn.control("BEGIN IMMEDIATE"); err != nil {
@@ -284,17 +309,23 @@ func (w *groupWriter) unitLocked(ctx context.Context, d dialect, fn func(chat.Tx
 	return w.batch, nil
 }
 
-func (w *groupWriter) commitLocked() {
+// commitLocked ends the open batch and returns it; the caller makes it durable
+// (wal.sync) and then closes its done, after releasing mu.
+func (w *groupWriter) commitLocked() *batch {
 	b := w.batch
 	w.batch = nil
 	if b.units == 0 { // every unit of it was undone: nothing to make durable
 		b.err = w.conn.control("ROLLBACK")
-	} else if err := w.conn.control("COMMIT"); err != nil {
-		w.conn.control("ROLLBACK")
-		b.err = fmt.Errorf("commit: %w", err)
+	} else {
+		b.seq = w.wal.begin()
+		if err := w.conn.control("COMMIT"); err != nil {
+			w.conn.control("ROLLBACK")
+			b.err = fmt.Errorf("commit: %w", err)
+		}
+		w.wal.written(b.seq)
 	}
 	w.commits.Add(1)
-	close(b.done)
+	return b
 }
 
 // abortLocked ends the open batch with err: all of its units fail.
@@ -304,6 +335,123 @@ func (w *groupWriter) abortLocked(err error) {
 	w.conn.control("ROLLBACK")
 	b.err = fmt.Errorf("write transaction: %w", err)
 	close(b.done)
+}
+
+// walSyncer makes the writer's commits durable by fsyncing the WAL file (see the top of
+// this file). Commits are numbered in order: begin numbers one before its COMMIT runs,
+// written records that its frames are in the file, and sync(n) returns once commit n is
+// on disk. One fsync covers every commit written before it starts, so concurrent syncs
+// share one, as the commits of a batch share one COMMIT.
+//
+// With file nil (synchronous other than FULL, or EXTRA, where durability was not asked
+// for) every commit counts as durable once written.
+type walSyncer struct {
+	file                  *os.File
+	fsync                 func() error // file.Sync; tests stand in for the disk
+	begun, wrote, durable atomic.Int64
+	syncMu                sync.Mutex    // one fsync at a time
+	mu                    sync.Mutex    // guards changed and failed
+	changed               chan struct{} // closed and replaced whenever durable moves
+	failed                error         // a failed fsync: nothing after it is durable
+}
+
+func newWALSyncer(file *os.File) *walSyncer {
+	s := &walSyncer{file: file, changed: make(chan struct{})}
+	if file != nil {
+		s.fsync = file.Sync
+	}
+	return s
+}
+
+// ownWALSync sets up the writer connection c of the database file at path for the
+// synchronous level asked for. For FULL and EXTRA the store does the WAL's fsync itself:
+// the connection commits with NORMAL and the returned syncer holds the WAL file open
+// (SQLite keeps that file, the same inode, while any connection is open; a checkpoint
+// fsyncs it before copying frames into the database file, and NORMAL keeps that). The
+// directory is fsynced once so that the WAL file itself survives a power loss.
+func ownWALSync(ctx context.Context, c *sqliteConn, path, level string) (*walSyncer, error) {
+	if l := strings.ToUpper(level); l != "FULL" && l != "EXTRA" {
+		return newWALSyncer(nil), nil
+	}
+	if _, err := c.conn.ExecContext(ctx, "PRAGMA synchronous=NORMAL"); err != nil {
+		return nil, fmt.Errorf("writer synchronous: %w", err)
+	}
+	// The WAL file exists once the journal mode is WAL and something was written
+	// (migrations always write): open it, or make SQLite create it.
+	f, err := os.Open(path + "-wal")
+	if errors.Is(err, os.ErrNotExist) {
+		if _, err = c.conn.ExecContext(ctx, "PRAGMA user_version=0"); err == nil {
+			f, err = os.Open(path + "-wal")
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open the WAL for fsync: %w", err)
+	}
+	if dir, err := os.Open(filepath.Dir(path)); err == nil {
+		err = dir.Sync()
+		dir.Close()
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("fsync %s: %w", filepath.Dir(path), err)
+		}
+	}
+	return newWALSyncer(f), nil
+}
+
+func (s *walSyncer) begin() int64 { return s.begun.Add(1) }
+
+func (s *walSyncer) written(seq int64) { s.wrote.Store(seq) }
+
+// sync makes commit seq durable (and every commit before it).
+func (s *walSyncer) sync(seq int64) error {
+	if s.durable.Load() >= seq {
+		return nil
+	}
+	s.syncMu.Lock()
+	defer s.syncMu.Unlock()
+	if s.durable.Load() >= seq {
+		return nil
+	}
+	through := s.wrote.Load() // >= seq: its writer called written before sync
+	var err error
+	if s.fsync != nil {
+		err = s.fsync()
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err != nil {
+		// Like PostgreSQL, trust nothing after a failed fsync: the kernel may have
+		// dropped the dirty pages, and a retry could report success for lost data.
+		if s.failed == nil {
+			s.failed = fmt.Errorf("fsync of the SQLite WAL failed; restart the server: %w", err)
+		}
+	} else if s.failed == nil {
+		s.durable.Store(through)
+	}
+	close(s.changed)
+	s.changed = make(chan struct{})
+	return s.failed
+}
+
+// wait returns once commit seq is durable. Readers call it with the number of the
+// last commit begun after their snapshot ended, which covers every commit they saw; the
+// writer of that commit does the fsync, so wait only waits.
+func (s *walSyncer) wait(seq int64) error {
+	for {
+		if s.durable.Load() >= seq {
+			return nil
+		}
+		s.mu.Lock()
+		ch, failed := s.changed, s.failed
+		s.mu.Unlock()
+		if failed != nil {
+			return failed
+		}
+		if s.durable.Load() >= seq {
+			return nil
+		}
+		<-ch
+	}
 }
 
 // WriteStats tells how many write units the SQLite writer committed in how many

@@ -217,3 +217,116 @@ func TestReadsSeeCommittedWrites(t *testing.T) {
 		}
 	}
 }
+
+// With synchronous=FULL the store fsyncs the WAL itself, after releasing the writer: the
+// next batch runs during the fsync, while neither a Write nor a Read that saw the commit
+// answers before the fsync is done.
+func TestWALSyncRunsOutsideTheWriter(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "parley.db")
+	ctx := context.Background()
+	for reopen := 0; reopen < 2; reopen++ { // the second open finds no WAL file: Close removed it
+		db, err := OpenSQLite(ctx, path, Options{Synchronous: "FULL"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if db.w.wal.file == nil {
+			t.Fatal("FULL: the store does not own the WAL fsync")
+		}
+		var level int
+		if err := db.w.conn.conn.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&level); err != nil || level != 1 {
+			t.Fatalf("writer synchronous = %d (%v), want 1 (NORMAL)", level, err)
+		}
+		if err := db.Write(ctx, setKey(fmt.Sprintf("open%d", reopen))); err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
+	}
+
+	db, err := OpenSQLite(ctx, path, Options{Synchronous: "FULL"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	entered, release := make(chan struct{}, 8), make(chan struct{})
+	var failNext bool
+	var mu sync.Mutex
+	db.w.wal.fsync = func() error {
+		entered <- struct{}{}
+		<-release
+		mu.Lock()
+		defer mu.Unlock()
+		if failNext {
+			return errors.New("disk gone")
+		}
+		return nil
+	}
+
+	done := make(chan string, 3)
+	go func() {
+		if err := db.Write(ctx, setKey("a")); err != nil {
+			t.Error(err)
+		}
+		done <- "write a"
+	}()
+	<-entered // a's batch committed and waits for the disk, the writer is free
+
+	ranB := make(chan struct{})
+	go func() {
+		err := db.Write(ctx, func(ct chat.Tx) error {
+			close(ranB)
+			return setKey("b")(ct)
+		})
+		if err != nil {
+			t.Error(err)
+		}
+		done <- "write b"
+	}()
+	select {
+	case <-ranB:
+	case <-time.After(10 * time.Second):
+		t.Fatal("a second write did not run while the first one's fsync was under way")
+	}
+	seen := make(chan int, 1)
+	go func() {
+		err := db.Read(ctx, func(ct chat.Tx) error {
+			var n int
+			err := ct.(*tx).queryRow(`SELECT COUNT(*) FROM settings WHERE key = 'a'`).Scan(&n)
+			seen <- n
+			return err
+		})
+		if err != nil {
+			t.Error(err)
+		}
+		done <- "read"
+	}()
+	if n := <-seen; n != 1 {
+		t.Fatalf("the read saw %d rows of the committed write, want 1", n)
+	}
+	select {
+	case what := <-done:
+		t.Fatalf("%s answered before the fsync of what it wrote or saw", what)
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(release)
+	for i := 0; i < 3; i++ {
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatal("writes or the read still wait after the fsync")
+		}
+	}
+
+	// A failed fsync fails its writes and every write after it: nothing is durable any more.
+	mu.Lock()
+	failNext = true
+	mu.Unlock()
+	if err := db.Write(ctx, setKey("c")); err == nil {
+		t.Fatal("a write whose fsync failed was acknowledged")
+	}
+	mu.Lock()
+	failNext = false
+	mu.Unlock()
+	if err := db.Write(ctx, setKey("d")); err == nil {
+		t.Fatal("a write after a failed fsync was acknowledged")
+	}
+}

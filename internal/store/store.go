@@ -237,7 +237,13 @@ func OpenSQLite(ctx context.Context, path string, opt Options) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
-	db.w = &groupWriter{conn: wc, maxAge: maxBatchAge}
+	wal, err := ownWALSync(ctx, wc, abs, opt.Synchronous)
+	if err != nil {
+		wc.close()
+		db.Close()
+		return nil, err
+	}
+	db.w = &groupWriter{conn: wc, wal: wal, maxAge: maxBatchAge}
 	if db.readers, err = newReaderPool(ctx, reader, sqliteReaders); err != nil {
 		db.Close()
 		return nil, err
@@ -253,6 +259,9 @@ func (db *DB) Close() error {
 	if db.w != nil {
 		db.w.mu.Lock()
 		db.w.conn.close()
+		if db.w.wal.file != nil {
+			db.w.wal.file.Close()
+		}
 		db.w.mu.Unlock()
 	}
 	err := db.writer.Close()
@@ -346,7 +355,7 @@ func splitStatements(text string) []string {
 // Read runs fn in a read-only transaction on a reader connection: it sees one snapshot.
 func (db *DB) Read(ctx context.Context, fn func(chat.Tx) error) error {
 	if db.readers != nil {
-		return db.readers.read(ctx, db.d, fn)
+		return db.readers.read(ctx, db.d, db.w.wal, fn)
 	}
 	return db.run(ctx, db.reader, &db.d.readTx, false, fn)
 }
