@@ -34,6 +34,7 @@ func (db *DB) BulkMembers(ctx context.Context, channelInternalID, prefix string,
 				return err
 			}
 		}
+		t.dirtyChannel(channelInternalID)
 		_, err := t.exec(`UPDATE channels SET member_count = member_count + ? WHERE id = ?`, n, channelInternalID)
 		return err
 	})

@@ -83,6 +83,7 @@ func (t *tx) InsertChannel(c *chat.Channel) error {
 // UpdateChannel writes the fields a channel's owners change. The counters are left
 // alone: only AddChannelCounts (and the message writes) move them.
 func (t *tx) UpdateChannel(c *chat.Channel) error {
+	t.dirtyChannel(c.ID)
 	tags, _ := json.Marshal(nonNil(c.Tags))
 	_, err := t.exec(`UPDATE channels SET display_name = ?, display_name_lower = ?, avatar_file_id = ?, metadata = ?,
 		tags = ?, distinct_key = ?, is_public = ?, mute_timeout = ?, message_auto_delete_enabled = ?,
@@ -115,21 +116,25 @@ func (t *tx) putChannelTags(id string, tags []string) error {
 }
 
 func (t *tx) AddChannelCounts(id string, members, moderators int, at chat.Time) error {
+	t.dirtyChannel(id)
 	_, err := t.exec(`UPDATE channels SET member_count = member_count + ?, moderator_member_count = moderator_member_count + ?,
 		last_activity = ?, updated_at = ? WHERE id = ?`, members, moderators, at.Millis(), at.Millis(), id)
 	return err
 }
 
 func (t *tx) ChannelByID(id string) (*chat.Channel, error) {
-	return one(t.queryRow(`SELECT `+channelColumns+` FROM channels WHERE id = ?`, id), scanChannel)
+	return first(t.channelsBy("id", []string{id}))
 }
 
 func (t *tx) ChannelByPublicID(channelID string) (*chat.Channel, error) {
-	return one(t.queryRow(`SELECT `+channelColumns+` FROM channels WHERE channel_id = ?`, channelID), scanChannel)
+	return first(t.channelsBy("channel_id", []string{channelID}))
 }
 
 func (t *tx) ChannelForUpdate(channelID string) (*chat.Channel, error) {
-	return one(t.queryRow(`SELECT `+channelColumns+` FROM channels WHERE channel_id = ?`+t.d.forUpdate, channelID), scanChannel)
+	if t.d.forUpdate != "" { // PostgreSQL: the row lock is the point (no cache there)
+		return one(t.queryRow(`SELECT `+channelColumns+` FROM channels WHERE channel_id = ?`+t.d.forUpdate, channelID), scanChannel)
+	}
+	return t.ChannelByPublicID(channelID)
 }
 
 func (t *tx) ChannelByDistinctKey(key string) (*chat.Channel, error) {
@@ -138,20 +143,40 @@ func (t *tx) ChannelByDistinctKey(key string) (*chat.Channel, error) {
 
 // ChannelsByPublicIDs returns the channels that exist, in the order asked.
 func (t *tx) ChannelsByPublicIDs(ids []string) ([]chat.Channel, error) {
-	if len(ids) == 0 {
+	return t.channelsBy("channel_id", ids)
+}
+
+// channelsBy returns the channels whose column ("id" or "channel_id") is one of keys
+// and that exist, in the order of keys, from the row cache where it can (row_cache.go).
+func (t *tx) channelsBy(column string, keys []string) ([]chat.Channel, error) {
+	if len(keys) == 0 {
 		return nil, nil
 	}
-	found, err := queryAll(t, scanChannel, `SELECT `+channelColumns+` FROM channels WHERE channel_id IN (`+placeholders(len(ids))+`)`, anys(ids)...)
+	cache, dirty := t.channelCache()
+	found, err := cachedBy(t, cache, dirty, column == "channel_id", keys, func(missing []string) ([]chat.Channel, error) {
+		if len(missing) == 1 { // the usual case, with a statement of its own
+			c, err := one(t.queryRow(`SELECT `+channelColumns+` FROM channels WHERE `+column+` = ?`, missing[0]), scanChannel)
+			if c == nil {
+				return nil, err
+			}
+			return []chat.Channel{*c}, err
+		}
+		return queryAll(t, scanChannel, `SELECT `+channelColumns+` FROM channels WHERE `+column+` IN (`+placeholders(len(missing))+`)`, anys(missing)...)
+	})
 	if err != nil {
 		return nil, err
 	}
-	byID := make(map[string]chat.Channel, len(found))
+	byKey := make(map[string]chat.Channel, len(found))
 	for _, c := range found {
-		byID[c.ChannelID] = c
+		k := c.ID
+		if column == "channel_id" {
+			k = c.ChannelID
+		}
+		byKey[k] = c
 	}
 	out := make([]chat.Channel, 0, len(found))
-	for _, id := range ids {
-		if c, ok := byID[id]; ok {
+	for _, k := range keys {
+		if c, ok := byKey[k]; ok {
 			out = append(out, c)
 		}
 	}

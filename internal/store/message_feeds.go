@@ -99,6 +99,7 @@ func (t *tx) NextSegment(feedID, messageID string, at chat.Time) (int64, error) 
 }
 
 func (t *tx) AddChannelMessage(channelID, messageID string, at chat.Time) error {
+	t.dirtyChannel(channelID)
 	_, err := t.exec(`UPDATE channels SET message_count = message_count + 1, last_activity = ?, message_preview_id = ? WHERE id = ?`,
 		at.Millis(), messageID, channelID)
 	return err

@@ -35,6 +35,7 @@ func (db *DB) BulkMessages(ctx context.Context, feedID, creatorID string, n int)
 		if _, err := t.exec(`UPDATE message_feeds SET last_segment = last_segment + ? WHERE id = ?`, n, feedID); err != nil {
 			return err
 		}
+		t.dirtyChannel(f.ChannelID)
 		_, err = t.exec(`UPDATE channels SET message_count = message_count + ? WHERE id = ?`, n, f.ChannelID)
 		return err
 	})
@@ -44,7 +45,9 @@ func (db *DB) BulkMessages(ctx context.Context, feedID, creatorID string, n int)
 // channel API that sets it belongs to the channels resource.
 func (db *DB) SetRateLimit(ctx context.Context, channelInternalID string, limit, windowSeconds int, until chat.Time) error {
 	return db.Write(ctx, func(ctx chat.Tx) error {
-		_, err := ctx.(*tx).exec(`UPDATE channels SET rate_limit = ?, rate_limit_window = ?, rate_limit_timeout = ? WHERE id = ?`,
+		t := ctx.(*tx)
+		t.dirtyChannel(channelInternalID)
+		_, err := t.exec(`UPDATE channels SET rate_limit = ?, rate_limit_window = ?, rate_limit_timeout = ? WHERE id = ?`,
 			limit, windowSeconds, until.Millis(), channelInternalID)
 		return err
 	})

@@ -150,14 +150,14 @@ func (p *readerPool) close() {
 
 // read runs fn in a read transaction on a held reader: one snapshot for all its queries.
 // It returns once every commit the snapshot may hold is durable (durable.wait).
-func (p *readerPool) read(ctx context.Context, d dialect, durable *walSyncer, users *userCache, fn func(chat.Tx) error) (err error) {
+func (p *readerPool) read(ctx context.Context, d dialect, durable *walSyncer, caches *rowCaches, fn func(chat.Tx) error) (err error) {
 	var c *sqliteConn
 	select {
 	case c = <-p.conns:
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	gen := users.gen.Load() // before the snapshot: see userCache.fill
+	gen := caches.gen.Load() // before the snapshot: see rowCaches
 	if err := c.control("BEGIN"); err != nil {
 		p.release(c, false)
 		return fmt.Errorf("begin: %w", err)
@@ -179,7 +179,7 @@ func (p *readerPool) read(ctx context.Context, d dialect, durable *walSyncer, us
 			err = durable.wait(durable.begun.Load())
 		}
 	}()
-	err = fn(&tx{ctx: ctx, q: c, d: d, users: users, gen: gen})
+	err = fn(&tx{ctx: ctx, q: c, d: d, caches: caches, gen: gen})
 	done = true
 	return err
 }
@@ -223,7 +223,7 @@ type groupWriter struct {
 	mu     sync.Mutex
 	conn   *sqliteConn
 	wal    *walSyncer    // makes each commit durable after mu is released
-	users  *userCache    // drops the users a batch changed when it commits
+	caches *rowCaches    // drops the rows a batch changed when it commits
 	queued atomic.Int32  // Write calls waiting for mu
 	maxAge time.Duration // a batch older than this commits even with writers queued
 	batch  *batch        // the open transaction, nil when none
@@ -237,9 +237,9 @@ type batch struct {
 	units  int
 	seq    int64 // its commit's number (walSyncer), 0 until it commits
 	opened time.Time
-	dirty  map[string]bool // users its units updated (userCache)
-	done   chan struct{}   // closed once the batch committed or failed
-	err    error           // set before done closes
+	dirty  dirtyRows     // cached rows its units changed (rowCaches)
+	done   chan struct{} // closed once the batch committed or failed
+	err    error         // set before done closes
 }
 
 func (w *groupWriter) write(ctx context.Context, d dialect, fn func(chat.Tx) error) error {
@@ -300,7 +300,7 @@ func (w *groupWriter) unitLocked(ctx context.Context, d dialect, fn func(chat.Tx
 	}()
 	// Statements never see the caller's cancellation: SQLite answers an interrupted
 	// write by rolling back the whole transaction, every other unit's work with it.
-	if err := fn(&tx{ctx: context.WithoutCancel(ctx), q: w.conn, d: d, write: true, users: w.users, batch: w.batch}); err != nil {
+	if err := fn(&tx{ctx: context.WithoutCancel(ctx), q: w.conn, d: d, write: true, caches: w.caches, batch: w.batch}); err != nil {
 		return nil, d.clientError(err)
 	}
 	if err := w.conn.control("RELEASE unit"); err != nil {
@@ -320,8 +320,8 @@ func (w *groupWriter) commitLocked() *batch {
 	if b.units == 0 { // every unit of it was undone: nothing to make durable
 		b.err = w.conn.control("ROLLBACK")
 	} else {
-		if len(b.dirty) > 0 {
-			w.users.drop(b.dirty) // from now on readers read these users from the database
+		if !b.dirty.empty() {
+			w.caches.drop(&b.dirty) // from now on readers read these rows from the database
 		}
 		b.seq = w.wal.begin()
 		if err := w.conn.control("COMMIT"); err != nil {
@@ -329,8 +329,8 @@ func (w *groupWriter) commitLocked() *batch {
 			b.err = fmt.Errorf("commit: %w", err)
 		}
 		w.wal.written(b.seq)
-		if len(b.dirty) > 0 {
-			w.users.drop(b.dirty) // a reader that began before COMMIT must not fill what it read
+		if !b.dirty.empty() {
+			w.caches.drop(&b.dirty) // a reader that began before COMMIT must not fill what it read
 		}
 	}
 	w.commits.Add(1)

@@ -162,7 +162,7 @@ type DB struct {
 	// pools above keep a spare connection each for the few direct uses (Count, Ping).
 	w       *groupWriter
 	readers *readerPool
-	users   *userCache // SQLite only (user_cache.go)
+	caches  *rowCaches // SQLite only (row_cache.go)
 }
 
 // sqliteReaders is how many reader connections SQLite holds: reads run in parallel up
@@ -244,8 +244,8 @@ func OpenSQLite(ctx context.Context, path string, opt Options) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
-	db.users = newUserCache(maxCachedUsers)
-	db.w = &groupWriter{conn: wc, wal: wal, users: db.users, maxAge: maxBatchAge}
+	db.caches = newRowCaches()
+	db.w = &groupWriter{conn: wc, wal: wal, caches: db.caches, maxAge: maxBatchAge}
 	if db.readers, err = newReaderPool(ctx, reader, sqliteReaders); err != nil {
 		db.Close()
 		return nil, err
@@ -357,7 +357,7 @@ func splitStatements(text string) []string {
 // Read runs fn in a read-only transaction on a reader connection: it sees one snapshot.
 func (db *DB) Read(ctx context.Context, fn func(chat.Tx) error) error {
 	if db.readers != nil {
-		return db.readers.read(ctx, db.d, db.w.wal, db.users, fn)
+		return db.readers.read(ctx, db.d, db.w.wal, db.caches, fn)
 	}
 	return db.run(ctx, db.reader, &db.d.readTx, false, fn)
 }
@@ -424,11 +424,11 @@ type tx struct {
 	d     dialect
 	write bool // a Write transaction, which locks what it reads to change
 
-	// SQLite only (user_cache.go): the user cache; for a reader, the cache's generation
-	// before its snapshot; for a unit of the writer, the batch it runs in.
-	users *userCache
-	gen   uint64
-	batch *batch
+	// SQLite only (row_cache.go): the row caches; for a reader, their generation before
+	// its snapshot; for a unit of the writer, the batch it runs in.
+	caches *rowCaches
+	gen    uint64
+	batch  *batch
 }
 
 // querier runs statements: *sql.Tx and *sqliteConn.

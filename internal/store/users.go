@@ -41,14 +41,14 @@ func scanUser(s scanner) (chat.User, error) {
 // may update it from what it read. A missing user is not locked; two units creating it
 // meet at the unique key, and Write reruns the loser, which then finds it.
 func (t *tx) UserByID(id string) (*chat.User, error) {
-	if t.users != nil {
+	if t.caches != nil {
 		return first(t.usersBy("id", []string{id}, userID))
 	}
 	return one(t.queryRow(`SELECT `+userColumns+` FROM users WHERE id = ?`+t.lockRow(), id), scanUser)
 }
 
 func (t *tx) UserByPublicID(userID string) (*chat.User, error) {
-	if t.users != nil {
+	if t.caches != nil {
 		return first(t.usersBy("user_id", []string{userID}, publicID))
 	}
 	return one(t.queryRow(`SELECT `+userColumns+` FROM users WHERE user_id = ?`+t.lockRow(), userID), scanUser)
@@ -67,36 +67,16 @@ func (t *tx) UsersByIDs(ids []string) ([]chat.User, error) {
 func userID(u chat.User) string   { return u.ID }
 func publicID(u chat.User) string { return u.UserID }
 
-// first is the first user of a list, or nil: one() for usersBy.
-func first(users []chat.User, err error) (*chat.User, error) {
-	if err != nil || len(users) == 0 {
-		return nil, err
-	}
-	return &users[0], nil
-}
-
 func (t *tx) usersBy(column string, keys []string, key func(chat.User) string) ([]chat.User, error) {
 	if len(keys) == 0 {
 		return nil, nil
 	}
-	var found []chat.User
-	missing := keys
-	if t.users != nil {
-		var dirty map[string]bool
-		if t.batch != nil {
-			dirty = t.batch.dirty // changed, uncommitted: only the database has them
-		}
-		found, missing = t.users.lookup(keys, column == "user_id", dirty)
-	}
-	if len(missing) > 0 {
-		read, err := queryAll(t, scanUser, `SELECT `+userColumns+` FROM users WHERE `+column+` IN (`+placeholders(len(missing))+`)`, anys(missing)...)
-		if err != nil {
-			return nil, err
-		}
-		if t.users != nil && t.batch == nil {
-			t.users.fill(t.gen, read)
-		}
-		found = append(found, read...)
+	cache, dirty := t.userCache()
+	found, err := cachedBy(t, cache, dirty, column == "user_id", keys, func(missing []string) ([]chat.User, error) {
+		return queryAll(t, scanUser, `SELECT `+userColumns+` FROM users WHERE `+column+` IN (`+placeholders(len(missing))+`)`, anys(missing)...)
+	})
+	if err != nil {
+		return nil, err
 	}
 	byKey := make(map[string]chat.User, len(found))
 	for _, u := range found {
@@ -132,12 +112,7 @@ func (t *tx) InsertUser(u *chat.User) error {
 }
 
 func (t *tx) UpdateUser(u *chat.User) error {
-	if t.batch != nil {
-		if t.batch.dirty == nil {
-			t.batch.dirty = map[string]bool{}
-		}
-		t.batch.dirty[u.ID] = true
-	}
+	t.dirtyUser(u.ID)
 	args := append(userArgs(u), u.ID)
 	_, err := t.exec(`UPDATE users SET display_name = ?, display_name_lower = ?, avatar_file_id = ?,
 		avatar_custom_url = ?, description = ?, is_brand = ?, metadata = ?, tags = ?, roles = ?, is_global_ban = ?,
