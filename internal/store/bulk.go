@@ -24,6 +24,8 @@ func (db *DB) BulkMembers(ctx context.Context, channelInternalID, prefix string,
 				name := fmt.Sprintf("%s%d", prefix, i)
 				users = append(users, id, name, name, name, now+int64(i), now)
 				members = append(members, channelInternalID, id, now+int64(i), now+int64(i), now)
+				t.dirtyUser(id)
+				t.dirtyMember(channelInternalID, id)
 			}
 			if _, err := t.exec(`INSERT INTO users (id, user_id, display_name, display_name_lower, created_at, updated_at) VALUES `+
 				rows(end-start, 6), users...); err != nil {

@@ -61,6 +61,7 @@ func nullString(s string) any {
 }
 
 func (t *tx) InsertChannel(c *chat.Channel) error {
+	t.dirtyChannel(c.ID)
 	tags, _ := json.Marshal(nonNil(c.Tags))
 	_, err := t.exec(`INSERT INTO channels (`+channelColumns+`, display_name_lower)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -274,16 +275,43 @@ func (t *tx) Memberships(channelID string, userIDs []string) ([]chat.Membership,
 	if len(userIDs) == 0 {
 		return nil, nil
 	}
-	return queryAll(t, scanMembership, `SELECT `+membershipColumns+` FROM channel_members
-		WHERE channel_id = ? AND user_id IN (`+placeholders(len(userIDs))+`)`, append([]any{channelID}, anys(userIDs)...)...)
+	keys := make([]string, len(userIDs))
+	for i, u := range userIDs {
+		keys[i] = memberKey(channelID, u)
+	}
+	return t.membershipsBy(keys, func(missing []string) ([]chat.Membership, error) {
+		users := make([]any, len(missing))
+		for i, k := range missing {
+			users[i] = k[len(channelID)+1:]
+		}
+		return queryAll(t, scanMembership, `SELECT `+membershipColumns+` FROM channel_members
+			WHERE channel_id = ? AND user_id IN (`+placeholders(len(missing))+`)`, append([]any{channelID}, users...)...)
+	})
 }
 
 func (t *tx) MembershipsOfUser(userID string, channelIDs []string) ([]chat.Membership, error) {
 	if len(channelIDs) == 0 {
 		return nil, nil
 	}
-	return queryAll(t, scanMembership, `SELECT `+membershipColumns+` FROM channel_members
-		WHERE user_id = ? AND channel_id IN (`+placeholders(len(channelIDs))+`)`, append([]any{userID}, anys(channelIDs)...)...)
+	keys := make([]string, len(channelIDs))
+	for i, c := range channelIDs {
+		keys[i] = memberKey(c, userID)
+	}
+	return t.membershipsBy(keys, func(missing []string) ([]chat.Membership, error) {
+		channels := make([]any, len(missing))
+		for i, k := range missing {
+			channels[i] = k[:len(k)-len(userID)-1]
+		}
+		return queryAll(t, scanMembership, `SELECT `+membershipColumns+` FROM channel_members
+			WHERE user_id = ? AND channel_id IN (`+placeholders(len(missing))+`)`, append([]any{userID}, channels...)...)
+	})
+}
+
+// membershipsBy returns the rows of the given memberKeys that exist, from the row cache
+// where it can (row_cache.go); query reads the keys it lacks.
+func (t *tx) membershipsBy(keys []string, query func(missing []string) ([]chat.Membership, error)) ([]chat.Membership, error) {
+	cache, dirty := t.memberCache()
+	return cachedBy(t, cache, dirty, false, keys, query)
 }
 
 // memberBatch bounds the rows of one multi-row INSERT, well inside both engines' limits
@@ -306,6 +334,7 @@ func (t *tx) PutMemberships(ms []chat.Membership) error {
 func (t *tx) putMemberships(ms []chat.Membership) error {
 	args := make([]any, 0, len(ms)*11)
 	for _, m := range ms {
+		t.dirtyMember(m.ChannelInternalID, m.UserInternalID)
 		roles, _ := json.Marshal(nonNil(m.Roles))
 		args = append(args, m.ChannelInternalID, m.UserInternalID, m.Membership, string(roles),
 			boolInt(hasString(m.Roles, chat.RoleChannelModerator)), nullMillis(m.MuteTimeout), m.ReadToSegment,

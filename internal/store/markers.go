@@ -59,6 +59,7 @@ func (t *tx) PutReadMarker(feedID, channelID, userID string, readTo int64, isDef
 		return false, nil
 	}
 	if isDefault {
+		t.dirtyMember(channelID, userID)
 		_, err = t.exec(`UPDATE channel_members SET read_to_segment = ? WHERE channel_id = ? AND user_id = ? AND read_to_segment < ?`,
 			readTo, channelID, userID, readTo)
 	}
@@ -96,6 +97,9 @@ func (t *tx) SetMentioned(feedID, channelID string, userIDs []string, segment in
 			return err
 		}
 		if isDefault {
+			for _, u := range batch {
+				t.dirtyMember(channelID, u)
+			}
 			if _, err := t.exec(`UPDATE channel_members SET last_mentioned_segment = ?
 				WHERE channel_id = ? AND user_id IN (`+placeholders(n)+`) AND last_mentioned_segment < ?`,
 				append(append([]any{segment, channelID}, anys(batch)...), segment)...); err != nil {

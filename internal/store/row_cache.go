@@ -8,41 +8,51 @@ import (
 	"github.com/parley-chat/parley/internal/chat"
 )
 
-// rowCaches keep user and channel rows in memory on SQLite, where this process makes
-// every write. Users are in nearly every answer (each channel member, each message
-// creator) and channels in every channel call; their lookups were a sixth to a half of a
-// read request's CPU.
+// rowCaches keep user, channel and membership rows in memory on SQLite, where this
+// process makes every write. Users are in nearly every answer (each channel member, each
+// message creator), and a channel and the caller's membership in it are read by every
+// channel call; their lookups were a sixth to a half of a read request's CPU.
 //
 // How they stay right:
-//   - Every statement that changes a cached row runs in a writer unit that marks the row
-//     dirty in its batch (tx.dirtyUser, tx.dirtyChannel). Later units of the same batch
-//     read dirty rows from the database (they must see the uncommitted change), and the
-//     batch's commit drops them from the cache, under the writer lock, both before and
-//     after COMMIT (groupWriter.commitLocked).
-//   - Only readers fill a cache, with what their snapshot read, and only if no commit
-//     dropped anything since before their snapshot began (gen): a reader that read a row
-//     just before a commit changed it cannot put the old row back afterwards.
-//   - Writers never fill: a unit may read rows of its batch that never commit.
+//   - Every statement that inserts or changes a cached row runs in a writer unit that
+//     marks the row dirty in its batch (tx.dirtyUser, dirtyChannel, dirtyMember). Later
+//     units of the same batch read dirty rows from the database (they must see the
+//     uncommitted change), and the batch's commit drops them from the cache, under the
+//     writer lock, both before and after COMMIT (groupWriter.commitLocked).
+//   - A reader fills a cache with what its snapshot read, only if no commit dropped
+//     anything since before its snapshot began (gen): a reader that read a row just
+//     before a commit changed it cannot put the old row back afterwards.
+//   - A writer unit fills with the rows it read that its batch has not touched: those
+//     are the committed rows, and no commit can drop anything while it holds the writer.
+//     Rows its batch inserted or changed are dirty, so nothing uncommitted gets in.
 //
 // PostgreSQL has no caches: other nodes write to the same database.
 type rowCaches struct {
 	gen      atomic.Uint64 // moves whenever rows are dropped
 	users    *rowCache[chat.User]
 	channels *rowCache[chat.Channel]
+	members  *rowCache[chat.Membership] // by memberKey
 }
 
-// Bounds: about 40 MB of users and 40 MB of channels at most.
+// Bounds: about 40 MB each at most.
 const (
 	maxCachedUsers    = 100_000
 	maxCachedChannels = 50_000
+	maxCachedMembers  = 200_000
 )
 
 func newRowCaches() *rowCaches {
 	c := &rowCaches{}
 	c.users = newRowCache(&c.gen, maxCachedUsers, func(u chat.User) (string, string) { return u.ID, u.UserID }, copyUser)
 	c.channels = newRowCache(&c.gen, maxCachedChannels, func(ch chat.Channel) (string, string) { return ch.ID, ch.ChannelID }, copyChannel)
+	c.members = newRowCache(&c.gen, maxCachedMembers, func(m chat.Membership) (string, string) {
+		return memberKey(m.ChannelInternalID, m.UserInternalID), ""
+	}, copyMembership)
 	return c
 }
+
+// memberKey names a membership row: its channel and user internal ids.
+func memberKey(channelID, userID string) string { return channelID + "/" + userID }
 
 // drop forgets the rows a batch changed and tells fills under way that their reads may
 // be stale.
@@ -50,14 +60,17 @@ func (c *rowCaches) drop(d *dirtyRows) {
 	c.gen.Add(1)
 	c.users.drop(d.users)
 	c.channels.drop(d.channels)
+	c.members.drop(d.members)
 }
 
-// dirtyRows are the cached rows a batch changed.
+// dirtyRows are the cached rows a batch inserted or changed.
 type dirtyRows struct {
-	users, channels map[string]bool
+	users, channels, members map[string]bool
 }
 
-func (d *dirtyRows) empty() bool { return len(d.users) == 0 && len(d.channels) == 0 }
+func (d *dirtyRows) empty() bool {
+	return len(d.users) == 0 && len(d.channels) == 0 && len(d.members) == 0
+}
 
 func mark(set *map[string]bool, id string) {
 	if *set == nil {
@@ -76,6 +89,12 @@ func (t *tx) dirtyUser(id string) {
 func (t *tx) dirtyChannel(id string) {
 	if t.batch != nil {
 		mark(&t.batch.dirty.channels, id)
+	}
+}
+
+func (t *tx) dirtyMember(channelID, userID string) {
+	if t.batch != nil {
+		mark(&t.batch.dirty.members, memberKey(channelID, userID))
 	}
 }
 
@@ -99,6 +118,16 @@ func (t *tx) channelCache() (*rowCache[chat.Channel], map[string]bool) {
 		return t.caches.channels, t.batch.dirty.channels
 	}
 	return t.caches.channels, nil
+}
+
+func (t *tx) memberCache() (*rowCache[chat.Membership], map[string]bool) {
+	if t.caches == nil {
+		return nil, nil
+	}
+	if t.batch != nil {
+		return t.caches.members, t.batch.dirty.members
+	}
+	return t.caches.members, nil
 }
 
 // rowCache holds rows of one kind by internal id, and the internal id of each public id
@@ -137,8 +166,9 @@ func (c *rowCache[T]) lookup(keys []string, public bool, skip map[string]bool) (
 	return hit, missing
 }
 
-// fill stores rows a reader read, unless rows were dropped since gen was read.
-func (c *rowCache[T]) fill(gen uint64, rows []T) {
+// fill stores rows read at generation gen, unless rows were dropped since, leaving out
+// the rows in skip (dirty in the writer's batch).
+func (c *rowCache[T]) fill(gen uint64, rows []T, skip map[string]bool) {
 	if len(rows) == 0 {
 		return
 	}
@@ -153,7 +183,9 @@ func (c *rowCache[T]) fill(gen uint64, rows []T) {
 		for id, r := range c.byID {
 			_, public := c.ids(r)
 			delete(c.byID, id)
-			delete(c.idOf, public)
+			if public != "" {
+				delete(c.idOf, public)
+			}
 			if n--; n <= 0 {
 				break
 			}
@@ -161,8 +193,13 @@ func (c *rowCache[T]) fill(gen uint64, rows []T) {
 	}
 	for _, r := range rows {
 		id, public := c.ids(r)
+		if skip[id] {
+			continue
+		}
 		c.byID[id] = c.clone(r)
-		c.idOf[public] = id
+		if public != "" {
+			c.idOf[public] = id
+		}
 	}
 }
 
@@ -177,9 +214,9 @@ func (c *rowCache[T]) drop(ids map[string]bool) {
 	}
 }
 
-// cachedBy answers rows by internal ids (column "id") or public ids from the cache where
+// cachedBy answers rows by internal ids (or public ids when public) from the cache where
 // it can and from the database (query, given the keys it lacks) for the rest, in no
-// particular order. Readers fill the cache with what they read.
+// particular order, and fills the cache with what it read (see rowCaches).
 func cachedBy[T any](t *tx, c *rowCache[T], dirty map[string]bool, public bool, keys []string, query func([]string) ([]T, error)) ([]T, error) {
 	var found []T
 	missing := keys
@@ -193,8 +230,12 @@ func cachedBy[T any](t *tx, c *rowCache[T], dirty map[string]bool, public bool, 
 	if err != nil {
 		return nil, err
 	}
-	if c != nil && t.batch == nil {
-		c.fill(t.gen, read)
+	if c != nil {
+		gen := t.gen
+		if t.batch != nil {
+			gen = c.gen.Load() // the writer holds the lock drops happen under
+		}
+		c.fill(gen, read, dirty)
 	}
 	return append(found, read...), nil
 }
@@ -225,6 +266,11 @@ func first[T any](rows []T, err error) (*T, error) {
 		return nil, err
 	}
 	return &rows[0], nil
+}
+
+func copyMembership(m chat.Membership) chat.Membership {
+	m.Roles, m.Permissions = cloneStrings(m.Roles), cloneStrings(m.Permissions)
+	return m
 }
 
 func cloneStrings(s []string) []string {

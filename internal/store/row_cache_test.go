@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/parley-chat/parley/internal/chat"
@@ -98,7 +99,7 @@ func TestUserCacheRefusesStaleFill(t *testing.T) {
 	if err := db.Write(context.Background(), renameUser(u.ID, "after")); err != nil {
 		t.Fatal(err)
 	}
-	db.caches.users.fill(gen, []chat.User{old}) // ... and ends with the row as it was
+	db.caches.users.fill(gen, []chat.User{old}, nil) // ... and ends with the row as it was
 	if got := readUser(t, db, u.ID).DisplayName; got != "after" {
 		t.Fatalf("a stale fill was kept: read %q", got)
 	}
@@ -125,7 +126,7 @@ func TestUserCacheBound(t *testing.T) {
 	c := newRowCaches().users
 	c.max = 100
 	for i := 0; i < 1000; i++ {
-		c.fill(c.gen.Load(), []chat.User{{ID: chat.NewID(), UserID: chat.NewID()}})
+		c.fill(c.gen.Load(), []chat.User{{ID: chat.NewID(), UserID: chat.NewID()}}, nil)
 	}
 	if len(c.byID) > 100 || len(c.idOf) > 100 {
 		t.Fatalf("cache holds %d users, %d public ids; bound 100", len(c.byID), len(c.idOf))
@@ -137,12 +138,7 @@ func TestUserCacheBound(t *testing.T) {
 func TestChannelCacheDropsChangedChannels(t *testing.T) {
 	db := openSQLiteForTest(t)
 	ctx := context.Background()
-	now := chat.Now()
-	ch := chat.Channel{ID: chat.NewID(), ChannelID: "c-" + chat.NewID(), Type: "community", DisplayName: "before",
-		Metadata: []byte(`{}`), Tags: []string{}, NotificationMode: "default", LastActivity: now, CreatedAt: now, UpdatedAt: now}
-	if err := db.Write(ctx, func(ct chat.Tx) error { return ct.InsertChannel(&ch) }); err != nil {
-		t.Fatal(err)
-	}
+	ch := newChannel(t, db)
 	read := func() chat.Channel {
 		t.Helper()
 		var byID, byPublic *chat.Channel
@@ -174,7 +170,9 @@ func TestChannelCacheDropsChangedChannels(t *testing.T) {
 		{"counts", func(ct chat.Tx) error { return ct.AddChannelCounts(ch.ID, 3, 1, chat.Now()) },
 			func(c chat.Channel) bool { return c.MemberCount == 3 && c.ModeratorMemberCount == 1 }},
 		{"message", func(ct chat.Tx) error { return ct.AddChannelMessage(ch.ID, "m1", chat.Now()) },
-			func(c chat.Channel) bool { return c.MessageCount == 1 && c.MessagePreviewID != nil && *c.MessagePreviewID == "m1" }},
+			func(c chat.Channel) bool {
+				return c.MessageCount == 1 && c.MessagePreviewID != nil && *c.MessagePreviewID == "m1"
+			}},
 		{"update", func(ct chat.Tx) error {
 			c, err := ct.ChannelByID(ch.ID)
 			if err != nil {
@@ -197,5 +195,98 @@ func TestChannelCacheDropsChangedChannels(t *testing.T) {
 	}
 	if got := read(); got.RateLimit != 5 {
 		t.Fatalf("after SetRateLimit the read says rate limit %d", got.RateLimit)
+	}
+}
+
+func newChannel(t *testing.T, db *DB) chat.Channel {
+	t.Helper()
+	now := chat.Now()
+	ch := chat.Channel{ID: chat.NewID(), ChannelID: "c-" + chat.NewID(), Type: "community", DisplayName: "before",
+		Metadata: []byte(`{}`), Tags: []string{}, NotificationMode: "default", LastActivity: now, CreatedAt: now, UpdatedAt: now}
+	if err := db.Write(context.Background(), func(ct chat.Tx) error { return ct.InsertChannel(&ch) }); err != nil {
+		t.Fatal(err)
+	}
+	return ch
+}
+
+// A membership change (a ban, here) and a read marker are what the next read of the
+// member sees, by channel and by user, while the row is cached in between.
+func TestMemberCacheDropsChangedMemberships(t *testing.T) {
+	db := openSQLiteForTest(t)
+	ctx := context.Background()
+	u := newCachedUser(t, db)
+	ch, user := newChannel(t, db).ID, u.ID
+	now := chat.Now()
+	put := func(membership string) {
+		t.Helper()
+		m := chat.Membership{ChannelInternalID: ch, UserInternalID: user, Membership: membership, Roles: []string{},
+			LastActivity: now, CreatedAt: now, UpdatedAt: now}
+		if err := db.Write(ctx, func(ct chat.Tx) error { return ct.PutMemberships([]chat.Membership{m}) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	read := func() chat.Membership {
+		t.Helper()
+		var byChannel, byUser []chat.Membership
+		err := db.Read(ctx, func(ct chat.Tx) error {
+			var err error
+			if byChannel, err = ct.Memberships(ch, []string{user}); err != nil {
+				return err
+			}
+			byUser, err = ct.MembershipsOfUser(user, []string{ch})
+			return err
+		})
+		if err != nil || len(byChannel) != 1 || len(byUser) != 1 {
+			t.Fatalf("read membership: %v %v %v", byChannel, byUser, err)
+		}
+		if byChannel[0].Membership != byUser[0].Membership || byChannel[0].ReadToSegment != byUser[0].ReadToSegment {
+			t.Fatalf("by channel and by user disagree: %+v / %+v", byChannel[0], byUser[0])
+		}
+		if _, ok := db.caches.members.byID[memberKey(ch, user)]; !ok {
+			t.Fatal("a read did not fill the membership cache")
+		}
+		return byChannel[0]
+	}
+	put(chat.MembershipMember)
+	if m := read(); m.Membership != chat.MembershipMember {
+		t.Fatalf("membership %q, want member", m.Membership)
+	}
+	put(chat.MembershipBanned)
+	if m := read(); m.Membership != chat.MembershipBanned {
+		t.Fatalf("after the ban the read says %q: a banned user would keep access", m.Membership)
+	}
+	err := db.Write(ctx, func(ct chat.Tx) error {
+		_, err := ct.(*tx).PutReadMarker(ch, ch, user, 7, true, chat.Now()) // the default feed has the channel's id
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := read(); m.ReadToSegment != 7 {
+		t.Fatalf("after the read marker the read says readToSegment %d", m.ReadToSegment)
+	}
+}
+
+// A unit that reads a row its batch inserted does not put it in the cache: the batch
+// might never commit.
+func TestRowCacheKeepsOutUncommittedRows(t *testing.T) {
+	db := openSQLiteForTest(t)
+	now := chat.Now()
+	u := chat.User{ID: chat.NewID(), UserID: "new-" + chat.NewID(), Roles: []string{}, Tags: []string{}, Metadata: []byte(`{}`),
+		CreatedAt: now, UpdatedAt: now}
+	cached := true
+	firstErr, errs := batchOf(t, db, func(ct chat.Tx) error { return ct.InsertUser(&u) }, func(ct chat.Tx) error {
+		got, err := ct.UserByID(u.ID)
+		if err != nil || got == nil {
+			return fmt.Errorf("the batch's own insert is not visible: %v %v", got, err)
+		}
+		_, cached = db.caches.users.byID[u.ID]
+		return nil
+	})
+	if firstErr != nil || errs[0] != nil {
+		t.Fatal(firstErr, errs)
+	}
+	if cached {
+		t.Fatal("a unit cached a row its batch inserted before the batch committed")
 	}
 }

@@ -104,6 +104,7 @@ func userArgs(u *chat.User) []any {
 }
 
 func (t *tx) InsertUser(u *chat.User) error {
+	t.dirtyUser(u.ID)
 	args := append([]any{u.ID, u.UserID, u.CreatedAt.Millis()}, userArgs(u)...)
 	_, err := t.exec(`INSERT INTO users (id, user_id, created_at, display_name, display_name_lower, avatar_file_id,
 		avatar_custom_url, description, is_brand, metadata, tags, roles, is_global_ban, flag_count, is_deleted,
