@@ -34,11 +34,14 @@ type rowCaches struct {
 	members  *rowCache[chat.Membership] // by memberKey
 }
 
-// Bounds: about 40 MB each at most.
+// Bounds, together about 20 MB of heap when full (measured with rows of typical size): the server's heap is kept near 100 MiB
+// (cmd/parley/gc.go), and a cache that filled it would make the collector run all the
+// time. These hold the working set of a busy node (its active users, their channels and
+// their own memberships); the rest reads from SQLite's page cache.
 const (
-	maxCachedUsers    = 100_000
-	maxCachedChannels = 50_000
-	maxCachedMembers  = 200_000
+	maxCachedUsers    = 10_000
+	maxCachedChannels = 5_000
+	maxCachedMembers  = 25_000
 )
 
 func newRowCaches() *rowCaches {
