@@ -28,7 +28,7 @@ import (
 //
 // PostgreSQL has no caches: other nodes write to the same database.
 type rowCaches struct {
-	gen      atomic.Uint64 // moves whenever rows are dropped
+	gen      atomic.Uint64 // moves around each commit that drops rows; odd during one
 	users    *rowCache[chat.User]
 	channels *rowCache[chat.Channel]
 	members  *rowCache[chat.Membership] // by memberKey
@@ -57,10 +57,22 @@ func newRowCaches() *rowCaches {
 // memberKey names a membership row: its channel and user internal ids.
 func memberKey(channelID, userID string) string { return channelID + "/" + userID }
 
-// drop forgets the rows a batch changed and tells fills under way that their reads may
-// be stale.
-func (c *rowCaches) drop(d *dirtyRows) {
+// beginCommit and endCommit bracket the COMMIT of a batch that changed cached rows. Both
+// forget the rows. In between, gen is odd and no fill is taken: a reader may read a row
+// from the database just before the COMMIT, and must not put that row back after it
+// (nor could a reader that begins after the COMMIT then find it). Fills read at an older
+// gen are refused after the commit too.
+func (c *rowCaches) beginCommit(d *dirtyRows) {
 	c.gen.Add(1)
+	c.forget(d)
+}
+
+func (c *rowCaches) endCommit(d *dirtyRows) {
+	c.forget(d)
+	c.gen.Add(1)
+}
+
+func (c *rowCaches) forget(d *dirtyRows) {
 	c.users.drop(d.users)
 	c.channels.drop(d.channels)
 	c.members.drop(d.members)
@@ -177,7 +189,7 @@ func (c *rowCache[T]) fill(gen uint64, rows []T, skip map[string]bool) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.gen.Load() != gen {
+	if c.gen.Load() != gen || gen%2 == 1 {
 		return
 	}
 	if len(c.byID)+len(rows) > c.max {

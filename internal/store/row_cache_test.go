@@ -290,3 +290,28 @@ func TestRowCacheKeepsOutUncommittedRows(t *testing.T) {
 		t.Fatal("a unit cached a row its batch inserted before the batch committed")
 	}
 }
+
+// While a batch commits, no fill is taken, whatever generation its reader saw: a row read
+// just before the COMMIT would be older than the database just after it.
+func TestRowCacheTakesNoFillDuringACommit(t *testing.T) {
+	c := newRowCaches()
+	u := chat.User{ID: chat.NewID(), UserID: chat.NewID()}
+	d := &dirtyRows{users: map[string]bool{u.ID: true}}
+	before := c.gen.Load()
+	c.beginCommit(d)
+	during := c.gen.Load()
+	c.users.fill(during, []chat.User{u}, nil)
+	if _, ok := c.users.byID[u.ID]; ok {
+		t.Fatal("a fill read during a commit was taken")
+	}
+	c.endCommit(d)
+	c.users.fill(before, []chat.User{u}, nil)
+	c.users.fill(during, []chat.User{u}, nil)
+	if _, ok := c.users.byID[u.ID]; ok {
+		t.Fatal("a fill read before the commit ended was taken after it")
+	}
+	c.users.fill(c.gen.Load(), []chat.User{u}, nil)
+	if _, ok := c.users.byID[u.ID]; !ok {
+		t.Fatal("a fill read after the commit was refused")
+	}
+}

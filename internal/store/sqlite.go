@@ -361,7 +361,7 @@ func (w *groupWriter) commitLocked() *batch {
 		b.err = w.conn.control("ROLLBACK")
 	} else {
 		if !b.dirty.empty() {
-			w.caches.drop(&b.dirty) // from now on readers read these rows from the database
+			w.caches.beginCommit(&b.dirty) // from now on readers read these rows from the database
 		}
 		b.seq = w.wal.begin()
 		if err := w.conn.control("COMMIT"); err != nil {
@@ -370,7 +370,7 @@ func (w *groupWriter) commitLocked() *batch {
 		}
 		w.wal.written(b.seq)
 		if !b.dirty.empty() {
-			w.caches.drop(&b.dirty) // a reader that began before COMMIT must not fill what it read
+			w.caches.endCommit(&b.dirty)
 		}
 	}
 	w.commits.Add(1)
