@@ -437,8 +437,64 @@ func (t *tx) listMembershipsOf(kind string, q chat.MemberQuery, desc bool) ([]ch
 		args = append(args, c.N, c.N, c.ID)
 	}
 	args = append(args, q.Limit)
-	return queryAll(t, scanMembership, `SELECT `+prefixed("m.", membershipColumns)+` FROM channel_members m`+join+
-		` WHERE `+strings.Join(where, " AND ")+` ORDER BY m.created_at `+dir+`, m.user_id `+dir+` LIMIT ?`, args...)
+	tail := ` FROM channel_members m` + join + ` WHERE ` + strings.Join(where, " AND ") +
+		` ORDER BY m.created_at ` + dir + `, m.user_id ` + dir + ` LIMIT ?`
+	if t.caches == nil {
+		return queryAll(t, scanMembership, `SELECT `+prefixed("m.", membershipColumns)+tail, args...)
+	}
+	// With the row cache: the page's keys from the index alone (channel_members_by_created
+	// covers them), then the rows from the cache. Decoding 20 full rows was a quarter of
+	// a members page's CPU.
+	type key struct {
+		user    string
+		created int64
+	}
+	keys, err := queryAll(t, func(s scanner) (key, error) {
+		var k key
+		return k, s.Scan(&k.user, &k.created)
+	}, `SELECT m.user_id, m.created_at`+tail, args...)
+	if err != nil || len(keys) == 0 {
+		return nil, err
+	}
+	ids := make([]string, len(keys))
+	for i, k := range keys {
+		ids[i] = k.user
+	}
+	found, err := t.Memberships(q.ChannelID, ids)
+	if err != nil {
+		return nil, err
+	}
+	byUser := make(map[string]chat.Membership, len(found))
+	for _, m := range found {
+		byUser[m.UserInternalID] = m
+	}
+	out := make([]chat.Membership, 0, len(keys))
+	var stale []string
+	for _, k := range keys {
+		m, ok := byUser[k.user]
+		// A cached row may be newer than this snapshot: one that no longer matches the
+		// page (left, banned, joined again) is read from the snapshot instead.
+		if !ok || m.Membership != args[1] || m.CreatedAt.Millis() != k.created ||
+			kind == "muted" && !m.MuteTimeout.After(q.Now.Time) {
+			stale = append(stale, k.user)
+		}
+		out = append(out, m)
+	}
+	if len(stale) == 0 {
+		return out, nil
+	}
+	fresh, err := queryAll(t, scanMembership, `SELECT `+membershipColumns+` FROM channel_members
+		WHERE channel_id = ? AND user_id IN (`+placeholders(len(stale))+`)`, append([]any{q.ChannelID}, anys(stale)...)...)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range fresh {
+		byUser[m.UserInternalID] = m
+	}
+	for i, k := range keys {
+		out[i] = byUser[k.user]
+	}
+	return out, nil
 }
 
 func (t *tx) MemberIDs(channelID string) ([]string, error) {

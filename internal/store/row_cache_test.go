@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/parley-chat/parley/internal/chat"
 )
@@ -313,5 +314,52 @@ func TestRowCacheTakesNoFillDuringACommit(t *testing.T) {
 	c.users.fill(c.gen.Load(), []chat.User{u}, nil)
 	if _, ok := c.users.byID[u.ID]; !ok {
 		t.Fatal("a fill read after the commit was refused")
+	}
+}
+
+// A members page takes its keys from the snapshot and its rows from the cache; a cached
+// row that no longer matches the page (newer than the snapshot) is read from the
+// snapshot instead, so the page never shows a banned user among members nor loses one.
+func TestMembersPageReadsStaleRowsFromItsSnapshot(t *testing.T) {
+	db := openSQLiteForTest(t)
+	ctx := context.Background()
+	ch := newChannel(t, db)
+	now := chat.Now()
+	var ms []chat.Membership
+	for i := 0; i < 3; i++ {
+		u := newCachedUser(t, db)
+		ms = append(ms, chat.Membership{ChannelInternalID: ch.ID, UserInternalID: u.ID, Membership: chat.MembershipMember,
+			Roles: []string{}, LastActivity: now, CreatedAt: now.Add(time.Duration(i) * time.Millisecond), UpdatedAt: now})
+	}
+	if err := db.Write(ctx, func(ct chat.Tx) error { return ct.PutMemberships(ms) }); err != nil {
+		t.Fatal(err)
+	}
+	list := func() []chat.Membership {
+		t.Helper()
+		var page []chat.Membership
+		err := db.Read(ctx, func(ct chat.Tx) error {
+			var err error
+			page, err = ct.ListMemberships(chat.MemberQuery{ChannelID: ch.ID, Memberships: []string{chat.MembershipMember}, Limit: 10, Now: chat.Now()})
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return page
+	}
+	if page := list(); len(page) != 3 || page[0].UserInternalID != ms[2].UserInternalID {
+		t.Fatalf("first page: %+v", page)
+	}
+	stale := ms[1]
+	stale.Membership = chat.MembershipBanned
+	db.caches.members.fill(db.caches.gen.Load(), []chat.Membership{stale}, nil)
+	page := list()
+	if len(page) != 3 {
+		t.Fatalf("page of %d rows, want 3", len(page))
+	}
+	for i, want := range []chat.Membership{ms[2], ms[1], ms[0]} {
+		if page[i].UserInternalID != want.UserInternalID || page[i].Membership != chat.MembershipMember {
+			t.Fatalf("row %d: %s %s, want %s member", i, page[i].UserInternalID, page[i].Membership, want.UserInternalID)
+		}
 	}
 }
