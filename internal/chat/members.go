@@ -2,7 +2,6 @@ package chat
 
 import (
 	"context"
-	"encoding/json"
 	"strings"
 )
 
@@ -118,7 +117,7 @@ func (s *Service) membersChange(tx Tx, ch *Channel, t *memberTargets, changed []
 		if ev, err = s.channelPayloadKnown(tx, []Channel{*ch}, changed, t.users); err != nil {
 			return nil, err
 		}
-	} else if out.encoded, err = json.Marshal(out); err != nil { // encoded once: event and answer
+	} else if out.encoded, err = out.AppendJSON(nil); err != nil { // encoded once: event and answer
 		return nil, err
 	}
 	ids := memberIDs(changed)

@@ -74,12 +74,19 @@ func (db *DB) DeleteEventsThrough(ctx context.Context, seq int64) error {
 }
 
 // encodeEventData encodes an event's data, or takes the bytes a payload already holds
-// (chat.ChannelPayload.Encoded: the same payload is the answer too, encoded once).
+// (chat.ChannelPayload.Encoded: the same payload is the answer too, encoded once). A
+// payload that writes its own JSON (chat.ChannelPayload.AppendJSON, the same bytes as
+// json.Marshal) does so without reflection.
 func encodeEventData(v any) ([]byte, error) {
 	if p, ok := v.(interface{ Encoded() []byte }); ok {
 		if b := p.Encoded(); b != nil {
 			return b, nil
 		}
+	}
+	if p, ok := v.(interface {
+		AppendJSON(b []byte) ([]byte, error)
+	}); ok {
+		return p.AppendJSON(nil)
 	}
 	return json.Marshal(v)
 }
