@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/parley-chat/parley/internal/chat"
@@ -95,7 +96,11 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		slog.Error("encode response", "err", err)
 		status, b = http.StatusInternalServerError, []byte(`{"status":"error","code":500000,"message":"Internal error.","data":{"detail":[]}}`)
 	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	// The length up front: net/http otherwise answers a body over 2 kB (a members page is
+	// 25 kB) in chunks, copied through its buffer, rather than in one write.
+	h.Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(status)
 	w.Write(b)
 }
