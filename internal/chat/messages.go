@@ -388,13 +388,20 @@ func (s *Service) CreateMessage(ctx context.Context, c *Caller, in CreateMessage
 		if _, err := tx.PutReadMarker(f.ID, ch.ID, c.User.ID, m.Segment, f.IsDefault, now); err != nil {
 			return err
 		}
-		out, err = s.messagePayload(tx, c, []Message{*m}, map[string]*Channel{ch.ID: ch})
-		if err != nil {
-			return err
-		}
-		return tx.AppendEvent(Event{Type: "message.created", ChannelID: ch.ID, Data: s.eventPayload(out)})
+		out, err = s.messageEvent(tx, c, "message.created", m, ch)
+		return err
 	})
 	return out, err
+}
+
+// messageEvent answers with a message just saved and appends the event that tells its
+// channel, whose members see it without the actor's own reactions (eventPayload).
+func (s *Service) messageEvent(tx Tx, c *Caller, typ string, m *Message, ch *Channel) (*MessagePayload, error) {
+	out, err := s.messagePayload(tx, c, []Message{*m}, map[string]*Channel{ch.ID: ch})
+	if err != nil {
+		return nil, err
+	}
+	return out, tx.AppendEvent(Event{Type: typ, ChannelID: ch.ID, Data: s.eventPayload(out)})
 }
 
 // eventPayload is a payload as every member sees it: without the actor's own reactions.
@@ -782,11 +789,8 @@ func (s *Service) UpdateMessage(ctx context.Context, c *Caller, id string, in Up
 		if err := tx.UpdateMessage(m); err != nil {
 			return err
 		}
-		out, err = s.messagePayload(tx, c, []Message{*m}, map[string]*Channel{ch.ID: ch})
-		if err != nil {
-			return err
-		}
-		return tx.AppendEvent(Event{Type: "message.updated", ChannelID: ch.ID, Data: s.eventPayload(out)})
+		out, err = s.messageEvent(tx, c, "message.updated", m, ch)
+		return err
 	})
 	return out, err
 }
@@ -829,11 +833,7 @@ func (s *Service) deleteMessage(tx Tx, c *Caller, m *Message, ch *Channel) (*Mes
 			return nil, err
 		}
 	}
-	out, err := s.messagePayload(tx, c, []Message{*m}, map[string]*Channel{ch.ID: ch})
-	if err != nil {
-		return nil, err
-	}
-	return out, tx.AppendEvent(Event{Type: "message.deleted", ChannelID: ch.ID, Data: s.eventPayload(out)})
+	return s.messageEvent(tx, c, "message.deleted", m, ch)
 }
 
 // DeleteMessagesOfBanned soft-deletes the messages banned users wrote in a channel, in
@@ -878,11 +878,8 @@ func (s *Service) FlagMessage(ctx context.Context, c *Caller, id string, reason 
 		if err := tx.UpdateMessage(m); err != nil {
 			return err
 		}
-		out, err = s.messagePayload(tx, c, []Message{*m}, map[string]*Channel{ch.ID: ch})
+		out, err = s.messageEvent(tx, c, "message.flagged", m, ch)
 		if err != nil {
-			return err
-		}
-		if err := tx.AppendEvent(Event{Type: "message.flagged", ChannelID: ch.ID, Data: s.eventPayload(out)}); err != nil {
 			return err
 		}
 		limit := ch.AutoDeleteMessageByFlagLimit
@@ -909,18 +906,17 @@ func (s *Service) UnflagMessage(ctx context.Context, c *Caller, id string) (*Mes
 		if err != nil {
 			return err
 		}
-		if removed {
-			m.FlagCount = max(m.FlagCount-1, 0)
-			m.UpdatedAt = Now()
-			if err := tx.UpdateMessage(m); err != nil {
-				return err
-			}
-		}
-		out, err = s.messagePayload(tx, c, []Message{*m}, map[string]*Channel{ch.ID: ch})
-		if err != nil || !removed {
+		if !removed {
+			out, err = s.messagePayload(tx, c, []Message{*m}, map[string]*Channel{ch.ID: ch})
 			return err
 		}
-		return tx.AppendEvent(Event{Type: "message.unflagged", ChannelID: ch.ID, Data: s.eventPayload(out)})
+		m.FlagCount = max(m.FlagCount-1, 0)
+		m.UpdatedAt = Now()
+		if err := tx.UpdateMessage(m); err != nil {
+			return err
+		}
+		out, err = s.messageEvent(tx, c, "message.unflagged", m, ch)
+		return err
 	})
 	return out, err
 }
