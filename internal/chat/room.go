@@ -641,7 +641,10 @@ func (s *Service) QueryRooms(ctx context.Context, c *Caller, q RoomQuery) (*Room
 }
 
 // UpdateRoomInput is the body of PUT /api/v1/rooms/{roomId}. The SDK sends
-// liveChatEnabled; Amity's API documents channelEnabled for the same switch.
+// liveChatEnabled; Amity's API documents channelEnabled for the same switch. The fields
+// it shares with CreateRoomInput are spelled out rather than embedded from one struct:
+// encoding/json names an embedded field by its path (RoomFields.title) in a type error,
+// and the 400000 detail hands that name to the client.
 type UpdateRoomInput struct {
 	Title           *string          `json:"title"`
 	Description     *string          `json:"description"`
