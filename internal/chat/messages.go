@@ -743,12 +743,9 @@ func (s *Service) UpdateMessage(ctx context.Context, c *Caller, id string, in Up
 	}
 	var out *MessagePayload
 	err := s.store.Write(ctx, func(tx Tx) error {
-		m, ch, own, err := s.readableMessage(tx, c, id)
+		m, ch, err := s.changeableMessage(tx, c, id, PermEditMessage)
 		if err != nil {
 			return err
-		}
-		if !s.mayChange(c, m, own, PermEditMessage) {
-			return PermissionDenied()
 		}
 		if m.IsDeleted {
 			return NotFound("Message")
@@ -795,6 +792,19 @@ func (s *Service) UpdateMessage(ctx context.Context, c *Caller, id string, in Up
 	return out, err
 }
 
+// changeableMessage loads a message the caller may read and may change with perm
+// (mayChange): edit and delete refuse alike, each with its own permission.
+func (s *Service) changeableMessage(tx Tx, c *Caller, id, perm string) (*Message, *Channel, error) {
+	m, ch, own, err := s.readableMessage(tx, c, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !s.mayChange(c, m, own, perm) {
+		return nil, nil, PermissionDenied()
+	}
+	return m, ch, nil
+}
+
 // mayChange: the creator, while still a member, changes their own message; anyone else
 // needs perm (a moderator in the channel, or a global admin).
 func (s *Service) mayChange(c *Caller, m *Message, own Membership, perm string) bool {
@@ -810,12 +820,9 @@ func (s *Service) mayChange(c *Caller, m *Message, own Membership, perm string) 
 func (s *Service) DeleteMessage(ctx context.Context, c *Caller, id string) (*MessagePayload, error) {
 	var out *MessagePayload
 	err := s.store.Write(ctx, func(tx Tx) error {
-		m, ch, own, err := s.readableMessage(tx, c, id)
+		m, ch, err := s.changeableMessage(tx, c, id, PermDeleteMessage)
 		if err != nil {
 			return err
-		}
-		if !s.mayChange(c, m, own, PermDeleteMessage) {
-			return PermissionDenied()
 		}
 		out, err = s.deleteMessage(tx, c, m, ch)
 		return err
