@@ -315,24 +315,36 @@ func canSee(c *Caller, ch *Channel, own Membership) bool {
 	return c.IsAdmin() || own.Membership == MembershipMember || own.Membership == MembershipBanned || openToAll(ch)
 }
 
+// visibleChannel loads a channel by public id, deleted or not, with the caller's own
+// membership rows (ownMemberships: none for a caller without a user), and refuses a
+// caller who may not see it (canSee; a caller without a user only if a global admin).
+// Channel reads that answer about one channel start here, so they refuse alike.
+func (s *Service) visibleChannel(tx Tx, c *Caller, channelID string) (*Channel, []Membership, error) {
+	ch, err := tx.ChannelByPublicID(channelID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if ch == nil {
+		return nil, nil, NotFound("Channel")
+	}
+	own, err := s.ownMemberships(tx, c, []Channel{*ch})
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(own) == 1 && !canSee(c, ch, own[0]) || len(own) == 0 && !c.IsAdmin() {
+		return nil, nil, PermissionDenied()
+	}
+	return ch, own, nil
+}
+
 // GetChannel answers GET /api/v3/channels/{channelId}; deleted channels are answered too,
 // with isDeleted true, since the SDK's deleteChannel reads the channel back.
 func (s *Service) GetChannel(ctx context.Context, c *Caller, channelID string) (*ChannelPayload, error) {
 	var out *ChannelPayload
 	err := s.store.Read(ctx, func(tx Tx) error {
-		ch, err := tx.ChannelByPublicID(channelID)
+		ch, own, err := s.visibleChannel(tx, c, channelID)
 		if err != nil {
 			return err
-		}
-		if ch == nil {
-			return NotFound("Channel")
-		}
-		own, err := s.ownMemberships(tx, c, []Channel{*ch})
-		if err != nil {
-			return err
-		}
-		if len(own) == 1 && !canSee(c, ch, own[0]) || len(own) == 0 && !c.IsAdmin() {
-			return PermissionDenied()
 		}
 		out, err = s.ownPayloadWith(tx, c, []Channel{*ch}, own)
 		return err

@@ -593,19 +593,9 @@ func (s *Service) QueryMembers(ctx context.Context, c *Caller, channelID string,
 	q.Now = Now()
 	var out *ChannelPayload
 	err := s.store.Read(ctx, func(tx Tx) error {
-		ch, err := tx.ChannelByPublicID(channelID)
+		ch, _, err := s.visibleChannel(tx, c, channelID)
 		if err != nil {
 			return err
-		}
-		if ch == nil {
-			return NotFound("Channel")
-		}
-		own, err := s.ownMemberships(tx, c, []Channel{*ch})
-		if err != nil {
-			return err
-		}
-		if len(own) == 1 && !canSee(c, ch, own[0]) || len(own) == 0 && !c.IsAdmin() {
-			return PermissionDenied()
 		}
 		q.ChannelID = ch.ID
 		page, paging, err := fetchPage(q.Limit,

@@ -325,11 +325,8 @@ func (s *Service) CreateMessageFeed(ctx context.Context, c *Caller, in MessageFe
 		if err := tx.InsertMessageFeed(f); err != nil {
 			return err
 		}
-		out, err = s.feedPayload(tx, c, []MessageFeed{*f}, map[string]*Channel{ch.ID: ch})
-		if err != nil {
-			return err
-		}
-		return tx.AppendEvent(Event{Type: "message-feed.created", ChannelID: ch.ID, Data: out})
+		out, err = s.feedEvent(tx, c, "message-feed.created", f, ch)
+		return err
 	})
 	return out, err
 }
@@ -344,23 +341,17 @@ func (s *Service) UpdateMessageFeed(ctx context.Context, c *Caller, feedID strin
 	}
 	var out *SubChannelPayload
 	err := s.store.Write(ctx, func(tx Tx) error {
-		f, ch, own, err := s.readFeed(tx, c, feedID)
+		f, ch, err := s.ownedFeed(tx, c, feedID)
 		if err != nil {
 			return err
-		}
-		if !ownsFeed(c, f, own) {
-			return PermissionDenied()
 		}
 		now := Now()
 		f.Name, f.UpdatedAt, f.EditedAt = *in.Name, now, now
 		if err := tx.UpdateMessageFeed(f); err != nil {
 			return err
 		}
-		out, err = s.feedPayload(tx, c, []MessageFeed{*f}, map[string]*Channel{ch.ID: ch})
-		if err != nil {
-			return err
-		}
-		return tx.AppendEvent(Event{Type: "message-feed.updated", ChannelID: ch.ID, Data: out})
+		out, err = s.feedEvent(tx, c, "message-feed.updated", f, ch)
+		return err
 	})
 	return out, err
 }
@@ -370,12 +361,9 @@ func (s *Service) UpdateMessageFeed(ctx context.Context, c *Caller, feedID strin
 func (s *Service) DeleteMessageFeed(ctx context.Context, c *Caller, feedID string) (*SubChannelPayload, error) {
 	var out *SubChannelPayload
 	err := s.store.Write(ctx, func(tx Tx) error {
-		f, ch, own, err := s.readFeed(tx, c, feedID)
+		f, ch, err := s.ownedFeed(tx, c, feedID)
 		if err != nil {
 			return err
-		}
-		if !ownsFeed(c, f, own) {
-			return PermissionDenied()
 		}
 		if f.IsDefault {
 			return Errorf(CodeForbidden, "The default message feed cannot be deleted.")
@@ -385,15 +373,36 @@ func (s *Service) DeleteMessageFeed(ctx context.Context, c *Caller, feedID strin
 		if err := tx.UpdateMessageFeed(f); err != nil {
 			return err
 		}
-		out, err = s.feedPayload(tx, c, []MessageFeed{*f}, map[string]*Channel{ch.ID: ch})
-		if err != nil {
-			return err
-		}
-		return tx.AppendEvent(Event{Type: "message-feed.deleted", ChannelID: ch.ID, Data: out})
+		out, err = s.feedEvent(tx, c, "message-feed.deleted", f, ch)
+		return err
 	})
 	return out, err
 }
 
+// feedEvent answers with a feed just saved and appends the event that tells its channel:
+// the answer and the event carry the same payload.
+func (s *Service) feedEvent(tx Tx, c *Caller, typ string, f *MessageFeed, ch *Channel) (*SubChannelPayload, error) {
+	out, err := s.feedPayload(tx, c, []MessageFeed{*f}, map[string]*Channel{ch.ID: ch})
+	if err != nil {
+		return nil, err
+	}
+	return out, tx.AppendEvent(Event{Type: typ, ChannelID: ch.ID, Data: out})
+}
+
+// ownedFeed loads a live feed the caller may change (ownsFeed), with its channel.
+func (s *Service) ownedFeed(tx Tx, c *Caller, feedID string) (*MessageFeed, *Channel, error) {
+	f, ch, own, err := s.readFeed(tx, c, feedID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !ownsFeed(c, f, own) {
+		return nil, nil, PermissionDenied()
+	}
+	return f, ch, nil
+}
+
+// ownsFeed: its creator, while a member, changes a feed; anyone else needs to be able
+// to edit the channel.
 func ownsFeed(c *Caller, f *MessageFeed, own Membership) bool {
 	mine := c.User != nil && f.CreatorID == c.User.ID && own.Membership == MembershipMember
 	return mine || c.CanIn(own.rolesIfMember(), PermEditChannel)

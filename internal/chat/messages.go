@@ -388,13 +388,20 @@ func (s *Service) CreateMessage(ctx context.Context, c *Caller, in CreateMessage
 		if _, err := tx.PutReadMarker(f.ID, ch.ID, c.User.ID, m.Segment, f.IsDefault, now); err != nil {
 			return err
 		}
-		out, err = s.messagePayload(tx, c, []Message{*m}, map[string]*Channel{ch.ID: ch})
-		if err != nil {
-			return err
-		}
-		return tx.AppendEvent(Event{Type: "message.created", ChannelID: ch.ID, Data: s.eventPayload(out)})
+		out, err = s.messageEvent(tx, c, "message.created", m, ch)
+		return err
 	})
 	return out, err
+}
+
+// messageEvent answers with a message just saved and appends the event that tells its
+// channel, whose members see it without the actor's own reactions (eventPayload).
+func (s *Service) messageEvent(tx Tx, c *Caller, typ string, m *Message, ch *Channel) (*MessagePayload, error) {
+	out, err := s.messagePayload(tx, c, []Message{*m}, map[string]*Channel{ch.ID: ch})
+	if err != nil {
+		return nil, err
+	}
+	return out, tx.AppendEvent(Event{Type: typ, ChannelID: ch.ID, Data: s.eventPayload(out)})
 }
 
 // eventPayload is a payload as every member sees it: without the actor's own reactions.
@@ -736,12 +743,9 @@ func (s *Service) UpdateMessage(ctx context.Context, c *Caller, id string, in Up
 	}
 	var out *MessagePayload
 	err := s.store.Write(ctx, func(tx Tx) error {
-		m, ch, own, err := s.readableMessage(tx, c, id)
+		m, ch, err := s.changeableMessage(tx, c, id, PermEditMessage)
 		if err != nil {
 			return err
-		}
-		if !s.mayChange(c, m, own, PermEditMessage) {
-			return PermissionDenied()
 		}
 		if m.IsDeleted {
 			return NotFound("Message")
@@ -782,13 +786,23 @@ func (s *Service) UpdateMessage(ctx context.Context, c *Caller, id string, in Up
 		if err := tx.UpdateMessage(m); err != nil {
 			return err
 		}
-		out, err = s.messagePayload(tx, c, []Message{*m}, map[string]*Channel{ch.ID: ch})
-		if err != nil {
-			return err
-		}
-		return tx.AppendEvent(Event{Type: "message.updated", ChannelID: ch.ID, Data: s.eventPayload(out)})
+		out, err = s.messageEvent(tx, c, "message.updated", m, ch)
+		return err
 	})
 	return out, err
+}
+
+// changeableMessage loads a message the caller may read and may change with perm
+// (mayChange): edit and delete refuse alike, each with its own permission.
+func (s *Service) changeableMessage(tx Tx, c *Caller, id, perm string) (*Message, *Channel, error) {
+	m, ch, own, err := s.readableMessage(tx, c, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !s.mayChange(c, m, own, perm) {
+		return nil, nil, PermissionDenied()
+	}
+	return m, ch, nil
 }
 
 // mayChange: the creator, while still a member, changes their own message; anyone else
@@ -806,12 +820,9 @@ func (s *Service) mayChange(c *Caller, m *Message, own Membership, perm string) 
 func (s *Service) DeleteMessage(ctx context.Context, c *Caller, id string) (*MessagePayload, error) {
 	var out *MessagePayload
 	err := s.store.Write(ctx, func(tx Tx) error {
-		m, ch, own, err := s.readableMessage(tx, c, id)
+		m, ch, err := s.changeableMessage(tx, c, id, PermDeleteMessage)
 		if err != nil {
 			return err
-		}
-		if !s.mayChange(c, m, own, PermDeleteMessage) {
-			return PermissionDenied()
 		}
 		out, err = s.deleteMessage(tx, c, m, ch)
 		return err
@@ -829,11 +840,7 @@ func (s *Service) deleteMessage(tx Tx, c *Caller, m *Message, ch *Channel) (*Mes
 			return nil, err
 		}
 	}
-	out, err := s.messagePayload(tx, c, []Message{*m}, map[string]*Channel{ch.ID: ch})
-	if err != nil {
-		return nil, err
-	}
-	return out, tx.AppendEvent(Event{Type: "message.deleted", ChannelID: ch.ID, Data: s.eventPayload(out)})
+	return s.messageEvent(tx, c, "message.deleted", m, ch)
 }
 
 // DeleteMessagesOfBanned soft-deletes the messages banned users wrote in a channel, in
@@ -878,11 +885,8 @@ func (s *Service) FlagMessage(ctx context.Context, c *Caller, id string, reason 
 		if err := tx.UpdateMessage(m); err != nil {
 			return err
 		}
-		out, err = s.messagePayload(tx, c, []Message{*m}, map[string]*Channel{ch.ID: ch})
+		out, err = s.messageEvent(tx, c, "message.flagged", m, ch)
 		if err != nil {
-			return err
-		}
-		if err := tx.AppendEvent(Event{Type: "message.flagged", ChannelID: ch.ID, Data: s.eventPayload(out)}); err != nil {
 			return err
 		}
 		limit := ch.AutoDeleteMessageByFlagLimit
@@ -909,18 +913,17 @@ func (s *Service) UnflagMessage(ctx context.Context, c *Caller, id string) (*Mes
 		if err != nil {
 			return err
 		}
-		if removed {
-			m.FlagCount = max(m.FlagCount-1, 0)
-			m.UpdatedAt = Now()
-			if err := tx.UpdateMessage(m); err != nil {
-				return err
-			}
-		}
-		out, err = s.messagePayload(tx, c, []Message{*m}, map[string]*Channel{ch.ID: ch})
-		if err != nil || !removed {
+		if !removed {
+			out, err = s.messagePayload(tx, c, []Message{*m}, map[string]*Channel{ch.ID: ch})
 			return err
 		}
-		return tx.AppendEvent(Event{Type: "message.unflagged", ChannelID: ch.ID, Data: s.eventPayload(out)})
+		m.FlagCount = max(m.FlagCount-1, 0)
+		m.UpdatedAt = Now()
+		if err := tx.UpdateMessage(m); err != nil {
+			return err
+		}
+		out, err = s.messageEvent(tx, c, "message.unflagged", m, ch)
+		return err
 	})
 	return out, err
 }

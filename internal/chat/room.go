@@ -360,6 +360,32 @@ func requireRoomManager(tx Tx, c *Caller, r *Room) error {
 	return nil
 }
 
+// managedRoom loads a live room the caller may manage (requireRoomManager): a missing
+// room is 400400 before a caller who may not manage it is 400301.
+func managedRoom(tx Tx, c *Caller, id string) (*Room, error) {
+	r, err := liveRoom(tx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := requireRoomManager(tx, c, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// saveRoom stores a changed room and answers with its payload, after appending the
+// event typ that tells its watchers (roomEvent).
+func (s *Service) saveRoom(tx Tx, r *Room, typ, actor string, extra ...string) (*RoomPayload, error) {
+	if err := tx.UpdateRoom(r); err != nil {
+		return nil, err
+	}
+	out, err := s.roomPayload(tx, []Room{*r})
+	if err != nil {
+		return nil, err
+	}
+	return out, s.roomEvent(tx, typ, r, actor, extra...)
+}
+
 // CreateRoomInput is the body of POST /api/v1/rooms.
 type CreateRoomInput struct {
 	Title           *string          `json:"title"`
@@ -615,7 +641,10 @@ func (s *Service) QueryRooms(ctx context.Context, c *Caller, q RoomQuery) (*Room
 }
 
 // UpdateRoomInput is the body of PUT /api/v1/rooms/{roomId}. The SDK sends
-// liveChatEnabled; Amity's API documents channelEnabled for the same switch.
+// liveChatEnabled; Amity's API documents channelEnabled for the same switch. The fields
+// it shares with CreateRoomInput are spelled out rather than embedded from one struct:
+// encoding/json names an embedded field by its path (RoomFields.title) in a type error,
+// and the 400000 detail hands that name to the client.
 type UpdateRoomInput struct {
 	Title           *string          `json:"title"`
 	Description     *string          `json:"description"`
@@ -638,11 +667,8 @@ func (s *Service) UpdateRoom(ctx context.Context, c *Caller, roomID string, in U
 	}
 	var out *RoomPayload
 	err := s.store.Write(ctx, func(tx Tx) error {
-		r, err := liveRoom(tx, roomID)
+		r, err := managedRoom(tx, c, roomID)
 		if err != nil {
-			return err
-		}
-		if err := requireRoomManager(tx, c, r); err != nil {
 			return err
 		}
 		oldParent := r.ParentRoomID
@@ -659,14 +685,8 @@ func (s *Service) UpdateRoom(ctx context.Context, c *Caller, roomID string, in U
 			}
 		}
 		r.UpdatedAt = Now()
-		if err := tx.UpdateRoom(r); err != nil {
-			return err
-		}
-		out, err = s.roomPayload(tx, []Room{*r})
+		out, err = s.saveRoom(tx, r, "room.didUpdate", "")
 		if err != nil {
-			return err
-		}
-		if err := s.roomEvent(tx, "room.didUpdate", r, ""); err != nil {
 			return err
 		}
 		// Parents gaining or losing a child change too.
@@ -708,11 +728,8 @@ func nonNilIDs(ids ...*string) []string {
 func (s *Service) DeleteRoom(ctx context.Context, c *Caller, roomID string) error {
 	var ended *Room
 	err := s.store.Write(ctx, func(tx Tx) error {
-		r, err := liveRoom(tx, roomID)
+		r, err := managedRoom(tx, c, roomID)
 		if err != nil {
-			return err
-		}
-		if err := requireRoomManager(tx, c, r); err != nil {
 			return err
 		}
 		now := Now()
@@ -761,11 +778,8 @@ func (s *Service) openLiveChat(tx Tx, c *Caller, r *Room, ch *Channel, userIDs [
 // SDK's getLiveChat() makes the chat of a room that has none. Only the room's host (or
 // an admin) may (400301); a room that has its chat already is 400900.
 func (s *Service) createRoomChannel(tx Tx, c *Caller, roomID string, ch *Channel, userIDs []string) (*ChannelPayload, error) {
-	r, err := liveRoom(tx, roomID)
+	r, err := managedRoom(tx, c, roomID)
 	if err != nil {
-		return nil, err
-	}
-	if err := requireRoomManager(tx, c, r); err != nil {
 		return nil, err
 	}
 	if r.LiveChannelID != nil {

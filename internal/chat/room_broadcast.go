@@ -8,11 +8,8 @@ func (s *Service) StopRoom(ctx context.Context, c *Caller, roomID string) (*Room
 	var out *RoomPayload
 	var stopped *Room
 	err := s.store.Write(ctx, func(tx Tx) error {
-		r, err := liveRoom(tx, roomID)
+		r, err := managedRoom(tx, c, roomID)
 		if err != nil {
-			return err
-		}
-		if err := requireRoomManager(tx, c, r); err != nil {
 			return err
 		}
 		if !canMove(r.Status, RoomEnded) {
@@ -24,15 +21,9 @@ func (s *Service) StopRoom(ctx context.Context, c *Caller, roomID string) (*Room
 			d := int64(now.Sub(r.LiveAt.Time).Seconds())
 			r.DurationSeconds = &d
 		}
-		if err := tx.UpdateRoom(r); err != nil {
-			return err
-		}
 		stopped = r
-		out, err = s.roomPayload(tx, []Room{*r})
-		if err != nil {
-			return err
-		}
-		return s.roomEvent(tx, statusEvents[RoomEnded], r, "")
+		out, err = s.saveRoom(tx, r, statusEvents[RoomEnded], "")
+		return err
 	})
 	if err == nil && s.cfg.Media != nil {
 		s.cfg.Media.EndRoom(ctx, stopped)

@@ -30,15 +30,9 @@ func (s *Service) LeaveRoom(ctx context.Context, c *Caller, roomID string) (*Roo
 			return err
 		}
 		r.UpdatedAt = Now()
-		if err := tx.UpdateRoom(r); err != nil {
-			return err
-		}
 		left = r
-		out, err = s.roomPayload(tx, []Room{*r})
-		if err != nil {
-			return err
-		}
-		return s.roomEvent(tx, "room.participantLeft", r, c.User.ID, c.User.ID)
+		out, err = s.saveRoom(tx, r, "room.participantLeft", c.User.ID, c.User.ID)
+		return err
 	})
 	if err == nil && s.cfg.Media != nil {
 		s.cfg.Media.RemoveParticipant(ctx, left, c.User.ID)
@@ -61,11 +55,8 @@ func (s *Service) RemoveParticipant(ctx context.Context, c *Caller, roomID strin
 	var room *Room
 	var removed string
 	err := s.store.Write(ctx, func(tx Tx) error {
-		r, err := liveRoom(tx, roomID)
+		r, err := managedRoom(tx, c, roomID)
 		if err != nil {
-			return err
-		}
-		if err := requireRoomManager(tx, c, r); err != nil {
 			return err
 		}
 		u, err := tx.UserByPublicID(*participantUserID)
@@ -88,16 +79,10 @@ func (s *Service) RemoveParticipant(ctx context.Context, c *Caller, roomID strin
 			return err
 		}
 		r.UpdatedAt = Now()
-		if err := tx.UpdateRoom(r); err != nil {
-			return err
-		}
 		room, removed = r, u.ID
-		out, err = s.roomPayload(tx, []Room{*r})
-		if err != nil {
-			return err
-		}
 		// The removed user is no longer a participant, so they are named explicitly.
-		return s.roomEvent(tx, "room.participantRemoved", r, u.ID, u.ID)
+		out, err = s.saveRoom(tx, r, "room.participantRemoved", u.ID, u.ID)
+		return err
 	})
 	if err == nil && s.cfg.Media != nil {
 		s.cfg.Media.RemoveParticipant(ctx, room, removed)
@@ -123,11 +108,8 @@ func (s *Service) UpdateParticipant(ctx context.Context, c *Caller, roomID, user
 	}
 	var out *RoomPayload
 	err := s.store.Write(ctx, func(tx Tx) error {
-		r, err := liveRoom(tx, roomID)
+		r, err := managedRoom(tx, c, roomID)
 		if err != nil {
-			return err
-		}
-		if err := requireRoomManager(tx, c, r); err != nil {
 			return err
 		}
 		u, err := tx.UserByPublicID(userID)
@@ -148,14 +130,8 @@ func (s *Service) UpdateParticipant(ctx context.Context, c *Caller, roomID, user
 			return err
 		}
 		r.UpdatedAt = Now()
-		if err := tx.UpdateRoom(r); err != nil {
-			return err
-		}
-		out, err = s.roomPayload(tx, []Room{*r})
-		if err != nil {
-			return err
-		}
-		return s.roomEvent(tx, "room.didUpdate", r, "")
+		out, err = s.saveRoom(tx, r, "room.didUpdate", "")
+		return err
 	})
 	return out, err
 }
