@@ -159,11 +159,8 @@ func (s *Service) CreateInvitations(ctx context.Context, c *Caller, in CreateInv
 	userIDs := Unique(in.UserIDs)
 	var out *InvitationPayload
 	err := s.store.Write(ctx, func(tx Tx) error {
-		r, err := liveRoom(tx, *in.TargetID)
+		r, err := managedRoom(tx, c, *in.TargetID)
 		if err != nil {
-			return err
-		}
-		if err := requireRoomManager(tx, c, r); err != nil {
 			return err
 		}
 		if r.Type != RoomCoHosts {

@@ -27,11 +27,8 @@ type ViewerBanInput struct {
 // host or an admin acts; every userId must name an existing user (400400, nothing
 // changes).
 func (s *Service) viewerBanTargets(tx Tx, c *Caller, roomID string, userIDs []string) (*Room, []User, error) {
-	r, err := liveRoom(tx, roomID)
+	r, err := managedRoom(tx, c, roomID)
 	if err != nil {
-		return nil, nil, err
-	}
-	if err := requireRoomManager(tx, c, r); err != nil {
 		return nil, nil, err
 	}
 	users, err := tx.UsersByPublicIDs(userIDs)
@@ -137,11 +134,8 @@ func (s *Service) viewerBanEvent(tx Tx, typ string, r *Room, userIDs []string) e
 func (s *Service) RoomViewerBans(ctx context.Context, c *Caller, roomID string, limit int, after *Cursor) (*RoomViewerBanPage, error) {
 	var out *RoomViewerBanPage
 	err := s.store.Read(ctx, func(tx Tx) error {
-		r, err := liveRoom(tx, roomID)
+		r, err := managedRoom(tx, c, roomID)
 		if err != nil {
-			return err
-		}
-		if err := requireRoomManager(tx, c, r); err != nil {
 			return err
 		}
 		bans, err := tx.ListRoomViewerBans(r.ID, limit+1, after)
