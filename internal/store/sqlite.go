@@ -429,8 +429,12 @@ func ownWALSync(ctx context.Context, c *sqliteConn, path, level string) (*walSyn
 	// (migrations always write): open it, or make SQLite create it.
 	f, err := os.Open(path + "-wal")
 	if errors.Is(err, os.ErrNotExist) {
-		if _, err = c.conn.ExecContext(ctx, "PRAGMA user_version=0"); err == nil {
-			f, err = os.Open(path + "-wal")
+		// A write creates it: set user_version to what it is.
+		var v int
+		if err = c.conn.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err == nil {
+			if _, err = c.conn.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version=%d", v)); err == nil {
+				f, err = os.Open(path + "-wal")
+			}
 		}
 	}
 	if err != nil {
