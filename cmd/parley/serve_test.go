@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -39,7 +40,7 @@ func TestMain(m *testing.M) {
 type proc struct {
 	cmd    *exec.Cmd
 	base   string
-	stderr *bytes.Buffer
+	stderr *syncBuffer // the process writes it while the test reads
 	done   chan error
 }
 
@@ -55,7 +56,7 @@ func freeAddr(t *testing.T) string {
 func start(t *testing.T, dataDir string, env ...string) *proc {
 	t.Helper()
 	addr := freeAddr(t)
-	p := &proc{base: "http://" + addr, stderr: &bytes.Buffer{}, done: make(chan error, 1)}
+	p := &proc{base: "http://" + addr, stderr: &syncBuffer{}, done: make(chan error, 1)}
 	p.cmd = exec.Command(binary, "serve")
 	p.cmd.Env = append(os.Environ(), append([]string{"PARLEY_LISTEN=" + addr, "PARLEY_DATA_DIR=" + dataDir}, env...)...)
 	p.cmd.Stderr = p.stderr
@@ -184,4 +185,22 @@ func TestBadSettingIsRefused(t *testing.T) {
 	if err == nil || !strings.Contains(string(out), "PARLEY_SQLITE_SYNCHRONOUS") {
 		t.Fatalf("want a refusal naming the setting, got %v: %s", err, out)
 	}
+}
+
+// syncBuffer is a bytes.Buffer the process writes while the test reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
