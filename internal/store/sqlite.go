@@ -248,14 +248,19 @@ const (
 // groupWriter runs write units on the one writer connection, batching concurrent ones
 // into one transaction (group commit).
 //
-// Each Write takes the lock, runs its unit inside the open transaction (opening one if
-// there is none) under SAVEPOINT unit, and releases the savepoint; a unit that fails
-// (or panics) rolls back to its savepoint, undoing only itself, and answers its error at
-// once. Then, still under the lock, it commits the transaction if nobody is queued for
-// the lock behind it (they would join this batch) or the batch is full; otherwise it
-// leaves the commit to the last unit to join. A unit that succeeded waits for the commit
-// of its batch and answers its outcome: if the commit fails, every unit of the batch
-// fails, and none of them was acknowledged.
+// One goroutine, the writer (run), takes the units of Write calls in the order they come
+// and runs each inside the open transaction (opening one if there is none) under
+// SAVEPOINT unit, then releases the savepoint; a unit that fails (or panics) rolls back
+// to its savepoint, undoing only itself, and its caller gets the error (or the panic) at
+// once. After each unit the writer commits the transaction if no other unit is waiting
+// (it would join this batch) or the batch is full, and hands the committed batch to the
+// syncer goroutine (syncs), which fsyncs it while the writer goes on. A unit that
+// succeeded waits for its batch to be durable and answers its outcome: if the commit
+// fails, every unit of the batch fails, and none of them was acknowledged.
+//
+// Units run on the writer's goroutine rather than each on its caller's under a mutex:
+// with eight callers, a mutex handed the writer from one woken goroutine to the next,
+// and the writer sat idle while each waited for a core.
 //
 // The units of one batch see each other's changes, and commit or fail together, so what
 // a unit read from an earlier unit is durable when it is.
@@ -264,9 +269,14 @@ type groupWriter struct {
 	conn   *sqliteConn
 	wal    *walSyncer    // makes each commit durable after mu is released
 	caches *rowCaches    // drops the rows a batch changed when it commits
-	queued atomic.Int32  // Write calls waiting for mu
+	queued atomic.Int32  // Write calls waiting for the writer
 	maxAge time.Duration // a batch older than this commits even with writers queued
 	batch  *batch        // the open transaction, nil when none
+
+	work     chan *unit    // to the writer goroutine (run)
+	syncs    chan *batch   // committed batches, to the syncer goroutine
+	stopped  chan struct{} // closed once both goroutines ended
+	stopOnce sync.Once
 
 	// Figures for tests and benchmarks.
 	commits, units atomic.Int64
@@ -282,39 +292,93 @@ type batch struct {
 	err    error         // set before done closes
 }
 
+// unit is one Write call's unit of work, and what became of it.
+type unit struct {
+	ctx      context.Context
+	d        dialect
+	fn       func(chat.Tx) error
+	batch    *batch // the batch it joined, when it was kept
+	err      error  // its error, when it was undone
+	panicked any    // its panic, when it panicked (raised again in the caller)
+	ran      chan struct{}
+}
+
+func newGroupWriter(conn *sqliteConn, wal *walSyncer, caches *rowCaches) *groupWriter {
+	w := &groupWriter{conn: conn, wal: wal, caches: caches, maxAge: maxBatchAge,
+		work: make(chan *unit), syncs: make(chan *batch, 64), stopped: make(chan struct{})}
+	go w.run()
+	go w.syncer()
+	return w
+}
+
 func (w *groupWriter) write(ctx context.Context, d dialect, fn func(chat.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	u := &unit{ctx: ctx, d: d, fn: fn, ran: make(chan struct{})}
 	w.queued.Add(1)
-	w.mu.Lock()
-	w.queued.Add(-1)
-	b, err := w.unitLocked(ctx, d, fn) // w.mu is unlocked however the unit ends
-	if err != nil {
-		return err
+	w.work <- u
+	<-u.ran
+	if u.panicked != nil {
+		panic(u.panicked)
 	}
-	<-b.done
-	return b.err
+	if u.err != nil {
+		return u.err
+	}
+	<-u.batch.done
+	return u.batch.err
 }
 
-// unitLocked runs fn as one unit of the open batch and returns that batch, or fn's
-// error when the unit was undone. It unlocks w.mu, after committing when it is the
-// unit's turn to, however fn ends.
-func (w *groupWriter) unitLocked(ctx context.Context, d dialect, fn func(chat.Tx) error) (joined *batch, err error) {
-	var committed *batch
+// run is the writer goroutine: it runs units until stop.
+func (w *groupWriter) run() {
+	defer close(w.syncs)
+	for u := range w.work {
+		w.queued.Add(-1)
+		w.mu.Lock()
+		committed := w.runUnit(u)
+		w.mu.Unlock()
+		close(u.ran)
+		if committed != nil {
+			w.syncs <- committed
+		}
+	}
+}
+
+// syncer makes committed batches durable, in commit order, and answers their units.
+func (w *groupWriter) syncer() {
+	defer close(w.stopped)
+	for b := range w.syncs {
+		if err := w.wal.sync(b.seq); err != nil && b.err == nil {
+			b.err = err
+		}
+		close(b.done)
+	}
+}
+
+// stop ends both goroutines; no Write may be under way or come after. Once is enough.
+func (w *groupWriter) stop() {
+	w.stopOnce.Do(func() { close(w.work) })
+	<-w.stopped
+}
+
+// runUnit runs u as one unit of the open batch, recording the batch it joined or its
+// error or panic, and returns the batch it committed, if it was the unit's turn to.
+func (w *groupWriter) runUnit(u *unit) (committed *batch) {
 	defer func() {
+		if p := recover(); p != nil {
+			u.panicked = p
+		}
 		if b := w.batch; b != nil && (w.queued.Load() == 0 || b.units >= maxBatchUnits || time.Since(b.opened) >= w.maxAge) {
 			committed = w.commitLocked()
 		}
-		w.mu.Unlock()
-		if committed != nil {
-			// Out of the lock: the next batch runs while this one reaches the disk.
-			if err := w.wal.sync(committed.seq); err != nil && committed.err == nil {
-				committed.err = err
-			}
-			close(committed.done)
-		}
 	}()
+	u.batch, u.err = w.unitLocked(u.ctx, u.d, u.fn)
+	return nil
+}
+
+// unitLocked runs fn as one unit of the open batch and returns that batch, or fn's
+// error when the unit was undone (a panic undoes it too, and goes on up).
+func (w *groupWriter) unitLocked(ctx context.Context, d dialect, fn func(chat.Tx) error) (joined *batch, err error) {
 	if w.batch == nil {
 		if err := w.conn.control("BEGIN IMMEDIATE"); err != nil {
 			return nil, fmt.Errorf("begin: %w", err)

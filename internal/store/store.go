@@ -245,7 +245,7 @@ func OpenSQLite(ctx context.Context, path string, opt Options) (*DB, error) {
 		return nil, err
 	}
 	db.caches = newRowCaches()
-	db.w = &groupWriter{conn: wc, wal: wal, caches: db.caches, maxAge: maxBatchAge}
+	db.w = newGroupWriter(wc, wal, db.caches)
 	if db.readers, err = newReaderPool(ctx, reader, sqliteReaders); err != nil {
 		db.Close()
 		return nil, err
@@ -259,6 +259,7 @@ func (db *DB) Close() error {
 		db.readers.close()
 	}
 	if db.w != nil {
+		db.w.stop()
 		db.w.mu.Lock()
 		db.w.conn.close()
 		if db.w.wal.file != nil {
