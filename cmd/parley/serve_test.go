@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -123,6 +124,17 @@ func TestKeysAreGeneratedKeptAndPrintedOnce(t *testing.T) {
 	res, err := http.DefaultClient.Do(req)
 	if err != nil || res.StatusCode != 200 {
 		t.Fatalf("login with the kept key: %v %v", err, res)
+	}
+	res.Body.Close()
+	// That login was a write: with the default synchronous=FULL its commit was fsynced.
+	res, err = http.Get(p.base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if m := regexp.MustCompile(`(?m)^parley_store_wal_fsyncs_total (\d+)`).FindSubmatch(metrics); m == nil || string(m[1]) == "0" {
+		t.Fatalf("no WAL fsync counted after a write: %q", m)
 	}
 	p.stop(t)
 }

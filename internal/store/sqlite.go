@@ -466,6 +466,8 @@ type walSyncer struct {
 	mu                    sync.Mutex    // guards changed and failed
 	changed               chan struct{} // closed and replaced whenever durable moves
 	failed                error         // a failed fsync: nothing after it is durable
+
+	syncs, syncNanos atomic.Int64 // fsyncs done and their time, for /metrics
 }
 
 func newWALSyncer(file *os.File) *walSyncer {
@@ -532,7 +534,10 @@ func (s *walSyncer) sync(seq int64) error {
 	through := s.wrote.Load() // >= seq: its writer called written before sync
 	var err error
 	if s.fsync != nil {
+		start := time.Now()
 		err = s.fsync()
+		s.syncNanos.Add(int64(time.Since(start)))
+		s.syncs.Add(1)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -569,6 +574,15 @@ func (s *walSyncer) wait(seq int64) error {
 		}
 		<-ch
 	}
+}
+
+// SyncStats tells how many fsyncs of the WAL the SQLite writer made and how long they
+// took in all (zero on PostgreSQL and with synchronous=NORMAL).
+func (db *DB) SyncStats() (syncs int64, seconds float64) {
+	if db.w == nil {
+		return 0, 0
+	}
+	return db.w.wal.syncs.Load(), float64(db.w.wal.syncNanos.Load()) / 1e9
 }
 
 // WriteStats tells how many write units the SQLite writer committed in how many
