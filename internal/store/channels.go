@@ -3,6 +3,7 @@ package store
 import (
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"sort"
 	"strings"
 
@@ -443,18 +444,51 @@ func (t *tx) listMembershipsOf(kind string, q chat.MemberQuery, desc bool) ([]ch
 		return queryAll(t, scanMembership, `SELECT `+prefixed("m.", membershipColumns)+tail, args...)
 	}
 	// With the row cache: the page's keys from the index alone (channel_members_by_created
-	// covers them), then the rows from the cache. Decoding 20 full rows was a quarter of
-	// a members page's CPU.
-	type key struct {
-		user    string
-		created int64
+	// covers them), or for a first page without filters from memory (firstPages), then
+	// the rows from the cache. Decoding 20 full rows was a quarter of a members page's CPU.
+	var variant string
+	if t.batch == nil && q.After == nil && join == "" && len(q.Roles) == 0 && kind != "muted" {
+		variant = fmt.Sprintf("%s/%s/%d", kind, dir, q.Limit)
+		if keys, ok := t.caches.pages.get(q.ChannelID, variant); ok {
+			out, whole, err := t.pageRows(q, kind, keys)
+			if err != nil || whole {
+				return out, err
+			}
+			// The keys were newer than this read's snapshot (it began before they were
+			// cached): take the page from the snapshot alone.
+			variant = ""
+		}
 	}
-	keys, err := queryAll(t, func(s scanner) (key, error) {
-		var k key
+	keys, err := queryAll(t, func(s scanner) (pageKey, error) {
+		var k pageKey
 		return k, s.Scan(&k.user, &k.created)
 	}, `SELECT m.user_id, m.created_at`+tail, args...)
-	if err != nil || len(keys) == 0 {
+	if err != nil {
 		return nil, err
+	}
+	if variant != "" {
+		t.caches.pages.fill(t.gen, q.ChannelID, variant, keys)
+	}
+	out, _, err := t.pageRows(q, kind, keys)
+	return out, err
+}
+
+// pageRows returns the membership rows of a page's keys, from the row cache where they
+// match the page and from this read's snapshot where they do not (a cached row may be
+// newer than the snapshot: left, banned, joined again). whole is false when even the
+// snapshot's row does not match its key, which happens only with keys newer than the
+// snapshot.
+func (t *tx) pageRows(q chat.MemberQuery, kind string, keys []pageKey) (out []chat.Membership, whole bool, err error) {
+	if len(keys) == 0 {
+		return nil, true, nil
+	}
+	want := kind
+	if kind == "muted" {
+		want = chat.MembershipMember
+	}
+	matches := func(m chat.Membership, ok bool, k pageKey) bool {
+		return ok && m.Membership == want && m.CreatedAt.Millis() == k.created &&
+			(kind != "muted" || m.MuteTimeout.After(q.Now.Time))
 	}
 	ids := make([]string, len(keys))
 	for i, k := range keys {
@@ -462,39 +496,37 @@ func (t *tx) listMembershipsOf(kind string, q chat.MemberQuery, desc bool) ([]ch
 	}
 	found, err := t.Memberships(q.ChannelID, ids)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	byUser := make(map[string]chat.Membership, len(found))
 	for _, m := range found {
 		byUser[m.UserInternalID] = m
 	}
-	out := make([]chat.Membership, 0, len(keys))
 	var stale []string
 	for _, k := range keys {
-		m, ok := byUser[k.user]
-		// A cached row may be newer than this snapshot: one that no longer matches the
-		// page (left, banned, joined again) is read from the snapshot instead.
-		if !ok || m.Membership != args[1] || m.CreatedAt.Millis() != k.created ||
-			kind == "muted" && !m.MuteTimeout.After(q.Now.Time) {
+		if m, ok := byUser[k.user]; !matches(m, ok, k) {
 			stale = append(stale, k.user)
+		}
+	}
+	if len(stale) > 0 {
+		fresh, err := queryAll(t, scanMembership, `SELECT `+membershipColumns+` FROM channel_members
+			WHERE channel_id = ? AND user_id IN (`+placeholders(len(stale))+`)`, append([]any{q.ChannelID}, anys(stale)...)...)
+		if err != nil {
+			return nil, false, err
+		}
+		for _, m := range fresh {
+			byUser[m.UserInternalID] = m
+		}
+	}
+	out = make([]chat.Membership, 0, len(keys))
+	for _, k := range keys {
+		m, ok := byUser[k.user]
+		if !matches(m, ok, k) {
+			return nil, false, nil
 		}
 		out = append(out, m)
 	}
-	if len(stale) == 0 {
-		return out, nil
-	}
-	fresh, err := queryAll(t, scanMembership, `SELECT `+membershipColumns+` FROM channel_members
-		WHERE channel_id = ? AND user_id IN (`+placeholders(len(stale))+`)`, append([]any{q.ChannelID}, anys(stale)...)...)
-	if err != nil {
-		return nil, err
-	}
-	for _, m := range fresh {
-		byUser[m.UserInternalID] = m
-	}
-	for i, k := range keys {
-		out[i] = byUser[k.user]
-	}
-	return out, nil
+	return out, true, nil
 }
 
 func (t *tx) MemberIDs(channelID string) ([]string, error) {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/json"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -32,6 +33,7 @@ type rowCaches struct {
 	users    *rowCache[chat.User]
 	channels *rowCache[chat.Channel]
 	members  *rowCache[chat.Membership] // by memberKey
+	pages    *firstPages
 }
 
 // Bounds, together about 20 MB of heap when full (measured with rows of typical size): the server's heap is kept near 100 MiB
@@ -51,6 +53,7 @@ func newRowCaches() *rowCaches {
 	c.members = newRowCache(&c.gen, maxCachedMembers, func(m chat.Membership) (string, string) {
 		return memberKey(m.ChannelInternalID, m.UserInternalID), ""
 	}, copyMembership)
+	c.pages = &firstPages{gen: &c.gen, byChannel: map[string]map[string][]pageKey{}}
 	return c
 }
 
@@ -76,6 +79,7 @@ func (c *rowCaches) forget(d *dirtyRows) {
 	c.users.drop(d.users)
 	c.channels.drop(d.channels)
 	c.members.drop(d.members)
+	c.pages.drop(d.members)
 }
 
 // dirtyRows are the cached rows a batch inserted or changed.
@@ -143,6 +147,61 @@ func (t *tx) memberCache() (*rowCache[chat.Membership], map[string]bool) {
 		return t.caches.members, t.batch.dirty.members
 	}
 	return t.caches.members, nil
+}
+
+// firstPages keeps the keys of the first page of each channel's member lists (a members
+// page without filters or cursor: what a member list shows first, and by far the most
+// asked for). A page changes only when a membership of its channel does, and every such
+// change marks the membership dirty: its channel's pages go with it.
+type firstPages struct {
+	mu        sync.Mutex
+	gen       *atomic.Uint64
+	byChannel map[string]map[string][]pageKey // channel -> page variant -> keys
+}
+
+// pageKey is one member of a page: the keyset position it was read at.
+type pageKey struct {
+	user    string
+	created int64
+}
+
+// maxCachedPageChannels bounds firstPages: a page of 100 keys is about 6 kB.
+const maxCachedPageChannels = 2_000
+
+func (c *firstPages) get(channel, variant string) ([]pageKey, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	keys, ok := c.byChannel[channel][variant]
+	return keys, ok
+}
+
+// fill keeps keys a reader read at generation gen, as rowCache.fill does.
+func (c *firstPages) fill(gen uint64, channel, variant string, keys []pageKey) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen.Load() != gen || gen%2 == 1 {
+		return
+	}
+	if c.byChannel[channel] == nil {
+		if len(c.byChannel) >= maxCachedPageChannels {
+			clear(c.byChannel) // rare: start over rather than track use
+		}
+		c.byChannel[channel] = map[string][]pageKey{}
+	}
+	c.byChannel[channel][variant] = keys
+}
+
+// drop forgets the pages of the channels of the given memberKeys.
+func (c *firstPages) drop(members map[string]bool) {
+	if len(members) == 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k := range members {
+		channel, _, _ := strings.Cut(k, "/")
+		delete(c.byChannel, channel)
+	}
 }
 
 // rowCache holds rows of one kind by internal id, and the internal id of each public id

@@ -363,3 +363,56 @@ func TestMembersPageReadsStaleRowsFromItsSnapshot(t *testing.T) {
 		}
 	}
 }
+
+// A channel's first members page is kept in memory until a membership of the channel
+// changes; keys that do not match this read's snapshot make it read the page from the
+// snapshot alone.
+func TestFirstMembersPageFollowsChanges(t *testing.T) {
+	db := openSQLiteForTest(t)
+	ctx := context.Background()
+	ch := newChannel(t, db)
+	add := func(at time.Duration) chat.User {
+		t.Helper()
+		u := newCachedUser(t, db)
+		now := chat.Now()
+		m := chat.Membership{ChannelInternalID: ch.ID, UserInternalID: u.ID, Membership: chat.MembershipMember,
+			Roles: []string{}, LastActivity: now, CreatedAt: now.Add(at), UpdatedAt: now}
+		if err := db.Write(ctx, func(ct chat.Tx) error { return ct.PutMemberships([]chat.Membership{m}) }); err != nil {
+			t.Fatal(err)
+		}
+		return u
+	}
+	page := func() []string {
+		t.Helper()
+		var rows []chat.Membership
+		err := db.Read(ctx, func(ct chat.Tx) error {
+			var err error
+			rows, err = ct.ListMemberships(chat.MemberQuery{ChannelID: ch.ID, Memberships: []string{chat.MembershipMember}, Limit: 10, Now: chat.Now()})
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, m := range rows {
+			ids = append(ids, m.UserInternalID)
+		}
+		return ids
+	}
+	a := add(0)
+	if got := page(); len(got) != 1 || got[0] != a.ID {
+		t.Fatalf("first page %v, want [%s]", got, a.ID)
+	}
+	if _, ok := db.caches.pages.get(ch.ID, "member/DESC/10"); !ok {
+		t.Fatal("the first page was not kept")
+	}
+	b := add(time.Second)
+	if got := page(); len(got) != 2 || got[0] != b.ID {
+		t.Fatalf("after a new member the first page is %v, want [%s %s]", got, b.ID, a.ID)
+	}
+	// Keys newer than the snapshot (here: a member the database does not have).
+	db.caches.pages.fill(db.caches.gen.Load(), ch.ID, "member/DESC/10", []pageKey{{user: "ghost", created: 1}, {user: a.ID, created: 0}})
+	if got := page(); len(got) != 2 || got[0] != b.ID || got[1] != a.ID {
+		t.Fatalf("with keys the snapshot lacks, the page is %v, want [%s %s]", got, b.ID, a.ID)
+	}
+}
