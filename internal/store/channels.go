@@ -168,21 +168,10 @@ func (t *tx) channelsBy(column string, keys []string) ([]chat.Channel, error) {
 	if err != nil {
 		return nil, err
 	}
-	byKey := make(map[string]chat.Channel, len(found))
-	for _, c := range found {
-		k := c.ID
-		if column == "channel_id" {
-			k = c.ChannelID
-		}
-		byKey[k] = c
+	if column == "channel_id" {
+		return inOrder(found, keys, func(c chat.Channel) string { return c.ChannelID }), nil
 	}
-	out := make([]chat.Channel, 0, len(found))
-	for _, k := range keys {
-		if c, ok := byKey[k]; ok {
-			out = append(out, c)
-		}
-	}
-	return out, nil
+	return inOrder(found, keys, func(c chat.Channel) string { return c.ID }), nil
 }
 
 // memberOf is the set of channels a user is a member of, for visibility and filters;
@@ -498,13 +487,19 @@ func (t *tx) pageRows(q chat.MemberQuery, kind string, keys []pageKey) (out []ch
 	if err != nil {
 		return nil, false, err
 	}
-	byUser := make(map[string]chat.Membership, len(found))
-	for _, m := range found {
-		byUser[m.UserInternalID] = m
+	byUser := make(map[string]*chat.Membership, len(found)) // pointers: rows are large
+	for i := range found {
+		byUser[found[i].UserInternalID] = &found[i]
+	}
+	row := func(k pageKey) (chat.Membership, bool) {
+		if m := byUser[k.user]; m != nil {
+			return *m, true
+		}
+		return chat.Membership{}, false
 	}
 	var stale []string
 	for _, k := range keys {
-		if m, ok := byUser[k.user]; !matches(m, ok, k) {
+		if m, ok := row(k); !matches(m, ok, k) {
 			stale = append(stale, k.user)
 		}
 	}
@@ -514,13 +509,13 @@ func (t *tx) pageRows(q chat.MemberQuery, kind string, keys []pageKey) (out []ch
 		if err != nil {
 			return nil, false, err
 		}
-		for _, m := range fresh {
-			byUser[m.UserInternalID] = m
+		for i := range fresh {
+			byUser[fresh[i].UserInternalID] = &fresh[i]
 		}
 	}
 	out = make([]chat.Membership, 0, len(keys))
 	for _, k := range keys {
-		m, ok := byUser[k.user]
+		m, ok := row(k)
 		if !matches(m, ok, k) {
 			return nil, false, nil
 		}

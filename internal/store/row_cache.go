@@ -223,6 +223,7 @@ func newRowCache[T any](gen *atomic.Uint64, max int, ids func(T) (string, string
 // lookup returns the cached rows for keys (internal ids, or public ids when public),
 // and the keys it does not hold or must not answer (skip: dirty in the caller's batch).
 func (c *rowCache[T]) lookup(keys []string, public bool, skip map[string]bool) (hit []T, missing []string) {
+	hit = make([]T, 0, len(keys))
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	for _, k := range keys {
@@ -332,6 +333,23 @@ func copyChannel(c chat.Channel) chat.Channel {
 	a := &c.AttachedTo
 	a.PostID, a.VideoStreamID, a.RoomID = clonePtr(a.PostID), clonePtr(a.VideoStreamID), clonePtr(a.RoomID)
 	return c
+}
+
+// inOrder returns the rows named by keys, in the order of keys (a key given twice gives
+// its row twice; missing ones are left out). It indexes the rows by position: rows are large structs, and a map of
+// them copied each one twice per call.
+func inOrder[T any](rows []T, keys []string, key func(T) string) []T {
+	at := make(map[string]int, len(rows))
+	for i := range rows {
+		at[key(rows[i])] = i
+	}
+	out := make([]T, 0, len(rows))
+	for _, k := range keys {
+		if i, ok := at[k]; ok {
+			out = append(out, rows[i])
+		}
+	}
+	return out
 }
 
 // first is the first row of a list, or nil: one() for cached lookups.

@@ -78,17 +78,7 @@ func (t *tx) usersBy(column string, keys []string, key func(chat.User) string) (
 	if err != nil {
 		return nil, err
 	}
-	byKey := make(map[string]chat.User, len(found))
-	for _, u := range found {
-		byKey[key(u)] = u
-	}
-	out := make([]chat.User, 0, len(found))
-	for _, k := range keys {
-		if u, ok := byKey[k]; ok {
-			out = append(out, u)
-		}
-	}
-	return out, nil
+	return inOrder(found, keys, key), nil
 }
 
 func userArgs(u *chat.User) []any {
