@@ -21,6 +21,10 @@ type sessionCache struct {
 	// storage before that must not be cached after it (a check that raced a revocation,
 	// perhaps made on another node, would keep the revoked token alive for the TTL).
 	forgotten map[string]time.Time
+	// nextSweep is when put next drops the entries that aged out: without it they stayed
+	// until the size bound pushed them out, and a long-running node kept up to
+	// sessionCacheSize sessions (about 1 kB each) that nobody had used for days.
+	nextSweep time.Time
 }
 
 type cachedSession struct {
@@ -68,6 +72,10 @@ func (c *sessionCache) put(caller *Caller, token string, tokenExp int64, readAt 
 	uid := caller.User.ID
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if now := time.Now(); now.After(c.nextSweep) {
+		c.sweepLocked(now)
+		c.nextSweep = now.Add(sessionCacheTTL / 5)
+	}
 	if at, ok := c.forgotten[uid]; ok && !readAt.After(at) {
 		return // the user's sessions were dropped while this one was being read
 	}
@@ -111,6 +119,15 @@ func (c *sessionCache) forgetUser(userID string) {
 		delete(c.byID, id)
 	}
 	delete(c.byUser, userID)
+}
+
+// sweepLocked drops the entries that expired before now.
+func (c *sessionCache) sweepLocked(now time.Time) {
+	for id, e := range c.byID {
+		if now.After(e.expires) {
+			c.dropLocked(id, e.caller.User.ID)
+		}
+	}
 }
 
 func (c *sessionCache) dropLocked(id, userID string) {

@@ -50,3 +50,20 @@ func TestSessionCacheByToken(t *testing.T) {
 		t.Fatal("an expired token is answered")
 	}
 }
+
+// Entries that aged out leave the cache at the next sweep, not only when the size bound
+// pushes them out: a long-running node must not keep every session it ever saw.
+func TestSessionCacheSweepsExpiredEntries(t *testing.T) {
+	c := newSessionCache()
+	old := &Caller{User: &User{ID: "u1"}, SessionID: "s1"}
+	c.put(old, "t1", time.Now().Add(-time.Second).Unix(), time.Now()) // its token has expired
+	c.nextSweep = time.Time{}                                         // the sweep is due
+	live := &Caller{User: &User{ID: "u2"}, SessionID: "s2"}
+	c.put(live, "t2", time.Now().Add(time.Hour).Unix(), time.Now())
+	if _, ok := c.byID["s1"]; ok || c.byToken["t1"] != "" || c.byUser["u1"] != nil {
+		t.Fatal("an expired session stayed in the cache after a sweep")
+	}
+	if c.get("s2") != live {
+		t.Fatal("the sweep dropped a live session")
+	}
+}
