@@ -274,6 +274,7 @@ type groupWriter struct {
 	batch  *batch        // the open transaction, nil when none
 
 	work     chan *unit    // to the writer goroutine (run)
+	quit     chan struct{} // closed by stop
 	syncs    chan *batch   // committed batches, to the syncer goroutine
 	stopped  chan struct{} // closed once both goroutines ended
 	stopOnce sync.Once
@@ -305,7 +306,7 @@ type unit struct {
 
 func newGroupWriter(conn *sqliteConn, wal *walSyncer, caches *rowCaches) *groupWriter {
 	w := &groupWriter{conn: conn, wal: wal, caches: caches, maxAge: maxBatchAge,
-		work: make(chan *unit), syncs: make(chan *batch, 64), stopped: make(chan struct{})}
+		work: make(chan *unit), quit: make(chan struct{}), syncs: make(chan *batch, 64), stopped: make(chan struct{})}
 	go w.run()
 	go w.syncer()
 	return w
@@ -317,7 +318,12 @@ func (w *groupWriter) write(ctx context.Context, d dialect, fn func(chat.Tx) err
 	}
 	u := &unit{ctx: ctx, d: d, fn: fn, ran: make(chan struct{})}
 	w.queued.Add(1)
-	w.work <- u
+	select {
+	case w.work <- u:
+	case <-w.quit: // a write that comes after Close (a late request) fails, nothing more
+		w.queued.Add(-1)
+		return errStoreClosed
+	}
 	<-u.ran
 	if u.panicked != nil {
 		panic(u.panicked)
@@ -329,17 +335,35 @@ func (w *groupWriter) write(ctx context.Context, d dialect, fn func(chat.Tx) err
 	return u.batch.err
 }
 
+// errStoreClosed answers a write that comes after Close.
+var errStoreClosed = errors.New("store closed")
+
 // run is the writer goroutine: it runs units until stop.
 func (w *groupWriter) run() {
 	defer close(w.syncs)
-	for u := range w.work {
-		w.queued.Add(-1)
-		w.mu.Lock()
-		committed := w.runUnit(u)
-		w.mu.Unlock()
-		close(u.ran)
-		if committed != nil {
-			w.syncs <- committed
+	for {
+		select {
+		case u := <-w.work:
+			w.queued.Add(-1)
+			w.mu.Lock()
+			committed := w.runUnit(u)
+			w.mu.Unlock()
+			close(u.ran)
+			if committed != nil {
+				w.syncs <- committed
+			}
+		case <-w.quit:
+			// A batch left open for a caller that then gave up at Close still commits.
+			w.mu.Lock()
+			var last *batch
+			if w.batch != nil {
+				last = w.commitLocked()
+			}
+			w.mu.Unlock()
+			if last != nil {
+				w.syncs <- last
+			}
+			return
 		}
 	}
 }
@@ -357,7 +381,7 @@ func (w *groupWriter) syncer() {
 
 // stop ends both goroutines; no Write may be under way or come after. Once is enough.
 func (w *groupWriter) stop() {
-	w.stopOnce.Do(func() { close(w.work) })
+	w.stopOnce.Do(func() { close(w.quit) })
 	<-w.stopped
 }
 

@@ -330,3 +330,26 @@ func TestWALSyncRunsOutsideTheWriter(t *testing.T) {
 		t.Fatal("a write after a failed fsync was acknowledged")
 	}
 }
+
+// A write that comes after Close (a late request during shutdown) fails; it does not
+// panic or hang.
+func TestWriteAfterCloseFails(t *testing.T) {
+	db, err := OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "parley.db"), Options{Synchronous: "NORMAL"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Write(context.Background(), setKey("before")); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	done := make(chan error, 1)
+	go func() { done <- db.Write(context.Background(), setKey("after")) }()
+	select {
+	case err := <-done:
+		if !errors.Is(err, errStoreClosed) {
+			t.Fatalf("a write after Close answered %v, want errStoreClosed", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a write after Close hangs")
+	}
+}
