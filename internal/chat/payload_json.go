@@ -420,6 +420,13 @@ func appendString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
+// AppendJSONString and AppendJSON (of a Time) are appendString and appendTime for the
+// other hand-written encoders (the MQTT event envelope): one escaper for all of them.
+func AppendJSONString(b []byte, s string) []byte { return appendString(b, s) }
+
+// AppendJSON appends what MarshalJSON returns.
+func (t Time) AppendJSON(b []byte) []byte { return appendTime(b, t) }
+
 // appendTime writes what Time.MarshalJSON returns (null when zero, else the wire format
 // in UTC) without its allocation and without parsing the layout for the usual years.
 func appendTime(b []byte, t Time) []byte {

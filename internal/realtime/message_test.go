@@ -19,10 +19,7 @@ func TestMessageEncodeMatchesJSONMarshal(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := m.encode()
-		if err != nil {
-			t.Fatal(err)
-		}
+		got := m.encode()
 		if string(got) != string(want) {
 			t.Errorf("encode:\n got %s\nwant %s", got, want)
 		}
