@@ -90,28 +90,28 @@ func (r *Relay) Run(ctx context.Context) error {
 	if s, ok := r.Sink.(interface{ restart() }); ok {
 		s.restart() // a new run may follow another node's: forget what this one last sent
 	}
+	// backOff waits longer after each failure in a row; false means stop.
+	backOff := func(what string, err error) bool {
+		if ctx.Err() != nil {
+			return false
+		}
+		retry = min(max(2*retry, 100*time.Millisecond), 5*time.Second)
+		r.b.log.Error(what, "error", err, "retryIn", retry)
+		return sleep(ctx, retry)
+	}
 	for {
 		evs, err := r.out.PendingEvents(ctx, after, r.Batch)
 		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			retry = min(max(2*retry, 100*time.Millisecond), 5*time.Second)
-			r.b.log.Error("outbox read failed", "error", err, "retryIn", retry)
-			if !sleep(ctx, retry) {
+			if !backOff("outbox read failed", err) {
 				return nil
 			}
 			continue
 		}
 		if len(evs) > 0 {
+			// On an error nothing is confirmed: the whole batch goes again (the sink drops
+			// repeats).
 			if err := r.Sink.Publish(ctx, evs); err != nil {
-				if ctx.Err() != nil {
-					return nil
-				}
-				// Nothing is confirmed: the whole batch goes again (the sink drops repeats).
-				retry = min(max(2*retry, 100*time.Millisecond), 5*time.Second)
-				r.b.log.Error("event publish failed", "error", err, "retryIn", retry)
-				if !sleep(ctx, retry) {
+				if !backOff("event publish failed", err) {
 					return nil
 				}
 				continue
@@ -143,8 +143,10 @@ func (r *Relay) Run(ctx context.Context) error {
 			cancel()
 			return nil
 		case <-r.wake:
-		case <-t.C:
-			confirm(ctx)
+		case <-t.C: // the confirmation is due, or the fallback poll
+			if time.Since(lastConfirm) >= r.ConfirmEvery {
+				confirm(ctx)
+			}
 		}
 		t.Stop()
 	}

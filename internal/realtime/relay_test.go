@@ -170,3 +170,31 @@ func TestMetrics(t *testing.T) {
 		return true
 	})
 }
+
+// Published events are deleted from the outbox at most every ConfirmEvery, and all of
+// them when the relay stops: a restart then sends nothing again.
+func TestRelayConfirmsLazilyAndWhenItStops(t *testing.T) {
+	e := newEnv(t, envOptions{noRelay: true})
+	u := e.login("u1")
+	c := e.connect("tcp", u)
+	c.subscribe(e.net() + "/user/" + u.ID)
+	r := realtime.NewRelay(e.broker, e.db)
+	r.ConfirmEvery = time.Hour
+	e.appendEvent(chat.Event{Type: "user.updated", UserIDs: []string{u.ID}, Data: map[string]int{"i": 0}})
+	e.startRelay(r)
+	c.next()
+	waitFor(t, "the first batch confirmed", func() bool { return count(t, e, "outbox") == 0 })
+	for i := 1; i <= 3; i++ {
+		e.appendEvent(chat.Event{Type: "user.updated", UserIDs: []string{u.ID}, Data: map[string]int{"i": i}})
+	}
+	for range 3 {
+		c.next()
+	}
+	if n := count(t, e, "outbox"); n != 3 {
+		t.Fatalf("%d events left in the outbox right after publishing, want all 3 (the next confirmation is an hour away)", n)
+	}
+	e.stopRelay()
+	if n := count(t, e, "outbox"); n != 0 {
+		t.Fatalf("%d published events left in the outbox after the relay stopped", n)
+	}
+}
