@@ -154,8 +154,11 @@ func (t *tx) channelsBy(column string, keys []string) ([]chat.Channel, error) {
 	if len(keys) == 0 {
 		return nil, nil
 	}
-	cache, dirty := t.channelCache()
-	found, err := cachedBy(t, cache, dirty, column == "channel_id", keys, func(missing []string) ([]chat.Channel, error) {
+	var cache *rowCache[chat.Channel]
+	if t.caches != nil {
+		cache = t.caches.channels
+	}
+	found, err := cachedBy(t, cache, column == "channel_id", keys, func(missing []string) ([]chat.Channel, error) {
 		if len(missing) == 1 { // the usual case, with a statement of its own
 			c, err := one(t.queryRow(`SELECT `+channelColumns+` FROM channels WHERE `+column+` = ?`, missing[0]), scanChannel)
 			if c == nil {
@@ -300,8 +303,11 @@ func (t *tx) MembershipsOfUser(userID string, channelIDs []string) ([]chat.Membe
 // membershipsBy returns the rows of the given memberKeys that exist, from the row cache
 // where it can (row_cache.go); query reads the keys it lacks.
 func (t *tx) membershipsBy(keys []string, query func(missing []string) ([]chat.Membership, error)) ([]chat.Membership, error) {
-	cache, dirty := t.memberCache()
-	return cachedBy(t, cache, dirty, false, keys, query)
+	var cache *rowCache[chat.Membership]
+	if t.caches != nil {
+		cache = t.caches.members
+	}
+	return cachedBy(t, cache, false, keys, query)
 }
 
 // memberBatch bounds the rows of one multi-row INSERT, well inside both engines' limits

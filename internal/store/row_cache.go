@@ -48,9 +48,9 @@ const (
 
 func newRowCaches() *rowCaches {
 	c := &rowCaches{}
-	c.users = newRowCache(&c.gen, maxCachedUsers, func(u chat.User) (string, string) { return u.ID, u.UserID }, copyUser)
-	c.channels = newRowCache(&c.gen, maxCachedChannels, func(ch chat.Channel) (string, string) { return ch.ID, ch.ChannelID }, copyChannel)
-	c.members = newRowCache(&c.gen, maxCachedMembers, func(m chat.Membership) (string, string) {
+	c.users = newRowCache(&c.gen, cachedUsers, maxCachedUsers, func(u chat.User) (string, string) { return u.ID, u.UserID }, copyUser)
+	c.channels = newRowCache(&c.gen, cachedChannels, maxCachedChannels, func(ch chat.Channel) (string, string) { return ch.ID, ch.ChannelID }, copyChannel)
+	c.members = newRowCache(&c.gen, cachedMembers, maxCachedMembers, func(m chat.Membership) (string, string) {
 		return memberKey(m.ChannelInternalID, m.UserInternalID), ""
 	}, copyMembership)
 	c.pages = &firstPages{gen: &c.gen, byChannel: map[string]map[string][]pageKey{}}
@@ -76,77 +76,48 @@ func (c *rowCaches) endCommit(d *dirtyRows) {
 }
 
 func (c *rowCaches) forget(d *dirtyRows) {
-	c.users.drop(d.users)
-	c.channels.drop(d.channels)
-	c.members.drop(d.members)
-	c.pages.drop(d.members)
+	c.users.drop(d[cachedUsers])
+	c.channels.drop(d[cachedChannels])
+	c.members.drop(d[cachedMembers])
+	c.pages.drop(d[cachedMembers])
 }
 
-// dirtyRows are the cached rows a batch inserted or changed.
-type dirtyRows struct {
-	users, channels, members map[string]bool
-}
+// The kinds of cached rows, which index dirtyRows.
+const (
+	cachedUsers = iota
+	cachedChannels
+	cachedMembers // by memberKey
+	cachedKinds
+)
+
+// dirtyRows are the cached rows a batch inserted or changed, by kind.
+type dirtyRows [cachedKinds]map[string]bool
 
 func (d *dirtyRows) empty() bool {
-	return len(d.users) == 0 && len(d.channels) == 0 && len(d.members) == 0
-}
-
-func mark(set *map[string]bool, id string) {
-	if *set == nil {
-		*set = map[string]bool{}
+	for _, ids := range d {
+		if len(ids) > 0 {
+			return false
+		}
 	}
-	(*set)[id] = true
+	return true
 }
 
-// dirtyUser and dirtyChannel mark a row a writer unit changes (see rowCaches).
-func (t *tx) dirtyUser(id string) {
-	if t.batch != nil {
-		mark(&t.batch.dirty.users, id)
+// markDirty marks a row a writer unit inserts or changes (see rowCaches);
+// dirtyUser, dirtyChannel and dirtyMember name the kind.
+func (t *tx) markDirty(kind int, id string) {
+	if t.batch == nil {
+		return
 	}
-}
-
-func (t *tx) dirtyChannel(id string) {
-	if t.batch != nil {
-		mark(&t.batch.dirty.channels, id)
+	if t.batch.dirty[kind] == nil {
+		t.batch.dirty[kind] = map[string]bool{}
 	}
+	t.batch.dirty[kind][id] = true
 }
 
+func (t *tx) dirtyUser(id string)    { t.markDirty(cachedUsers, id) }
+func (t *tx) dirtyChannel(id string) { t.markDirty(cachedChannels, id) }
 func (t *tx) dirtyMember(channelID, userID string) {
-	if t.batch != nil {
-		mark(&t.batch.dirty.members, memberKey(channelID, userID))
-	}
-}
-
-// userCache and channelCache are the transaction's caches (nil on PostgreSQL) and the
-// rows it must not take from them.
-func (t *tx) userCache() (*rowCache[chat.User], map[string]bool) {
-	if t.caches == nil {
-		return nil, nil
-	}
-	if t.batch != nil {
-		return t.caches.users, t.batch.dirty.users
-	}
-	return t.caches.users, nil
-}
-
-func (t *tx) channelCache() (*rowCache[chat.Channel], map[string]bool) {
-	if t.caches == nil {
-		return nil, nil
-	}
-	if t.batch != nil {
-		return t.caches.channels, t.batch.dirty.channels
-	}
-	return t.caches.channels, nil
-}
-
-func (t *tx) memberCache() (*rowCache[chat.Membership], map[string]bool) {
-	if t.caches == nil {
-		return nil, nil
-	}
-	if t.batch != nil {
-		return t.caches.members, t.batch.dirty.members
-	}
-	return t.caches.members, nil
+	t.markDirty(cachedMembers, memberKey(channelID, userID))
 }
 
 // firstPages keeps the keys of the first page of each channel's member lists (a members
@@ -207,6 +178,7 @@ func (c *firstPages) drop(members map[string]bool) {
 // rowCache holds rows of one kind by internal id, and the internal id of each public id
 // (neither id of a row ever changes).
 type rowCache[T any] struct {
+	kind  int // its index in dirtyRows
 	mu    sync.RWMutex
 	byID  map[string]T
 	idOf  map[string]string
@@ -216,8 +188,8 @@ type rowCache[T any] struct {
 	clone func(T) T
 }
 
-func newRowCache[T any](gen *atomic.Uint64, max int, ids func(T) (string, string), clone func(T) T) *rowCache[T] {
-	return &rowCache[T]{byID: map[string]T{}, idOf: map[string]string{}, gen: gen, max: max, ids: ids, clone: clone}
+func newRowCache[T any](gen *atomic.Uint64, kind, max int, ids func(T) (string, string), clone func(T) T) *rowCache[T] {
+	return &rowCache[T]{kind: kind, byID: map[string]T{}, idOf: map[string]string{}, gen: gen, max: max, ids: ids, clone: clone}
 }
 
 // lookup returns the cached rows for keys (internal ids, or public ids when public),
@@ -289,15 +261,19 @@ func (c *rowCache[T]) drop(ids map[string]bool) {
 	}
 }
 
-// cachedBy answers rows by internal ids (or public ids when public) from the cache where
+// cachedBy answers rows by internal ids (or public ids when public) from the cache c (nil
+// on PostgreSQL) where
 // it can and from the database (query, given the keys it lacks) for the rest, in no
 // particular order, and fills the cache with what it read (see rowCaches).
-func cachedBy[T any](t *tx, c *rowCache[T], dirty map[string]bool, public bool, keys []string, query func([]string) ([]T, error)) ([]T, error) {
-	var found []T
-	missing := keys
-	if c != nil {
-		found, missing = c.lookup(keys, public, dirty)
+func cachedBy[T any](t *tx, c *rowCache[T], public bool, keys []string, query func([]string) ([]T, error)) ([]T, error) {
+	if c == nil { // PostgreSQL
+		return query(keys)
 	}
+	var dirty map[string]bool // rows the unit's batch changed: only the database has them
+	if t.batch != nil {
+		dirty = t.batch.dirty[c.kind]
+	}
+	found, missing := c.lookup(keys, public, dirty)
 	if len(missing) == 0 {
 		return found, nil
 	}
@@ -305,13 +281,11 @@ func cachedBy[T any](t *tx, c *rowCache[T], dirty map[string]bool, public bool, 
 	if err != nil {
 		return nil, err
 	}
-	if c != nil {
-		gen := t.gen
-		if t.batch != nil {
-			gen = c.gen.Load() // the writer holds the lock drops happen under
-		}
-		c.fill(gen, read, dirty)
+	gen := t.gen
+	if t.batch != nil {
+		gen = c.gen.Load() // the writer holds the lock drops happen under
 	}
+	c.fill(gen, read, dirty)
 	return append(found, read...), nil
 }
 

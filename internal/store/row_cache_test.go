@@ -297,7 +297,7 @@ func TestRowCacheKeepsOutUncommittedRows(t *testing.T) {
 func TestRowCacheTakesNoFillDuringACommit(t *testing.T) {
 	c := newRowCaches()
 	u := chat.User{ID: chat.NewID(), UserID: chat.NewID()}
-	d := &dirtyRows{users: map[string]bool{u.ID: true}}
+	d := &dirtyRows{cachedUsers: {u.ID: true}}
 	before := c.gen.Load()
 	c.beginCommit(d)
 	during := c.gen.Load()

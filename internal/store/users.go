@@ -71,8 +71,11 @@ func (t *tx) usersBy(column string, keys []string, key func(chat.User) string) (
 	if len(keys) == 0 {
 		return nil, nil
 	}
-	cache, dirty := t.userCache()
-	found, err := cachedBy(t, cache, dirty, column == "user_id", keys, func(missing []string) ([]chat.User, error) {
+	var cache *rowCache[chat.User]
+	if t.caches != nil {
+		cache = t.caches.users
+	}
+	found, err := cachedBy(t, cache, column == "user_id", keys, func(missing []string) ([]chat.User, error) {
 		return queryAll(t, scanUser, `SELECT `+userColumns+` FROM users WHERE `+column+` IN (`+placeholders(len(missing))+`)`, anys(missing)...)
 	})
 	if err != nil {
