@@ -125,7 +125,7 @@ func (t *tx) dirtyMember(channelID, userID string) {
 // asked for). A page changes only when a membership of its channel does, and every such
 // change marks the membership dirty: its channel's pages go with it.
 type firstPages struct {
-	mu        sync.Mutex
+	mu        sync.RWMutex // every members page reads it
 	gen       *atomic.Uint64
 	byChannel map[string]map[string][]pageKey // channel -> page variant -> keys
 }
@@ -140,8 +140,8 @@ type pageKey struct {
 const maxCachedPageChannels = 2_000
 
 func (c *firstPages) get(channel, variant string) ([]pageKey, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.mu.RLock()
+	defer c.mu.RUnlock()
 	keys, ok := c.byChannel[channel][variant]
 	return keys, ok
 }
