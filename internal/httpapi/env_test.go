@@ -190,6 +190,11 @@ func (e *env) do(q req) *resp {
 	if r.Status >= 500 {
 		e.t.Errorf("%s %s answered %d: %s", q.method, q.path, r.Status, out)
 	}
+	// JSON answers say their length up front (writeJSON): net/http would send a body over
+	// 2 kB in chunks, through an extra copy.
+	if strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") && res.ContentLength != int64(len(out)) {
+		e.t.Errorf("%s %s: Content-Length %d for a %d-byte JSON answer", q.method, q.path, res.ContentLength, len(out))
+	}
 	e.validate(hr, raw, r)
 	return r
 }
