@@ -19,7 +19,7 @@ import (
 //     marks the row dirty in its batch (tx.dirtyUser, dirtyChannel, dirtyMember). Later
 //     units of the same batch read dirty rows from the database (they must see the
 //     uncommitted change), and the batch's commit drops them from the cache, under the
-//     writer lock, both before and after COMMIT (groupWriter.commitLocked).
+//     writer goroutine, both before and after COMMIT (groupWriter.commitBatch).
 //   - A reader fills a cache with what its snapshot read, only if no commit dropped
 //     anything since before its snapshot began (gen): a reader that read a row just
 //     before a commit changed it cannot put the old row back afterwards.
@@ -283,7 +283,7 @@ func cachedBy[T any](t *tx, c *rowCache[T], public bool, keys []string, query fu
 	}
 	gen := t.gen
 	if t.batch != nil {
-		gen = c.gen.Load() // the writer holds the lock drops happen under
+		gen = c.gen.Load() // drops happen only on the writer goroutine, which runs this unit
 	}
 	c.fill(gen, read, dirty)
 	return append(found, read...), nil

@@ -265,9 +265,8 @@ const (
 // The units of one batch see each other's changes, and commit or fail together, so what
 // a unit read from an earlier unit is durable when it is.
 type groupWriter struct {
-	mu     sync.Mutex
 	conn   *sqliteConn
-	wal    *walSyncer    // makes each commit durable after mu is released
+	wal    *walSyncer    // makes each commit durable, off the writer goroutine
 	caches *rowCaches    // drops the rows a batch changed when it commits
 	queued atomic.Int32  // Write calls waiting for the writer
 	maxAge time.Duration // a batch older than this commits even with writers queued
@@ -345,21 +344,17 @@ func (w *groupWriter) run() {
 		select {
 		case u := <-w.work:
 			w.queued.Add(-1)
-			w.mu.Lock()
 			committed := w.runUnit(u)
-			w.mu.Unlock()
 			close(u.ran)
 			if committed != nil {
 				w.syncs <- committed
 			}
 		case <-w.quit:
 			// A batch left open for a caller that then gave up at Close still commits.
-			w.mu.Lock()
 			var last *batch
 			if w.batch != nil {
-				last = w.commitLocked()
+				last = w.commitBatch()
 			}
-			w.mu.Unlock()
 			if last != nil {
 				w.syncs <- last
 			}
@@ -393,16 +388,16 @@ func (w *groupWriter) runUnit(u *unit) (committed *batch) {
 			u.panicked = p
 		}
 		if b := w.batch; b != nil && (w.queued.Load() == 0 || b.units >= maxBatchUnits || time.Since(b.opened) >= w.maxAge) {
-			committed = w.commitLocked()
+			committed = w.commitBatch()
 		}
 	}()
-	u.batch, u.err = w.unitLocked(u.ctx, u.d, u.fn)
+	u.batch, u.err = w.joinBatch(u.ctx, u.d, u.fn)
 	return nil
 }
 
-// unitLocked runs fn as one unit of the open batch and returns that batch, or fn's
+// joinBatch runs fn as one unit of the open batch and returns that batch, or fn's
 // error when the unit was undone (a panic undoes it too, and goes on up).
-func (w *groupWriter) unitLocked(ctx context.Context, d dialect, fn func(chat.Tx) error) (joined *batch, err error) {
+func (w *groupWriter) joinBatch(ctx context.Context, d dialect, fn func(chat.Tx) error) (joined *batch, err error) {
 	if w.batch == nil {
 		if err := w.conn.control("BEGIN IMMEDIATE"); err != nil {
 			return nil, fmt.Errorf("begin: %w", err)
@@ -410,7 +405,7 @@ func (w *groupWriter) unitLocked(ctx context.Context, d dialect, fn func(chat.Tx
 		w.batch = &batch{opened: time.Now(), done: make(chan struct{})}
 	}
 	if err := w.conn.control("SAVEPOINT unit"); err != nil {
-		w.abortLocked(err)
+		w.abortBatch(err)
 		return nil, err
 	}
 	kept := false
@@ -421,9 +416,9 @@ func (w *groupWriter) unitLocked(ctx context.Context, d dialect, fn func(chat.Tx
 		// The unit failed or panicked: undo it alone. If even that fails, the
 		// transaction is in no known state and the whole batch fails.
 		if e := w.conn.control("ROLLBACK TO unit"); e != nil {
-			w.abortLocked(e)
+			w.abortBatch(e)
 		} else if e := w.conn.control("RELEASE unit"); e != nil {
-			w.abortLocked(e)
+			w.abortBatch(e)
 		}
 	}()
 	// Statements never see the caller's cancellation: SQLite answers an interrupted
@@ -440,9 +435,9 @@ func (w *groupWriter) unitLocked(ctx context.Context, d dialect, fn func(chat.Tx
 	return w.batch, nil
 }
 
-// commitLocked ends the open batch and returns it; the caller makes it durable
+// commitBatch ends the open batch and returns it; the caller makes it durable
 // (wal.sync) and then closes its done, after releasing mu.
-func (w *groupWriter) commitLocked() *batch {
+func (w *groupWriter) commitBatch() *batch {
 	b := w.batch
 	w.batch = nil
 	if b.units == 0 { // every unit of it was undone: nothing to make durable
@@ -465,8 +460,8 @@ func (w *groupWriter) commitLocked() *batch {
 	return b
 }
 
-// abortLocked ends the open batch with err: all of its units fail.
-func (w *groupWriter) abortLocked(err error) {
+// abortBatch ends the open batch with err: all of its units fail.
+func (w *groupWriter) abortBatch(err error) {
 	b := w.batch
 	w.batch = nil
 	w.conn.control("ROLLBACK")

@@ -259,13 +259,11 @@ func (db *DB) Close() error {
 		db.readers.close()
 	}
 	if db.w != nil {
-		db.w.stop()
-		db.w.mu.Lock()
+		db.w.stop() // the writer goroutine, the connection's only user, has ended
 		db.w.conn.close()
 		if db.w.wal.file != nil {
 			db.w.wal.file.Close()
 		}
-		db.w.mu.Unlock()
 	}
 	err := db.writer.Close()
 	if db.reader != nil && db.reader != db.writer {
