@@ -18,7 +18,7 @@ import (
 //   - Every statement that inserts or changes a cached row runs in a writer unit that
 //     marks the row dirty in its batch (tx.dirtyUser, dirtyChannel, dirtyMember). Later
 //     units of the same batch read dirty rows from the database (they must see the
-//     uncommitted change), and the batch's commit drops them from the cache, under the
+//     uncommitted change), and the batch's commit drops them from the cache, on the
 //     writer goroutine, both before and after COMMIT (groupWriter.commitBatch).
 //   - A reader fills a cache with what its snapshot read, only if no commit dropped
 //     anything since before its snapshot began (gen): a reader that read a row just
