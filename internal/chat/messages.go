@@ -342,6 +342,9 @@ func (s *Service) CreateMessage(ctx context.Context, c *Caller, in CreateMessage
 		if err := sendRule(c, ch, own, now); err != nil {
 			return err
 		}
+		if err := sendBlockRule(tx, c, ch); err != nil {
+			return err
+		}
 		if err := s.rateLimit(tx, c, ch, own, now); err != nil {
 			return err
 		}

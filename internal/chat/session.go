@@ -263,7 +263,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Caller, erro
 		if err != nil {
 			return err
 		}
-		if sess == nil || !sess.RevokedAt.IsZero() || time.Now().After(sess.ExpiresAt.Time) {
+		if sess == nil {
 			return Unauthorized("Access token has been revoked or has expired.")
 		}
 		u, err := tx.UserByID(sess.UserID)
@@ -273,8 +273,13 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Caller, erro
 		if u == nil || u.IsDeleted {
 			return Unauthorized("User no longer exists.")
 		}
+		// Before the revocation check: a global ban revokes every session, and the
+		// client must hear 400312 (banned), not 400100 (log in again).
 		if u.IsGlobalBan {
 			return Errorf(CodeGlobalBanned, "User is globally banned.")
+		}
+		if !sess.RevokedAt.IsZero() || time.Now().After(sess.ExpiresAt.Time) {
+			return Unauthorized("Access token has been revoked or has expired.")
 		}
 		s.decorate([]User{*u})
 		caller = newCaller(u, sess.ID)

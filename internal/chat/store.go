@@ -24,6 +24,10 @@ type Tx interface {
 	RoomStore
 	RoomMediaStore
 	InvitationStore
+	UserBlockStore
+	UserFlagStore
+	GlobalBanStore
+	AuditStore
 }
 
 // SettingStore keeps network-wide values such as the network id and the token key.
