@@ -1,0 +1,102 @@
+package httpapi_test
+
+import (
+	"fmt"
+	"testing"
+)
+
+func TestGlobalBanCutsEverySessionAndRefusesLogin(t *testing.T) {
+	e := newEnv(t)
+	admin := e.adminToken()
+	alice, _ := e.user("alice")
+	bob, bobU := e.user("bob")
+	bob2, _ := e.user("bob") // a second device
+	e.createChannel(alice, map[string]any{"channelId": "c", "userIds": []string{"bob"}})
+	feed := internalID(e.channel(alice, "c"))
+	e.send(bob, text(feed, "one"))
+	e.send(bob, text(feed, "two"))
+	e.send(alice, text(feed, "alice's"))
+
+	// Who may ban: not a plain user, not a channel moderator (alice moderates c).
+	e.do(req{method: "POST", path: "/api/v2/users/ban", token: alice, body: map[string]any{"userId": "bob"}}).expect(403, 400301)
+	e.do(req{method: "POST", path: "/api/v2/users/ban", token: admin, body: map[string]any{"userId": "_parley_admin"}}).expect(403, 400306)
+	e.do(req{method: "POST", path: "/api/v2/users/ban", token: admin, body: map[string]any{"userId": "ghost"}}).expect(404, 400400)
+	e.do(req{method: "POST", path: "/api/v2/users/ban", token: admin, body: map[string]any{}}).expect(400, 400000)
+	e.do(req{method: "POST", path: "/api/v2/users/ban", token: admin, body: map[string]any{"userId": "bob", "deleteMessages": "yes"}}).expect(400, 400000)
+	e.do(req{method: "POST", path: "/api/v2/users/unban", token: admin, body: map[string]any{"userId": "bob", "deleteMessages": true}}).expect(400, 400000)
+	e.do(req{method: "POST", path: "/api/v2/users/unban", token: admin, body: map[string]any{"userId": "bob"}}).expect(403, 400316)
+	if e.count("users", "is_global_ban = 1") != 0 || e.count("moderation_audit", "") != 0 || e.count("sessions", "revoked_at IS NOT NULL") != 0 {
+		t.Fatal("a refused ban wrote")
+	}
+
+	m := e.do(req{method: "POST", path: "/api/v2/users/ban", token: admin,
+		body: map[string]any{"userId": "bob", "deleteMessages": true, "reason": "spam wave"}}).ok().JSON()
+	if m["users"].([]any)[0].(map[string]any)["isGlobalBan"] != true {
+		t.Fatalf("ban answer: %v", m)
+	}
+	// Every session answers 400312 at once, REST included (MQTT: realtime tests).
+	e.do(req{method: "GET", path: "/api/v3/users/alice", token: bob}).expect(403, 400312)
+	e.do(req{method: "GET", path: "/api/v3/users/alice", token: bob2}).expect(403, 400312)
+	e.do(req{method: "POST", path: "/api/v5/sessions", header: map[string]string{"X-API-Key": testAPIKey},
+		body: map[string]any{"userId": "bob", "deviceId": "d"}}).expect(403, 400312)
+	if n := e.count("sessions", "user_id = ? AND revoked_at IS NULL", bobU.id()); n != 0 {
+		t.Fatalf("%d sessions of bob still live", n)
+	}
+	if n := e.count("messages", "creator_id = ? AND is_deleted = 0", bobU.id()); n != 0 {
+		t.Fatalf("%d of bob's messages survived", n)
+	}
+	if e.count("messages", "is_deleted = 0") != 1 {
+		t.Fatal("alice's message was deleted")
+	}
+	if e.count("outbox", "type = 'user.didGlobalBan' AND user_ids LIKE ?", "%"+bobU.id()+"%") != 1 ||
+		e.count("outbox", "type = 'internal.sessionsRevoked' AND user_ids LIKE ?", "%"+bobU.id()+"%") != 1 {
+		t.Fatal("ban events")
+	}
+	e.do(req{method: "POST", path: "/api/v2/users/ban", token: admin, body: map[string]any{"userId": "bob"}}).expect(409, 400900)
+
+	// Unban: the cut sessions stay cut (400100), a new login works.
+	e.do(req{method: "POST", path: "/api/v2/users/unban", token: admin, body: map[string]any{"userId": "bob", "reason": "appeal"}}).ok()
+	e.do(req{method: "GET", path: "/api/v3/users/alice", token: bob}).expect(401, 400100)
+	again, _ := e.user("bob")
+	e.do(req{method: "GET", path: "/api/v3/users/alice", token: again}).ok()
+
+	entries := e.do(req{method: "GET", path: "/api/v1/moderation/audit-log?targetId=bob", token: admin}).ok().JSON()["auditEntries"].([]any)
+	if len(entries) != 2 {
+		t.Fatalf("audit entries of bob: %v", entries)
+	}
+	unban, ban := entries[0].(map[string]any), entries[1].(map[string]any)
+	if unban["action"] != "user.globalUnban" || unban["reason"] != "appeal" || ban["action"] != "user.globalBan" ||
+		ban["reason"] != "spam wave" || ban["actorId"] != "_parley_admin" || ban["detail"].(map[string]any)["deletedMessages"] != 2.0 {
+		t.Fatalf("audit entries: %v", entries)
+	}
+}
+
+func TestAuditLogIsForAdminsAndPagesByActorAndTarget(t *testing.T) {
+	e := newEnv(t)
+	admin := e.adminToken()
+	alice, _ := e.user("alice")
+	for i := 0; i < 5; i++ {
+		e.user(fmt.Sprintf("u%d", i))
+		e.do(req{method: "POST", path: "/api/v2/users/ban", token: admin, body: map[string]any{"userId": fmt.Sprintf("u%d", i)}}).ok()
+	}
+	e.do(req{method: "GET", path: "/api/v1/moderation/audit-log", token: alice}).expect(403, 400301)
+	e.do(req{method: "GET", path: "/api/v1/moderation/audit-log?options%5Btoken%5D=x", token: admin}).expect(400, 400000)
+	var order []string
+	path := "/api/v1/moderation/audit-log?actorId=_parley_admin&options%5Blimit%5D=2"
+	for path != "" {
+		m := e.do(req{method: "GET", path: path, token: admin}).ok().JSON()
+		for _, x := range m["auditEntries"].([]any) {
+			order = append(order, x.(map[string]any)["targetId"].(string))
+		}
+		path = ""
+		if next, _ := m["paging"].(map[string]any)["next"].(string); next != "" {
+			path = "/api/v1/moderation/audit-log?actorId=_parley_admin&" + tokenQuery(next)
+		}
+	}
+	if fmt.Sprint(order) != "[u4 u3 u2 u1 u0]" {
+		t.Fatalf("audit log newest first: %v", order)
+	}
+	if m := e.do(req{method: "GET", path: "/api/v1/moderation/audit-log?actorId=alice", token: admin}).ok().JSON(); len(m["auditEntries"].([]any)) != 0 {
+		t.Fatalf("alice moderated nothing: %v", m)
+	}
+}
