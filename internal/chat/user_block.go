@@ -30,8 +30,9 @@ type UserBlockStore interface {
 	BlockedInChannel(userID, channelID string) (bool, error)
 }
 
-// FollowStatus is Amity's relationship object; a block answers it with status
-// "blocked", an unblock with "none". Parley has no follows: the status is the block.
+// FollowStatus is Amity's relationship object. A block is told as Amity's follow model
+// has it: the blocked user's follow of the blocker (from the blocked, to the blocker)
+// has status "blocked", "none" after an unblock. Parley has no follows otherwise.
 type FollowStatus struct {
 	From      string `json:"from"`
 	To        string `json:"to"`
@@ -107,7 +108,7 @@ func (s *Service) changeBlock(ctx context.Context, c *Caller, userID string, blo
 			return err
 		}
 		out = &BlockResult{
-			Follows:      []FollowStatus{{From: c.User.UserID, To: u.UserID, Status: status, CreatedAt: now, UpdatedAt: now}},
+			Follows:      []FollowStatus{{From: u.UserID, To: c.User.UserID, Status: status, CreatedAt: now, UpdatedAt: now}},
 			FollowCounts: []FollowCount{{UserID: u.UserID}},
 		}
 		if !changed {
@@ -122,13 +123,20 @@ func (s *Service) changeBlock(ctx context.Context, c *Caller, userID string, blo
 	return out, err
 }
 
+// BlockedUsersPayload is the answer of GET /api/v4/me/user-blocks: the users and, as the
+// SDK reads them, one follow status per user (from the blocked user to the caller).
+type BlockedUsersPayload struct {
+	UserPayload
+	Follows []FollowStatus `json:"follows"`
+}
+
 // BlockedUsers answers GET /api/v4/me/user-blocks: the users the caller blocked, newest
 // block first, keyset-paged.
-func (s *Service) BlockedUsers(ctx context.Context, c *Caller, limit int, after *Cursor) (*UserPayload, error) {
+func (s *Service) BlockedUsers(ctx context.Context, c *Caller, limit int, after *Cursor) (*BlockedUsersPayload, error) {
 	if c.User == nil {
 		return nil, PermissionDenied()
 	}
-	var out *UserPayload
+	var out *BlockedUsersPayload
 	err := s.store.Read(ctx, func(tx Tx) error {
 		blocks, paging, err := fetchPage(limit,
 			func(n int) ([]Block, error) { return tx.Blocks(c.User.ID, n, after) },
@@ -144,10 +152,21 @@ func (s *Service) BlockedUsers(ctx context.Context, c *Caller, limit int, after 
 		if err != nil {
 			return err
 		}
-		if out, err = s.userPayload(tx, users); err != nil {
+		up, err := s.userPayload(tx, users)
+		if err != nil {
 			return err
 		}
-		out.Paging = paging
+		up.Paging = paging
+		out = &BlockedUsersPayload{UserPayload: *up, Follows: make([]FollowStatus, 0, len(blocks))}
+		byID := map[string]string{}
+		for _, u := range users {
+			byID[u.ID] = u.UserID
+		}
+		for _, b := range blocks {
+			if id, ok := byID[b.BlockedID]; ok {
+				out.Follows = append(out.Follows, FollowStatus{From: id, To: c.User.UserID, Status: "blocked", CreatedAt: b.CreatedAt, UpdatedAt: b.CreatedAt})
+			}
+		}
 		return nil
 	})
 	return out, err

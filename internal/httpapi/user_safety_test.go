@@ -22,7 +22,7 @@ func TestBlockUserKeepsTheBlockedOutOfConversations(t *testing.T) {
 
 	r := e.do(req{method: "POST", path: "/api/v4/me/user-blocks/bob", token: alice}).ok().JSON()
 	f := r["follows"].([]any)[0].(map[string]any)
-	if f["from"] != "alice" || f["to"] != "bob" || f["status"] != "blocked" || len(r["followCounts"].([]any)) != 1 {
+	if f["from"] != "bob" || f["to"] != "alice" || f["status"] != "blocked" || len(r["followCounts"].([]any)) != 1 {
 		t.Fatalf("block answer: %v", r)
 	}
 	if n := e.count("outbox", "type = 'user.blocked' AND user_ids LIKE ? AND user_ids LIKE ?", "%"+aliceU.id()+"%", "%"+bobU.id()+"%"); n != 1 {
@@ -97,7 +97,11 @@ func TestBlockedUsersPageNewestFirst(t *testing.T) {
 	path := "/api/v4/me/user-blocks?isDeleted=false&options%5Blimit%5D=3"
 	for path != "" {
 		m := e.do(req{method: "GET", path: path, token: alice}).ok().JSON()
-		for _, id := range userIDsOf(t, m) {
+		follows := m["follows"].([]any)
+		for i, id := range userIDsOf(t, m) {
+			if f := follows[i].(map[string]any); f["from"] != id || f["to"] != "alice" || f["status"] != "blocked" {
+				t.Fatalf("follow of %s: %v", id, f)
+			}
 			if seen[id] {
 				t.Fatalf("%s twice", id)
 			}
