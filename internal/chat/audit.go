@@ -98,3 +98,25 @@ func (s *Service) AuditLog(ctx context.Context, c *Caller, q AuditQuery) (*Audit
 	})
 	return out, err
 }
+
+// checkReason validates the optional reason of a moderation request.
+func checkReason(reason string) error {
+	var p Problems
+	p.Text("reason", &reason, 0, MaxAuditReason)
+	return p.Err()
+}
+
+// auditModeratorDelete records a message delete by someone other than its author (a
+// moderator or an admin); authors deleting their own messages are not moderation.
+func (s *Service) auditModeratorDelete(tx Tx, c *Caller, m *Message, ch *Channel, reason string) error {
+	if m.IsDeleted || (c.User != nil && c.User.ID == m.CreatorID) {
+		return nil
+	}
+	author := ""
+	if u, err := tx.UserByID(m.CreatorID); err != nil {
+		return err
+	} else if u != nil {
+		author = u.UserID
+	}
+	return s.audit(tx, c, AuditMessageDelete, "message", m.ID, ch.ChannelID, reason, map[string]string{"creatorId": author})
+}

@@ -204,6 +204,7 @@ type UpdateUserInput struct {
 	Tags                      []string         `json:"tags"`
 	Roles                     []string         `json:"roles"`
 	CreateNewUserWhenNotFound bool             `json:"createNewUserWhenNotFound"`
+	Reason                    *string          `json:"reason"` // for the audit log of a role change
 }
 
 // UpdateUser answers PUT /api/v3/users: a user edits their own profile; a global admin
@@ -220,6 +221,7 @@ func (s *Service) UpdateUser(ctx context.Context, c *Caller, in UpdateUserInput)
 	p.Text("avatarCustomUrl", in.AvatarCustomURL, 0, 1000)
 	p.List("tags", in.Tags, 0, 10, 1, 100)
 	p.Metadata("metadata", in.Metadata)
+	p.Text("reason", in.Reason, 0, MaxAuditReason)
 	if in.Roles != nil {
 		p.List("roles", in.Roles, 0, 10, 1, 100)
 		for _, r := range in.Roles {
@@ -274,6 +276,12 @@ func (s *Service) UpdateUser(ctx context.Context, c *Caller, in UpdateUserInput)
 		out, err = s.userPayload(tx, []User{*u})
 		if err != nil {
 			return err
+		}
+		if in.Roles != nil {
+			detail := map[string]any{"roles": u.Roles}
+			if err := s.audit(tx, c, AuditUserRoles, "user", u.UserID, "", deref(in.Reason, ""), detail); err != nil {
+				return err
+			}
 		}
 		return tx.AppendEvent(Event{Type: "user.updated", UserIDs: []string{u.ID}, Data: out})
 	})

@@ -100,3 +100,68 @@ func TestAuditLogIsForAdminsAndPagesByActorAndTarget(t *testing.T) {
 		t.Fatalf("alice moderated nothing: %v", m)
 	}
 }
+
+// Every moderation act in a channel lands in the audit log, in its own transaction: a
+// refused act leaves no entry.
+func TestChannelModerationActsAreAudited(t *testing.T) {
+	e := newEnv(t)
+	admin := e.adminToken()
+	alice, _ := e.user("alice") // moderator of c
+	bob, _ := e.user("bob")
+	e.user("carol")
+	e.createChannel(alice, map[string]any{"channelId": "c", "userIds": []string{"bob", "carol"}})
+	feed := internalID(e.channel(alice, "c"))
+	audit := func(where string, args ...any) int { return e.count("moderation_audit", where, args...) }
+	long := fmt.Sprintf("%01001d", 0) // one character over the limit
+
+	// Refused acts: no permission, bad reason, one target not banned.
+	e.do(req{method: "PUT", path: "/api/v3/channels/c/users/ban", token: bob, body: map[string]any{"userIds": []string{"carol"}}}).expect(403, 400301)
+	e.do(req{method: "PUT", path: "/api/v3/channels/c/users/ban", token: alice, body: map[string]any{"userIds": []string{"carol"}, "reason": long}}).expect(400, 400000)
+	e.do(req{method: "PUT", path: "/api/v3/channels/c/users/unban", token: alice, body: map[string]any{"userIds": []string{"carol"}}}).expect(403, 400316)
+	e.do(req{method: "PUT", path: "/api/v2/channel/c/users/mute", token: alice, body: map[string]any{"userIds": []string{"carol"}, "mutePeriod": 1000, "reason": 7}}).expect(400, 400000)
+	if n := audit(""); n != 0 {
+		t.Fatalf("refused acts wrote %d audit entries", n)
+	}
+
+	e.do(req{method: "PUT", path: "/api/v3/channels/c/users/ban", token: alice, body: map[string]any{"userIds": []string{"carol"}, "reason": "abuse"}}).ok()
+	e.do(req{method: "PUT", path: "/api/v3/channels/c/users/unban", token: alice, body: map[string]any{"userIds": []string{"carol"}}}).ok()
+	e.do(req{method: "PUT", path: "/api/v2/channel/c/users/mute", token: alice, body: map[string]any{"userIds": []string{"bob"}, "mutePeriod": 60000, "reason": "cool off"}}).ok()
+	e.do(req{method: "PUT", path: "/api/v2/channel/c/mute", token: alice, body: map[string]any{"mutePeriod": 0}}).ok()
+	e.do(req{method: "POST", path: "/api/v3/channels/c/users/roles", token: alice, body: map[string]any{"role": "channel-moderator", "userIds": []string{"bob"}}}).ok()
+	e.do(req{method: "DELETE", path: "/api/v3/channels/c/users/roles", token: alice, body: map[string]any{"role": "channel-moderator", "userIds": []string{"bob"}, "reason": "done"}}).ok()
+	e.do(req{method: "PUT", path: "/api/v3/users", token: admin, body: map[string]any{"userId": "bob", "roles": []string{"global-admin"}, "reason": "promoted"}}).ok()
+	// A moderator's delete is audited, the author's own is not.
+	own := e.send(alice, text(feed, "mine"))
+	theirs := e.send(admin, text(feed, "the admin's"))
+	e.do(req{method: "DELETE", path: "/api/v5/messages/" + own["messageId"].(string), token: alice}).ok()
+	e.do(req{method: "DELETE", path: "/api/v5/messages/" + theirs["messageId"].(string), token: alice, body: map[string]any{"reason": "off topic"}}).ok()
+
+	for _, c := range []struct {
+		where string
+		args  []any
+	}{
+		{"action = 'channel.ban' AND target_id = 'carol' AND channel_id = 'c' AND reason = 'abuse' AND actor_id = 'alice'", nil},
+		{"action = 'channel.unban' AND target_id = 'carol' AND reason = ''", nil},
+		{"action = 'channel.userMute' AND target_id = 'bob' AND reason = 'cool off'", nil},
+		{"action = 'channel.mute' AND target_type = 'channel' AND target_id = 'c'", nil},
+		{"action = 'channel.roleAdd' AND target_id = 'bob' AND detail LIKE '%channel-moderator%'", nil},
+		{"action = 'channel.roleRemove' AND target_id = 'bob' AND reason = 'done'", nil},
+		{"action = 'user.roles' AND target_id = 'bob' AND reason = 'promoted' AND detail LIKE '%global-admin%'", nil},
+		{"action = 'message.delete' AND target_id = ? AND reason = 'off topic' AND detail LIKE '%_parley_admin%'", []any{theirs["messageId"]}},
+	} {
+		if n := audit(c.where, c.args...); n != 1 {
+			t.Errorf("%d audit entries where %s", n, c.where)
+		}
+	}
+	if n := audit("action = 'message.delete' AND target_id = ?", own["messageId"]); n != 0 {
+		t.Errorf("an author's own delete was audited")
+	}
+	if n := audit(""); n != 8 {
+		t.Errorf("%d audit entries, want 8", n)
+	}
+	// By target, through the API.
+	m := e.do(req{method: "GET", path: "/api/v1/moderation/audit-log?targetId=carol", token: admin}).ok().JSON()
+	if got := len(m["auditEntries"].([]any)); got != 2 {
+		t.Fatalf("carol's entries: %v", m)
+	}
+}
