@@ -282,7 +282,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Caller, erro
 			return Unauthorized("Access token has been revoked or has expired.")
 		}
 		s.decorate([]User{*u})
-		caller = newCaller(u, sess.ID)
+		caller = newCaller(u, sess.ID, s.roleSet())
 		return nil
 	})
 	if err != nil {
@@ -350,11 +350,18 @@ const EventSessionRevoked = "internal.sessionsRevoked"
 type SessionsRevoked struct {
 	UserID     string   `json:"userId"`
 	SessionIDs []string `json:"sessionIds"`
+	// RolesChanged says a role's permissions changed: every cached caller is stale,
+	// and the node reloads the roles (role_admin.go).
+	RolesChanged bool `json:"rolesChanged,omitempty"`
 }
 
 // ForgetSessions drops a user's cached sessions; other nodes call it when a revocation
 // or a change of the user's roles reaches them.
 func (s *Service) ForgetSessions(r SessionsRevoked) {
+	if r.RolesChanged {
+		s.rolesChanged()
+		return
+	}
 	s.sessions.forgetUser(r.UserID)
 }
 

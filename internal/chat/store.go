@@ -28,6 +28,7 @@ type Tx interface {
 	UserFlagStore
 	GlobalBanStore
 	AuditStore
+	RoleStore
 }
 
 // SettingStore keeps network-wide values such as the network id and the token key.

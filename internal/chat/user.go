@@ -83,7 +83,7 @@ func (s *Service) decorate(users []User) {
 		u.UserInternalID = u.ID
 		u.UserPublicID = u.UserID
 		u.Path = s.UserPath(u.ID)
-		u.Permissions = permissionsOf(u.Roles)
+		u.Permissions = permissionsOf(s.roleSet(), u.Roles)
 		if u.Metadata == nil {
 			u.Metadata = json.RawMessage("{}")
 		}
@@ -225,7 +225,7 @@ func (s *Service) UpdateUser(ctx context.Context, c *Caller, in UpdateUserInput)
 	if in.Roles != nil {
 		p.List("roles", in.Roles, 0, 10, 1, 100)
 		for _, r := range in.Roles {
-			if _, ok := builtinRoles[r]; !ok {
+			if _, ok := s.roleSet()[r]; !ok {
 				p.Add("roles", "has an unknown role %q", r)
 				break
 			}
