@@ -29,6 +29,7 @@ type Tx interface {
 	GlobalBanStore
 	AuditStore
 	RoleStore
+	UserDeleteStore
 }
 
 // SettingStore keeps network-wide values such as the network id and the token key.

@@ -12,6 +12,22 @@ func (a *API) routesModeration() {
 	a.mux.HandleFunc("POST /api/v2/users/unban", a.auth(a.globalBan(false)))
 	a.mux.HandleFunc("DELETE /api/v2/users/{userId}/flags", a.auth(a.clearUserFlags))
 	a.mux.HandleFunc("GET /api/v1/moderation/audit-log", a.auth(a.auditLog))
+	a.mux.HandleFunc("DELETE /api/v4/users/{userId}", a.auth(a.deleteUser))
+}
+
+func (a *API) deleteUser(w http.ResponseWriter, r *http.Request, c *chat.Caller) {
+	q := newQuery(r)
+	in := chat.DeleteUserInput{UserID: r.PathValue("userId"), DeleteAll: q.boolean("deleteAll", false),
+		MarkMessageDeleted: q.boolean("markMessageDeleted", false), Reason: q.str("reason")}
+	// Parley has no posts or comments: their options are accepted and change nothing.
+	q.boolean("hardDeletePost", false)
+	q.boolean("hardDeleteComment", false)
+	if err := q.err(); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	out, err := a.svc.DeleteUser(r.Context(), c, in)
+	a.reply(w, r, out, err)
 }
 
 func (a *API) globalBan(ban bool) func(http.ResponseWriter, *http.Request, *chat.Caller) {

@@ -165,3 +165,55 @@ func TestChannelModerationActsAreAudited(t *testing.T) {
 		t.Fatalf("carol's entries: %v", m)
 	}
 }
+
+func TestDeleteUser(t *testing.T) {
+	e := newEnv(t)
+	admin := e.adminToken()
+	alice, _ := e.user("alice")
+	bob, bobU := e.user("bob")
+	e.user("carol")
+	e.createChannel(alice, map[string]any{"channelId": "c1", "userIds": []string{"bob", "carol"}})
+	e.createChannel(alice, map[string]any{"channelId": "c2", "userIds": []string{"bob"}})
+	e.createChannel(alice, map[string]any{"channelId": "c3", "userIds": []string{"carol"}})
+	e.send(bob, text(internalID(e.channel(bob, "c1")), "hello"))
+	e.send(bob, text(internalID(e.channel(bob, "c2")), "there"))
+
+	// Who may: global admins only; not the admin user itself.
+	e.do(req{method: "DELETE", path: "/api/v4/users/bob?deleteAll=true", token: alice}).expect(403, 400301)
+	e.do(req{method: "DELETE", path: "/api/v4/users/bob?deleteAll=maybe", token: admin}).expect(400, 400000)
+	e.do(req{method: "DELETE", path: "/api/v4/users/ghost", token: admin}).expect(404, 400400)
+	e.do(req{method: "DELETE", path: "/api/v4/users/_parley_admin", token: admin}).expect(403, 400300)
+	if e.count("users", "is_deleted = 1") != 0 || e.count("moderation_audit", "") != 0 || e.count("channel_members", "membership = 'member'") != 7 {
+		t.Fatal("a refused delete wrote")
+	}
+
+	m := e.do(req{method: "DELETE", path: "/api/v4/users/bob?deleteAll=true&reason=requested", token: admin}).ok().JSON()
+	u := m["users"].([]any)[0].(map[string]any)
+	if u["isDeleted"] != true || u["displayName"] != "Deleted user" || u["deletedAt"] == nil {
+		t.Fatalf("deleted user: %v", u)
+	}
+	e.do(req{method: "GET", path: "/api/v3/users/alice", token: bob}).expect(401, 400100)
+	e.do(req{method: "POST", path: "/api/v5/sessions", header: map[string]string{"X-API-Key": testAPIKey},
+		body: map[string]any{"userId": "bob", "deviceId": "d"}}).expect(403, 400300)
+	if n := e.count("messages", "creator_id = ? AND is_deleted = 0", bobU.id()); n != 0 {
+		t.Fatalf("%d of bob's messages survived", n)
+	}
+	if got := [3]int{e.memberCount(alice, "c1"), e.memberCount(alice, "c2"), e.memberCount(alice, "c3")}; got != [3]int{2, 1, 2} {
+		t.Fatalf("member counts after the delete: %v", got)
+	}
+	if e.count("outbox", "type = 'channel.membersRemoved'") != 2 || e.count("outbox", "type = 'user.deleted' AND network = 1") != 1 {
+		t.Fatal("delete events")
+	}
+	if e.count("moderation_audit", "action = 'user.delete' AND target_id = 'bob' AND reason = 'requested' AND detail LIKE '%\"leftChannels\":2%'") != 1 {
+		t.Fatal("delete audit entry")
+	}
+	e.do(req{method: "DELETE", path: "/api/v4/users/bob", token: admin}).expect(400, 400000)
+
+	// Without options, messages and memberships stay.
+	carol, carolU := e.user("carol")
+	e.send(carol, text(internalID(e.channel(carol, "c3")), "kept"))
+	e.do(req{method: "DELETE", path: "/api/v4/users/carol", token: admin}).ok()
+	if e.count("messages", "creator_id = ? AND is_deleted = 0", carolU.id()) != 1 || e.memberCount(alice, "c3") != 2 {
+		t.Fatal("a plain delete touched messages or memberships")
+	}
+}
