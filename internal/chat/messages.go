@@ -345,6 +345,9 @@ func (s *Service) CreateMessage(ctx context.Context, c *Caller, in CreateMessage
 		if err := sendBlockRule(tx, c, ch); err != nil {
 			return err
 		}
+		if err := s.checkMessageContent(tx, content.data); err != nil {
+			return err
+		}
 		if err := s.rateLimit(tx, c, ch, own, now); err != nil {
 			return err
 		}
@@ -760,6 +763,9 @@ func (s *Service) UpdateMessage(ctx context.Context, c *Caller, id string, in Up
 				return err
 			}
 			if err := s.checkFiles(tx, content.fileIDs); err != nil {
+				return err
+			}
+			if err := s.checkMessageContent(tx, content.data); err != nil {
 				return err
 			}
 			m.Data = content.data

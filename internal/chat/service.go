@@ -35,6 +35,7 @@ type Service struct {
 	onCommit  atomic.Pointer[func()]
 	onRevoke  atomic.Pointer[func(context.Context, SessionsRevoked)]
 	roles     atomic.Pointer[roleSet] // built-in and custom roles (role_admin.go)
+	content   contentCache            // compiled blocklist and allowlist (content_moderation.go)
 }
 
 // AdminUserID is the public id of the user that server-to-server admin tokens act as.

@@ -353,11 +353,19 @@ type SessionsRevoked struct {
 	// RolesChanged says a role's permissions changed: every cached caller is stale,
 	// and the node reloads the roles (role_admin.go).
 	RolesChanged bool `json:"rolesChanged,omitempty"`
+	// ContentRulesChanged says the blocklist, allowlist or its switch changed: the node
+	// drops its compiled rules (content_moderation.go). These node caches ride the same
+	// two paths as revocations: the outbox event and the cluster's broadcast.
+	ContentRulesChanged bool `json:"contentRulesChanged,omitempty"`
 }
 
 // ForgetSessions drops a user's cached sessions; other nodes call it when a revocation
 // or a change of the user's roles reaches them.
 func (s *Service) ForgetSessions(r SessionsRevoked) {
+	if r.ContentRulesChanged {
+		s.content.reset()
+		return
+	}
 	if r.RolesChanged {
 		s.rolesChanged()
 		return

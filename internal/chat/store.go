@@ -30,6 +30,7 @@ type Tx interface {
 	AuditStore
 	RoleStore
 	UserDeleteStore
+	WordStore
 }
 
 // SettingStore keeps network-wide values such as the network id and the token key.
