@@ -53,12 +53,9 @@ func (s *Service) setGlobalBan(ctx context.Context, c *Caller, in GlobalBanInput
 	var revoked *SessionsRevoked
 	err := s.store.Write(ctx, func(tx Tx) error {
 		revoked = nil
-		u, err := tx.UserByPublicID(*in.UserID)
+		u, err := liveUser(tx, *in.UserID)
 		if err != nil {
 			return err
-		}
-		if u == nil || u.IsDeleted {
-			return NotFound("User")
 		}
 		if ban && (hasRole(u.Roles, RoleGlobalAdmin) || u.ID == s.adminID) {
 			return Errorf(CodeBanExempt, "A global admin cannot be banned.")

@@ -74,26 +74,44 @@ func (s *Service) UnblockUser(ctx context.Context, c *Caller, userID string) (*B
 	return s.changeBlock(ctx, c, userID, false)
 }
 
-func (s *Service) changeBlock(ctx context.Context, c *Caller, userID string, block bool) (*BlockResult, error) {
-	var p Problems
+// checkOtherUser checks the target of a call one user makes about another (block,
+// flag): a user id, not the caller's own.
+func checkOtherUser(p *Problems, c *Caller, userID string) error {
 	p.Required("userId", &userID, 1, 50)
 	if c.User != nil && userID == c.User.UserID {
 		p.Add("userId", "cannot be the caller")
 	}
 	if err := p.Err(); err != nil {
-		return nil, err
+		return err
 	}
 	if c.User == nil {
-		return nil, PermissionDenied()
+		return PermissionDenied()
+	}
+	return nil
+}
+
+// liveUser reads a user by public id (locked in a write transaction); a missing or
+// deleted user is a 400400.
+func liveUser(tx Tx, userID string) (*User, error) {
+	u, err := tx.UserByPublicID(userID)
+	if err != nil {
+		return nil, err
+	}
+	if u == nil || u.IsDeleted {
+		return nil, NotFound("User")
+	}
+	return u, nil
+}
+
+func (s *Service) changeBlock(ctx context.Context, c *Caller, userID string, block bool) (*BlockResult, error) {
+	if err := checkOtherUser(&Problems{}, c, userID); err != nil {
+		return nil, err
 	}
 	var out *BlockResult
 	err := s.store.Write(ctx, func(tx Tx) error {
-		u, err := tx.UserByPublicID(userID)
+		u, err := liveUser(tx, userID)
 		if err != nil {
 			return err
-		}
-		if u == nil || u.IsDeleted {
-			return NotFound("User")
 		}
 		now := Now()
 		var changed bool

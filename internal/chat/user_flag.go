@@ -40,25 +40,15 @@ func (s *Service) UnflagUser(ctx context.Context, c *Caller, userID string) (*Us
 
 func (s *Service) changeUserFlag(ctx context.Context, c *Caller, userID, reason string, flag bool) (*UserPayload, error) {
 	var p Problems
-	p.Required("userId", &userID, 1, 50)
 	p.Text("reason", &reason, 0, 300)
-	if c.User != nil && userID == c.User.UserID {
-		p.Add("userId", "cannot be the caller")
-	}
-	if err := p.Err(); err != nil {
+	if err := checkOtherUser(&p, c, userID); err != nil {
 		return nil, err
-	}
-	if c.User == nil {
-		return nil, PermissionDenied()
 	}
 	var out *UserPayload
 	err := s.store.Write(ctx, func(tx Tx) error {
-		u, err := tx.UserByPublicID(userID)
+		u, err := liveUser(tx, userID)
 		if err != nil {
 			return err
-		}
-		if u == nil || u.IsDeleted {
-			return NotFound("User")
 		}
 		now := Now()
 		var changed bool
