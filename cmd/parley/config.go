@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/parley-chat/parley/internal/httpapi"
 )
 
 // config is every setting of `parley serve`. Each has a flag and a PARLEY_* variable;
@@ -33,6 +35,7 @@ type config struct {
 	LiveKitSecret  string
 	DebugListen    string
 	NATSURL        string
+	CORSOrigins    []string // httpapi.ParseCORSOrigins of PARLEY_CORS_ORIGINS
 }
 
 func parseConfig(args []string) (*config, error) {
@@ -56,6 +59,8 @@ func parseConfig(args []string) (*config, error) {
 	str(&c.LogFormat, "log-format", "PARLEY_LOG_FORMAT", "text", "log format: text or json")
 	str(&c.NATSURL, "nats-url", "PARLEY_NATS_URL", "", "NATS server (JetStream on) joining the nodes of a cluster, e.g. nats://127.0.0.1:4222; empty for a single node")
 	str(&c.DebugListen, "debug-listen", "PARLEY_DEBUG_LISTEN", "", "address of the pprof debug listener; off when empty")
+	var corsOrigins string
+	str(&corsOrigins, "cors-origins", "PARLEY_CORS_ORIGINS", "*", "browser origins that may call the API and open /mqtt: * or a comma-separated list of scheme://host[:port]")
 	fs.BoolVar(&c.SecureMode, "secure-mode", envBool("PARLEY_SECURE_MODE"), "logins need an authToken minted with the server key (PARLEY_SECURE_MODE)")
 	fs.DurationVar(&c.TokenTTL, "token-ttl", envDuration("PARLEY_TOKEN_TTL", 30*24*time.Hour), "access token lifetime (PARLEY_TOKEN_TTL)")
 	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", envDuration("PARLEY_SHUTDOWN_GRACE", 20*time.Second), "how long SIGTERM waits for in-flight requests (PARLEY_SHUTDOWN_GRACE)")
@@ -69,6 +74,10 @@ func parseConfig(args []string) (*config, error) {
 		c.PublicURL = "http://" + c.Listen
 	}
 	c.PublicURL = strings.TrimSuffix(c.PublicURL, "/")
+	var err error
+	if c.CORSOrigins, err = httpapi.ParseCORSOrigins(corsOrigins); err != nil {
+		return nil, fmt.Errorf("PARLEY_CORS_ORIGINS: %w", err)
+	}
 	switch c.SQLiteSync {
 	case "FULL", "NORMAL", "EXTRA":
 	default:

@@ -16,6 +16,9 @@ import (
 type Config struct {
 	MaxBodyBytes   int64 // JSON bodies
 	MaxUploadBytes int64 // multipart file uploads
+	// CORSOrigins are the browser origins that may call the API and open /mqtt
+	// (ParseCORSOrigins); nil means `*`.
+	CORSOrigins []string
 }
 
 // API serves the REST routes.
@@ -26,6 +29,8 @@ type API struct {
 	metrics *metrics
 	ready   func(context.Context) error
 	mux     *http.ServeMux
+
+	corsPolicy corsPolicy // Config.CORSOrigins, parsed
 }
 
 // Options are the collaborators the API needs besides the domain.
@@ -50,10 +55,14 @@ func New(svc *chat.Service, opt Options) *API {
 	if opt.Config.MaxUploadBytes == 0 {
 		opt.Config.MaxUploadBytes = 100 << 20
 	}
+	if opt.Config.CORSOrigins == nil {
+		opt.Config.CORSOrigins = []string{"*"}
+	}
 	if opt.Ready == nil {
 		opt.Ready = func(context.Context) error { return nil }
 	}
-	a := &API{svc: svc, cfg: opt.Config, log: opt.Logger, metrics: newMetrics(opt.Registry), ready: opt.Ready, mux: http.NewServeMux()}
+	a := &API{svc: svc, cfg: opt.Config, log: opt.Logger, metrics: newMetrics(opt.Registry), ready: opt.Ready, mux: http.NewServeMux(),
+		corsPolicy: newCORSPolicy(opt.Config.CORSOrigins)}
 	a.routesHealth(opt.Registry)
 	a.routesSessions()
 	a.routesUsers()

@@ -203,6 +203,9 @@ func (e *env) do(q req) *resp {
 // and the body must match the schema of its status.
 func (e *env) validate(hr *http.Request, reqBody []byte, r *resp) {
 	e.t.Helper()
+	if hr.Method == http.MethodOptions && hr.Header.Get("Access-Control-Request-Method") != "" || hr.URL.Path == "/mqtt" {
+		return // CORS preflights and the WebSocket mount are answered outside the REST routes (cors_test.go)
+	}
 	router, err := openapiRouter()
 	if err != nil {
 		e.t.Fatal(err)

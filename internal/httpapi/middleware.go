@@ -44,8 +44,9 @@ func (s *statusRecorder) WriteHeader(code int) {
 
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
-// outer wraps every request: a request id, a body size limit, panic recovery (a panic
-// is a 500000, never a dropped connection) and metrics.
+// outer wraps every request: a request id, CORS (preflights are answered here, for every
+// route and /mqtt), a body size limit, panic recovery (a panic is a 500000, never a
+// dropped connection) and metrics.
 func (a *API) outer(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -62,6 +63,10 @@ func (a *API) outer(next http.Handler) http.Handler {
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		if a.cors(rec, r) {
+			a.metrics.observe("cors", rec.status, time.Since(start))
+			return
+		}
 		defer func() {
 			if p := recover(); p != nil {
 				if p == http.ErrAbortHandler {
