@@ -16,6 +16,9 @@ import (
 type Config struct {
 	MaxBodyBytes   int64 // JSON bodies
 	MaxUploadBytes int64 // multipart file uploads
+	// AccessLog is the share of requests logged, from 0 (none) to 1 (all); answers of
+	// 400 and over are logged whenever it is above 0.
+	AccessLog float64
 }
 
 // API serves the REST routes.
