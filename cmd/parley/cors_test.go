@@ -51,7 +51,7 @@ func TestMQTTWebSocketOriginFollowsCORSOrigins(t *testing.T) {
 
 func TestBadCORSOriginIsRefused(t *testing.T) {
 	out, err := exec.Command(binary, "serve", "-cors-origins", "app.example", "-data-dir", t.TempDir()).CombinedOutput()
-	if err == nil || !strings.Contains(string(out), "PARLEY_CORS_ORIGINS") {
+	if err == nil || !strings.Contains(string(out), "-cors-origins") {
 		t.Fatalf("want a refusal naming the setting, got %v: %s", err, out)
 	}
 }

@@ -19,6 +19,9 @@ type Config struct {
 	// CORSOrigins are the browser origins that may call the API and open /mqtt
 	// (ParseCORSOrigins); nil means `*`.
 	CORSOrigins []string
+	// AccessLog is the share of requests logged, from 0 (none) to 1 (all); answers of
+	// 400 and over are logged whenever it is above 0.
+	AccessLog float64
 }
 
 // API serves the REST routes.

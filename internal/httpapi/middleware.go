@@ -27,26 +27,16 @@ func (a *API) auth(h authed) http.HandlerFunc {
 			a.writeError(w, r, err)
 			return
 		}
+		if rec := recorderOf(w); rec != nil && c.User != nil {
+			rec.userID = c.User.UserID
+		}
 		h(w, r, c)
 	}
 }
 
-// statusRecorder remembers the status a handler wrote, for logs and metrics.
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (s *statusRecorder) WriteHeader(code int) {
-	s.status = code
-	s.ResponseWriter.WriteHeader(code)
-}
-
-func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
-
 // outer wraps every request: a request id, CORS (preflights are answered here, for every
 // route and /mqtt), a body size limit, panic recovery (a panic is a 500000, never a
-// dropped connection) and metrics.
+// dropped connection), metrics and the access log.
 func (a *API) outer(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -64,7 +54,9 @@ func (a *API) outer(next http.Handler) http.Handler {
 		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		if a.cors(rec, r) {
-			a.metrics.observe("cors", rec.status, time.Since(start))
+			d := time.Since(start)
+			a.metrics.observe("cors", rec.status, d)
+			a.logAccess(r, rec, id, d)
 			return
 		}
 		defer func() {
@@ -79,7 +71,9 @@ func (a *API) outer(next http.Handler) http.Handler {
 			if route == "" {
 				route = "unmatched"
 			}
-			a.metrics.observe(route, rec.status, time.Since(start))
+			d := time.Since(start)
+			a.metrics.observe(route, rec.status, d)
+			a.logAccess(r, rec, id, d)
 		}()
 		next.ServeHTTP(rec, r)
 	})

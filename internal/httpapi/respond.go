@@ -54,6 +54,9 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		a.log.Error("request failed", "requestId", w.Header().Get("X-Request-Id"), "method", r.Method, "path", r.URL.Path, "err", err)
 		e = &chat.Error{Code: chat.CodeInternal, Message: "Internal error. Request id: " + w.Header().Get("X-Request-Id")}
 	}
+	if rec := recorderOf(w); rec != nil {
+		rec.code = e.Code // for the access log
+	}
 	var body errorBody
 	body.Status, body.Code, body.Message = "error", int(e.Code), e.Message
 	body.Data.Detail = e.Detail
