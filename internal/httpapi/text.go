@@ -67,18 +67,19 @@ func jsonText(raw []byte) error {
 		}
 		r := hex4(raw[i+1 : i+5])
 		i += 4
-		switch {
-		case r >= 0xdc00 && r <= 0xdfff:
-			return badRequest("The body must not escape unpaired surrogates (\\u%04x).", r)
-		case r >= 0xd800 && r <= 0xdbff:
-			if i+6 >= len(raw) || raw[i+1] != '\\' || raw[i+2] != 'u' {
-				return badRequest("The body must not escape unpaired surrogates (\\u%04x).", r)
-			}
-			if lo := hex4(raw[i+3 : i+7]); lo < 0xdc00 || lo > 0xdfff {
-				return badRequest("The body must not escape unpaired surrogates (\\u%04x).", r)
-			}
-			i += 6
+		if r < 0xd800 || r > 0xdfff {
+			continue
 		}
+		// A high half must be followed at once by an escaped low half.
+		paired := r <= 0xdbff && i+6 < len(raw) && raw[i+1] == '\\' && raw[i+2] == 'u'
+		if paired {
+			lo := hex4(raw[i+3 : i+7])
+			paired = lo >= 0xdc00 && lo <= 0xdfff
+		}
+		if !paired {
+			return badRequest("The body must not escape unpaired surrogates (\\u%04x).", r)
+		}
+		i += 6
 	}
 	return nil
 }
