@@ -89,7 +89,9 @@ func New(svc *chat.Service, opt Options) *API {
 func (a *API) Handle(pattern string, h http.Handler) { a.mux.Handle(pattern, h) }
 
 // ServeHTTP serves a request through the common wrapping.
-func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.outer(a.mux).ServeHTTP(w, r) }
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	a.outer(a.validText(a.mux)).ServeHTTP(w, r)
+}
 
 func (a *API) routesHealth(reg *prometheus.Registry) {
 	a.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {

@@ -131,7 +131,8 @@ func badRequest(format string, args ...any) error {
 }
 
 // decode reads a JSON object body into v. Every way a body can be wrong (not JSON, not an
-// object, a field of the wrong type, too large, trailing data) is a 400000 naming it.
+// object, a field of the wrong type, too large, trailing data, text that is not valid
+// Unicode) is a 400000 naming it.
 func decode(r *http.Request, v any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
@@ -149,6 +150,9 @@ func decode(r *http.Request, v any) error {
 	}
 	if raw[0] != '{' { // null would otherwise decode as an empty object
 		return badRequest("The body must be a JSON object.")
+	}
+	if err := jsonText(raw); err != nil {
+		return err
 	}
 	obj := json.NewDecoder(bytes.NewReader(raw))
 	obj.UseNumber()
