@@ -155,3 +155,25 @@ func (l *jsonLines) waitFor(t *testing.T, requestID string) map[string]any {
 	t.Fatalf("no access log line for request %s; lines:\n%v", requestID, l.lines())
 	return nil
 }
+
+// A caller's X-Request-Id is echoed and logged only when it is printable ASCII of at most
+// 64 characters; anything else is replaced by a fresh id.
+func TestRequestIDIsPrintableASCII(t *testing.T) {
+	e := newEnv(t)
+	for _, tc := range []struct {
+		id   string
+		kept bool
+	}{
+		{"trace-42", true},
+		{"caf\xc3\xa9", false},
+		{"bad\xff", false},
+		{"two words", false},
+		{string(bytes.Repeat([]byte("a"), 65)), false},
+	} {
+		res := e.do(req{method: "GET", path: "/healthz", header: map[string]string{"X-Request-Id": tc.id}})
+		got := res.Header.Get("X-Request-Id")
+		if (got == tc.id) != tc.kept || got == "" {
+			t.Errorf("X-Request-Id %q: answered %q, want kept=%v", tc.id, got, tc.kept)
+		}
+	}
+}
