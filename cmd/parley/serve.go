@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/parley-chat/parley/internal/blob"
 	"github.com/parley-chat/parley/internal/chat"
@@ -37,15 +38,24 @@ func serve(args []string) error {
 	}
 	log := slog.New(handler)
 	slog.SetDefault(log)
+
+	backend, err := media.Open(media.Config{Backend: cfg.Media, LiveKit: media.LiveKitConfig{
+		URL: cfg.LiveKitURL, APIKey: cfg.LiveKitKey, APISecret: cfg.LiveKitSecret, Logger: log,
+	}})
+	if err != nil {
+		return configError{err} // missing LiveKit settings: known before anything starts
+	}
 	tuneGC(log)
 
-	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+	// The data dir holds the keys and the database: the owner's alone (parley.db and its
+	// WAL are created 0600 by the store, the key files here).
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return err
 	}
-	if cfg.APIKey, err = keyFromDataDir(cfg.APIKey, cfg.DataDir, "api-key", "API key"); err != nil {
+	if cfg.APIKey, err = keyFromDataDir(log, cfg.APIKey, cfg.DataDir, "api-key", "API key"); err != nil {
 		return err
 	}
-	if cfg.ServerKey, err = keyFromDataDir(cfg.ServerKey, cfg.DataDir, "server-key", "server key"); err != nil {
+	if cfg.ServerKey, err = keyFromDataDir(log, cfg.ServerKey, cfg.DataDir, "server-key", "server key"); err != nil {
 		return err
 	}
 
@@ -58,12 +68,6 @@ func serve(args []string) error {
 	}
 	defer db.Close()
 	blobs, err := blob.NewDir(filepath.Join(cfg.DataDir, "files"))
-	if err != nil {
-		return err
-	}
-	backend, err := media.Open(media.Config{Backend: cfg.Media, LiveKit: media.LiveKitConfig{
-		URL: cfg.LiveKitURL, APIKey: cfg.LiveKitKey, APISecret: cfg.LiveKitSecret, Logger: log,
-	}})
 	if err != nil {
 		return err
 	}
@@ -81,7 +85,7 @@ func serve(args []string) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	registerStoreMetrics(reg, db)
 	api := httpapi.New(svc, httpapi.Options{
-		Config:   httpapi.Config{MaxBodyBytes: cfg.MaxBodyBytes, MaxUploadBytes: cfg.MaxUploadBytes},
+		Config:   httpapi.Config{MaxBodyBytes: cfg.MaxBodyBytes, MaxUploadBytes: cfg.MaxUploadBytes, CORSOrigins: cfg.CORSOrigins, AccessLog: cfg.AccessLog},
 		Logger:   log,
 		Registry: reg,
 		Ready: func(ctx context.Context) error {
@@ -148,16 +152,24 @@ func serve(args []string) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	ready.Store(true)
-	log.Info("parley serving", "addr", ln.Addr().String(), "store", db.Dialect(), "dataDir", cfg.DataDir, "network", svc.NetworkID(), "secureMode", cfg.SecureMode, "cluster", cfg.NATSURL != "")
+	log.Info("parley serving", "version", versionText(), "addr", ln.Addr().String(), "store", db.Dialect(), "dataDir", cfg.DataDir, "network", svc.NetworkID(), "secureMode", cfg.SecureMode, "cluster", cfg.NATSURL != "")
 
 	select {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
 	}
-	// Drain: stop taking new connections, let in-flight requests finish.
+	stop() // a second signal ends the process at once
+	// Drain: first /readyz answers 503 while requests are still served, for the load
+	// balancer to notice and send no more; then the listener closes and in-flight
+	// requests get the grace period to finish.
 	ready.Store(false)
-	log.Info("draining", "grace", cfg.ShutdownGrace)
+	log.Info("draining", "delay", cfg.DrainDelay, "grace", cfg.ShutdownGrace)
+	select {
+	case <-time.After(cfg.DrainDelay):
+	case err := <-errc:
+		return err
+	}
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
@@ -178,8 +190,9 @@ func openStore(ctx context.Context, cfg *config) (*store.DB, error) {
 }
 
 // keyFromDataDir returns the configured key, or the one kept in the data dir, or a new
-// one that it keeps there and prints once.
-func keyFromDataDir(configured, dataDir, file, what string) (string, error) {
+// one that it keeps there. The log says where a new key is kept, never the key: logs are
+// shipped and read more widely than the data dir. Its first characters tell keys apart.
+func keyFromDataDir(log *slog.Logger, configured, dataDir, file, what string) (string, error) {
 	if configured != "" {
 		return configured, nil
 	}
@@ -195,6 +208,6 @@ func keyFromDataDir(configured, dataDir, file, what string) (string, error) {
 	if err := os.WriteFile(path, []byte(key+"\n"), 0o600); err != nil {
 		return "", err
 	}
-	fmt.Fprintf(os.Stderr, "parley: generated %s %s (kept in %s)\n", what, key, path)
+	log.Info("generated a new "+what, "file", path, "starts", key[:4])
 	return key, nil
 }

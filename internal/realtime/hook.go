@@ -39,20 +39,29 @@ func (h *hook) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
 	defer cancel()
 	user := string(pk.Connect.Username)
 	caller, err := b.ident.Authenticate(ctx, string(pk.Connect.Password))
-	ok := err == nil && caller.User != nil && user != "" && caller.User.ID == user
-	if ok {
+	refused := "" // why, for the log
+	switch {
+	case err != nil:
+		refused = "token refused: " + err.Error()
+	case caller.User == nil:
+		refused = "token of no user"
+	case user == "" || caller.User.ID != user:
+		refused = "username is not the token's user"
+	default:
 		// Registered before the revocation check, under one lock with it: a revocation
 		// the relay handles while this login is under way either sees the client or is
 		// seen here.
 		b.mu.Lock()
 		if _, revoked := b.revoked[caller.SessionID]; revoked {
-			ok = false
+			refused = "session revoked"
 		} else {
 			b.pending[cl] = &conn{cl: cl, userID: user, session: caller.SessionID, grants: map[string]bool{}}
 		}
 		b.mu.Unlock()
 	}
-	if !ok {
+	if refused != "" {
+		// Never the password: it is an access token.
+		b.log.Info("mqtt login refused", "client", clip(cl.ID), "username", clip(user), "remote", cl.Net.Remote, "reason", refused)
 		code := packets.ErrNotAuthorized
 		if cl.Properties.ProtocolVersion < 5 {
 			code = packets.ErrClientIdentifierNotValid // sent as 3.1.1 code 2
@@ -77,6 +86,14 @@ func (h *hook) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
 	}
 	b.mu.Unlock()
 	return nil
+}
+
+// clip bounds what a client chose (its id, its username) before it goes to the log.
+func clip(s string) string {
+	if len(s) > 100 {
+		return s[:100] + "…"
+	}
+	return s
 }
 
 // OnConnectAuthenticate lets in whoever OnConnect let through.
