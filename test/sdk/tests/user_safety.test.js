@@ -1,7 +1,7 @@
 'use strict';
 // User safety through the official SDK: block and unblock a user (and the
 // blocked user kept out of conversations with the blocker), the blocked-users
-// collection, and flag / unflag a user with isUserFlaggedByMe.
+// collection, flag / unflag a user with isUserFlaggedByMe, and getRole.
 //
 // The SDK has one client per process: the blocker is logged in through the
 // SDK, the blocked user acts with a token of their own (parley.userToken).
@@ -70,4 +70,19 @@ test('flagUser, isUserFlaggedByMe and unflagUser', async () => {
   assert.equal(await UserRepository.unflagUser(BOB), true);
   assert.equal(await UserRepository.isUserFlaggedByMe(BOB), false);
   assert.equal((await serverUser(BOB)).flagCount, 0);
+});
+
+test('getRole reads a built-in role and an admin-defined one', async () => {
+  const res = await parley.api('POST', '/api/v3/roles', {
+    token: await parley.adminToken(),
+    body: { roleId: 'safety-reviewer', displayName: 'Reviewer', permissions: ['BAN_USER'] },
+  });
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  await sdk.loginAs(ALICE, 'Alice Safety');
+  const { getRole } = sdk.load();
+  const { data: custom } = await getRole('safety-reviewer');
+  assert.equal(custom.displayName, 'Reviewer');
+  assert.deepEqual(custom.permissions, ['BAN_USER']);
+  const { data: builtin } = await getRole('channel-moderator');
+  assert.ok(builtin.permissions.includes('BAN_USER_FROM_CHANNEL'));
 });
