@@ -170,11 +170,15 @@ func serve(args []string) error {
 // openStore opens PARLEY_DB: a postgres:// URL, a SQLite file path, or by default
 // parley.db in the data dir.
 func openStore(ctx context.Context, cfg *config) (*store.DB, error) {
-	target := cfg.DB
-	if target == "" {
-		target = filepath.Join(cfg.DataDir, "parley.db")
+	return store.Open(ctx, storeTarget(cfg), store.Options{Synchronous: cfg.SQLiteSync})
+}
+
+// storeTarget is the database PARLEY_DB names, by default parley.db in the data dir.
+func storeTarget(cfg *config) string {
+	if cfg.DB == "" {
+		return filepath.Join(cfg.DataDir, "parley.db")
 	}
-	return store.Open(ctx, target, store.Options{Synchronous: cfg.SQLiteSync})
+	return cfg.DB
 }
 
 // keyFromDataDir returns the configured key, or the one kept in the data dir, or a new
