@@ -18,6 +18,7 @@ import (
 
 	"github.com/parley-chat/parley/internal/blob"
 	"github.com/parley-chat/parley/internal/chat"
+	"github.com/parley-chat/parley/internal/console"
 	"github.com/parley-chat/parley/internal/httpapi"
 	"github.com/parley-chat/parley/internal/media"
 	"github.com/parley-chat/parley/internal/realtime"
@@ -114,6 +115,7 @@ func serve(args []string) error {
 	}
 	defer broker.Close()
 	api.Handle("GET /mqtt", broker.Handler())
+	api.Handle("GET /console/", console.Handler())
 	relay := realtime.NewRelay(broker, db)
 	svc.OnCommit(relay.Wake)
 	relayCtx, stopRelay := context.WithCancel(context.Background())
