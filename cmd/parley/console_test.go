@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/parley-chat/parley/internal/store/storetest"
 )
 
 // ChromiumEnv names a Chromium binary to use instead of looking one up.
@@ -157,7 +158,11 @@ func js(s string) string { return fmt.Sprintf("%q", s) }
 func TestConsoleInABrowser(t *testing.T) {
 	b := newBrowser(t)
 	const serverKey = "console-server-key"
-	n := startNode(t, "console", []string{"PARLEY_API_KEY=" + clusterAPIKey, "PARLEY_SERVER_KEY=" + serverKey, "PARLEY_DATA_DIR=" + t.TempDir()})
+	env := []string{"PARLEY_API_KEY=" + clusterAPIKey, "PARLEY_SERVER_KEY=" + serverKey, "PARLEY_DATA_DIR=" + t.TempDir()}
+	if os.Getenv(storetest.DialectEnv) == "postgres" { // the PostgreSQL pass of the suite
+		env = append(env, "PARLEY_DB="+storetest.Target(t, "postgres"))
+	}
+	n := startNode(t, "console", env)
 
 	// The world the operator finds: a channel with two members, a live room with a co-host.
 	owner := n.login(t, "owner")
