@@ -39,29 +39,31 @@ func storeFlags(name, usage string, args []string) (*config, []string, error) {
 	return c, fs.Args(), nil
 }
 
-// oneFile takes the single file argument of backup and restore.
-func oneFile(name string, args []string) (*config, string, error) {
+// sqliteCommand reads the command line of backup and restore: the SQLite database and
+// the one file argument. On PostgreSQL it answers pgTools, which names the tools to use.
+func sqliteCommand(name string, args []string, pgTools string) (c *config, target, file string, err error) {
 	c, rest, err := storeFlags(name, "<file>", args)
 	if err != nil {
-		return nil, "", err
+		return nil, "", "", err
 	}
 	if len(rest) != 1 || rest[0] == "" {
 		fmt.Fprintf(os.Stderr, "usage: parley %s [-data-dir dir] [-db path] <file>\n", name)
-		return nil, "", errUsage
+		return nil, "", "", errUsage
 	}
-	return c, rest[0], nil
+	target = storeTarget(c)
+	if store.IsPostgresURL(target) {
+		return nil, "", "", errors.New("PARLEY_DB is PostgreSQL: " + pgTools)
+	}
+	return c, target, rest[0], nil
 }
 
 // backup writes a consistent copy of the SQLite database to a new file while the server
 // keeps serving.
 func backup(args []string) error {
-	c, file, err := oneFile("backup", args)
+	c, target, file, err := sqliteCommand("backup", args,
+		"back it up with PostgreSQL's own tools, e.g. pg_dump -Fc -f parley.dump \"$PARLEY_DB\" (restore with pg_restore)")
 	if err != nil {
 		return err
-	}
-	target := storeTarget(c)
-	if store.IsPostgresURL(target) {
-		return errors.New("PARLEY_DB is PostgreSQL: back it up with PostgreSQL's own tools, e.g. pg_dump -Fc -f parley.dump \"$PARLEY_DB\" (restore with pg_restore)")
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -80,13 +82,10 @@ func backup(args []string) error {
 // restore replaces the SQLite database with a checked backup; it refuses while a server
 // has the database open.
 func restore(args []string) error {
-	c, file, err := oneFile("restore", args)
+	_, target, file, err := sqliteCommand("restore", args,
+		"restore a pg_dump archive with pg_restore (e.g. pg_restore --clean -d \"$PARLEY_DB\" parley.dump), then run parley migrate")
 	if err != nil {
 		return err
-	}
-	target := storeTarget(c)
-	if store.IsPostgresURL(target) {
-		return errors.New("PARLEY_DB is PostgreSQL: restore a pg_dump archive with pg_restore (e.g. pg_restore --clean -d \"$PARLEY_DB\" parley.dump), then run parley migrate")
 	}
 	if err := store.RestoreSQLite(context.Background(), file, target); err != nil {
 		return err

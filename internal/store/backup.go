@@ -46,11 +46,11 @@ func BackupSQLite(ctx context.Context, dbPath, dst string) error {
 
 	// mode=rw: never create an empty database where there was none. (query_only would
 	// refuse VACUUM INTO; the connection runs that one statement.)
-	src, err := openFile(dbPath, "mode=rw&_pragma=busy_timeout(10000)")
+	src, done, err := openConn(ctx, dbPath, "mode=rw&_pragma=busy_timeout(10000)")
 	if err != nil {
 		return err
 	}
-	defer src.Close()
+	defer done()
 	if _, err := src.ExecContext(ctx, `VACUUM INTO ?`, tmpName); err != nil {
 		return fmt.Errorf("backup: %w", err)
 	}
@@ -78,16 +78,11 @@ func RestoreSQLite(ctx context.Context, src, dbPath string) error {
 	if err := os.MkdirAll(filepath.Dir(dbPath), 0o750); err != nil {
 		return err
 	}
-	db, err := openFile(dbPath, "_pragma=busy_timeout(0)")
+	conn, done, err := openConn(ctx, dbPath, "_pragma=busy_timeout(0)")
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
+	defer done()
 	// Leaving WAL mode needs every other connection closed: a running server keeps its
 	// connections open, so this is the in-use test. In exclusive locking mode the lock
 	// taken by the first write is then held until this connection closes.
@@ -131,16 +126,11 @@ func CheckSQLite(ctx context.Context, path string) error {
 	if _, err := os.Stat(path); err != nil {
 		return err
 	}
-	db, err := openFile(path, "mode=ro")
+	conn, done, err := openConn(ctx, path, "mode=ro")
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
+	defer done()
 	if err := integrity(ctx, conn); err != nil {
 		return err
 	}
@@ -191,17 +181,21 @@ func integrity(ctx context.Context, conn *sql.Conn) error {
 	return nil
 }
 
-func openFile(path, params string) (*sql.DB, error) {
+// openConn opens one connection of its own to the SQLite file; done closes it.
+func openConn(ctx context.Context, path, params string) (conn *sql.Conn, done func(), err error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	db, err := sql.Open("sqlite", "file:"+abs+"?"+params)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	db.SetMaxOpenConns(1)
-	return db, nil
+	if conn, err = db.Conn(ctx); err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	return conn, func() { conn.Close(); db.Close() }, nil
 }
 
 // inUse turns SQLite's "database is locked" into ErrInUse.

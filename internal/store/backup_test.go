@@ -97,14 +97,14 @@ func TestRestoreRefusesADamagedOrForeignFile(t *testing.T) {
 	os.WriteFile(garbage, []byte("this is not a database, only some bytes"), 0o600)
 
 	foreign := filepath.Join(dir, "foreign.db")
-	f, err := openFile(foreign, "")
+	f, done, err := openConn(ctx, foreign, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.Exec(`CREATE TABLE notes (x TEXT)`); err != nil {
+	if _, err := f.ExecContext(ctx, `CREATE TABLE notes (x TEXT)`); err != nil {
 		t.Fatal(err)
 	}
-	f.Close()
+	done()
 
 	// A backup whose pages were damaged after it was written.
 	damaged := filepath.Join(dir, "damaged.db")
@@ -121,11 +121,14 @@ func TestRestoreRefusesADamagedOrForeignFile(t *testing.T) {
 	if err := BackupSQLite(ctx, target, newer); err != nil {
 		t.Fatal(err)
 	}
-	n, _ := openFile(newer, "")
-	if _, err := n.Exec(`INSERT INTO schema_migrations (name) VALUES ('9999_future.sql')`); err != nil {
+	n, done, err := openConn(ctx, newer, "")
+	if err != nil {
 		t.Fatal(err)
 	}
-	n.Close()
+	if _, err := n.ExecContext(ctx, `INSERT INTO schema_migrations (name) VALUES ('9999_future.sql')`); err != nil {
+		t.Fatal(err)
+	}
+	done()
 
 	for _, bad := range []string{garbage, foreign, damaged, newer, filepath.Join(dir, "missing.db")} {
 		if err := RestoreSQLite(ctx, bad, target); err == nil {

@@ -135,6 +135,23 @@ const Console = (() => {
     return { reload: () => show(undefined) };
   }
 
+  // searchList shows a search form over a paged list of GET path: query(form) gives the
+  // first page's parameters, key names the answer's list, columns render it.
+  function searchList(view, form, { path, key, query, columns, tableId }) {
+    const results = h('div');
+    view.append(form, results);
+    const search = () => {
+      results.replaceChildren();
+      const first = query(form);
+      pager(results, async (tok) => {
+        const out = await api('GET', path, { query: tok ? { 'options[token]': tok } : first });
+        return { rows: out[key], next: out.paging && out.paging.next };
+      }, (rows) => table(columns, rows, { id: tableId }));
+    };
+    form.addEventListener('submit', (ev) => { ev.preventDefault(); search(); });
+    search();
+  }
+
   function when(t) {
     return t ? new Date(t).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '—';
   }
@@ -281,5 +298,5 @@ const Console = (() => {
   }
   document.addEventListener('DOMContentLoaded', start);
 
-  return { page, placeholder, api, h, table, action, pager, flash, describe, when, userActions, ApiError };
+  return { page, placeholder, api, h, table, action, pager, searchList, flash, describe, when, userActions, ApiError };
 })();

@@ -2,7 +2,7 @@
 // delete it.
 'use strict';
 (() => {
-  const { api, h, table, action, pager, when } = Console;
+  const { api, h, table, action, pager, searchList, when } = Console;
   const path = (id) => encodeURIComponent(id);
 
   function list(view) {
@@ -13,18 +13,13 @@
         ['community', 'live', 'broadcast', 'conversation'].map((t) => h('option', { value: t }, t))),
       h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'deleted' }), ' deleted only'),
       h('button', { type: 'submit' }, 'Search'));
-    const results = h('div', { id: 'channel-results' });
-    view.append(form, results);
-    const search = () => {
-      results.replaceChildren();
-      const q = {
-        keyword: form.keyword.value, types: form.type.value ? [form.type.value] : undefined,
-        isDeleted: form.deleted.checked ? 'true' : undefined, sortBy: 'lastCreated', 'options[limit]': 20,
-      };
-      pager(results, async (tok) => {
-        const out = await api('GET', '/api/v3/channels', { query: tok ? { 'options[token]': tok } : q });
-        return { rows: out.channels, next: out.paging && out.paging.next };
-      }, (channels) => table([
+    searchList(view, form, {
+      path: '/api/v3/channels', key: 'channels', tableId: 'channels-table',
+      query: (f) => ({
+        keyword: f.keyword.value, types: f.type.value ? [f.type.value] : undefined,
+        isDeleted: f.deleted.checked ? 'true' : undefined, sortBy: 'lastCreated', 'options[limit]': 20,
+      }),
+      columns: [
         ['Channel id', (c) => h('a', { href: '#/channels/' + path(c.channelId) }, c.channelId)],
         ['Name', (c) => c.displayName],
         ['Type', (c) => c.type],
@@ -32,10 +27,8 @@
         ['Messages', (c) => c.messageCount],
         ['State', (c) => [c.isDeleted ? 'deleted' : '', c.isMuted ? 'muted' : ''].filter(Boolean).join(', ')],
         ['Last activity', (c) => when(c.lastActivity)],
-      ], channels, { id: 'channels-table' }));
-    };
-    form.addEventListener('submit', (ev) => { ev.preventDefault(); search(); });
-    search();
+      ],
+    });
   }
 
   async function detail(view, channelId) {

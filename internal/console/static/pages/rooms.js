@@ -1,7 +1,7 @@
 // Live rooms: list by status, view participants, remove a co-host, stop a room.
 'use strict';
 (() => {
-  const { api, h, table, action, pager, when } = Console;
+  const { api, h, table, action, searchList, when } = Console;
   const statuses = ['idle', 'live', 'waitingReconnect', 'ended', 'recorded', 'terminated'];
 
   function list(view) {
@@ -9,25 +9,18 @@
       h('select', { name: 'status', 'aria-label': 'Status' },
         h('option', { value: '' }, 'any status'), statuses.map((s) => h('option', { value: s }, s))),
       h('button', { type: 'submit' }, 'Show'));
-    const results = h('div', { id: 'room-results' });
-    view.append(form, results);
-    const search = () => {
-      results.replaceChildren();
-      const q = { statuses: form.status.value ? [form.status.value] : undefined, sortBy: 'lastCreated', 'options[limit]': 20 };
-      pager(results, async (tok) => {
-        const out = await api('GET', '/api/v1/rooms', { query: tok ? { 'options[token]': tok } : q });
-        return { rows: out.rooms, next: out.paging && out.paging.next };
-      }, (rooms) => table([
+    searchList(view, form, {
+      path: '/api/v1/rooms', key: 'rooms', tableId: 'rooms-table',
+      query: (f) => ({ statuses: f.status.value ? [f.status.value] : undefined, sortBy: 'lastCreated', 'options[limit]': 20 }),
+      columns: [
         ['Room', (r) => h('a', { href: '#/rooms/' + encodeURIComponent(r.roomId) }, r.title || r.roomId)],
         ['Type', (r) => r.type],
         ['Status', (r) => h('span', { class: 'status ' + r.status }, r.status)],
         ['Participants', (r) => r.participants.length],
         ['Host', (r) => r.createdBy],
         ['Live since', (r) => when(r.liveAt)],
-      ], rooms, { id: 'rooms-table' }));
-    };
-    form.addEventListener('submit', (ev) => { ev.preventDefault(); search(); });
-    search();
+      ],
+    });
   }
 
   async function detail(view, roomId) {

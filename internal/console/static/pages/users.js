@@ -2,7 +2,7 @@
 // from other features (global ban, delete) join through Console.userActions.
 'use strict';
 (() => {
-  const { api, h, table, action, pager, when } = Console;
+  const { api, h, action, searchList, when } = Console;
 
   function list(view) {
     const form = h('form', { class: 'search', id: 'user-search' },
@@ -12,25 +12,18 @@
         h('option', { value: 'firstCreated' }, 'oldest first'),
         h('option', { value: 'displayName' }, 'by name')),
       h('button', { type: 'submit' }, 'Search'));
-    const results = h('div', { id: 'user-results' });
-    view.append(form, results);
-    const search = () => {
-      results.replaceChildren();
-      const q = { keyword: form.keyword.value, sortBy: form.sortBy.value, 'options[limit]': 20 };
-      pager(results, async (tok) => {
-        const out = await api('GET', '/api/v3/users', { query: tok ? { 'options[token]': tok } : q });
-        return { rows: out.users, next: out.paging && out.paging.next };
-      }, (users) => table([
+    searchList(view, form, {
+      path: '/api/v3/users', key: 'users', tableId: 'users-table',
+      query: (f) => ({ keyword: f.keyword.value, sortBy: f.sortBy.value, 'options[limit]': 20 }),
+      columns: [
         ['User id', (u) => h('a', { href: '#/users/' + encodeURIComponent(u.userId) }, u.userId)],
         ['Display name', (u) => u.displayName],
         ['Roles', (u) => u.roles.join(', ')],
         ['Flags', (u) => u.flagCount],
         ['Banned', (u) => u.isGlobalBan ? 'globally' : ''],
         ['Created', (u) => when(u.createdAt)],
-      ], users, { id: 'users-table' }));
-    };
-    form.addEventListener('submit', (ev) => { ev.preventDefault(); search(); });
-    search();
+      ],
+    });
   }
 
   async function detail(view, userId) {
