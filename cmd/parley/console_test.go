@@ -9,7 +9,9 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -249,6 +251,23 @@ func TestConsoleInABrowser(t *testing.T) {
 		waitJS(memberRows+` === ''`),
 		chromedp.Click(chromedp.CSS(`.tabs [data-membership="member"]`)),
 		waitJS(memberRows+` === 'carol,owner'`))
+	b.step("mute carol",
+		clickText(`#members-table [data-user="carol"] button`, "Mute 1 h"),
+		waitJS(`document.querySelector('#members-table [data-user="carol"]').textContent.includes('Unmute')`),
+		chromedp.Click(chromedp.CSS(`.tabs [data-membership="muted"]`)),
+		waitJS(memberRows+` === 'carol'`))
+	if s, out := n.call(t, "GET", "/api/v4/channels/general/users?memberships[]=muted", owner.token, nil); s != 200 ||
+		len(out["channelUsers"].([]any)) != 1 || out["channelUsers"].([]any)[0].(map[string]any)["userId"] != "carol" {
+		t.Fatalf("muted members after the console's mute: %d %v", s, out)
+	}
+	b.step("delete the channel",
+		clickText(`#channel-info button`, "Delete channel"),
+		waitJS(`[...document.querySelectorAll('#channel-info button')].some((b) => b.textContent === 'Confirm: delete general')`),
+		clickText(`#channel-info button`, "Confirm: delete general"),
+		waitJS(`document.getElementById('channel-info').textContent.includes('Deletedyes')`))
+	if s, out := n.call(t, "GET", "/api/v3/channels/general", owner.token, nil); s != 200 || out["channels"].([]any)[0].(map[string]any)["isDeleted"] != true {
+		t.Fatalf("the channel after the console deleted it: %d %v", s, out)
+	}
 
 	// Remove the co-host from the live room.
 	participants := `[...document.querySelectorAll('#participants-table tbody tr td:first-child')].map((e) => e.textContent).sort().join(',')`
@@ -287,4 +306,33 @@ func TestConsoleInABrowser(t *testing.T) {
 		chromedp.Click(chromedp.ID("#logout")),
 		chromedp.WaitVisible(chromedp.ID("#secret")),
 		waitJS(`sessionStorage.length === 0`))
+
+	// An admin token minted elsewhere logs in as well.
+	s, out = n.call(t, "POST", "/api/v1/admin-token", "", nil)
+	if s != 401 && s != 400 {
+		t.Fatalf("admin token without the server key: %d %v", s, out)
+	}
+	req, _ := http.NewRequest("POST", n.base+"/api/v1/admin-token", nil)
+	req.Header.Set("x-server-key", serverKey)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("admin token: %v %v", err, res)
+	}
+	var minted struct{ AdminToken string }
+	json.NewDecoder(res.Body).Decode(&minted)
+	res.Body.Close()
+	b.step("log in with an admin token",
+		chromedp.SendKeys(chromedp.ID("#secret"), minted.AdminToken),
+		chromedp.Click(chromedp.CSS("#login button[type=submit]")),
+		chromedp.WaitVisible(chromedp.ID("#nav")),
+		waitJS(`document.getElementById('who').textContent.startsWith('Logged in as ')`))
+}
+
+// clickText clicks the first element matching a CSS selector whose text is text.
+func clickText(selector, text string) chromedp.Action[chromedp.Void] {
+	return chromedp.Poll[chromedp.Void](`(() => {
+		const el = [...document.querySelectorAll(`+js(selector)+`)].find((e) => e.textContent === `+js(text)+`);
+		if (el) el.click();
+		return !!el;
+	})()`, chromedp.WithPollingInterval(50*time.Millisecond))
 }

@@ -108,7 +108,8 @@ const Console = (() => {
     let el = document.getElementById('flash');
     if (!el) {
       el = h('p', { id: 'flash', role: 'status' });
-      document.getElementById('main').prepend(el);
+      const view = document.getElementById('view');
+      (view.querySelector('h2') || view).after(el);
     }
     el.textContent = text;
     el.className = isError ? 'error' : 'ok';
