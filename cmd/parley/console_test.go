@@ -296,8 +296,16 @@ func TestConsoleInABrowser(t *testing.T) {
 			t.Fatalf("get user: %d %v", s, out)
 		}
 	}
+	// A new channel and a message: events through the outbox, so a lag to show.
+	if s, out := n.call(t, "POST", "/api/v3/channels", owner.token, map[string]any{"channelId": "lobby", "type": "community"}); s != 200 {
+		t.Fatalf("create channel: %d %v", s, out)
+	}
+	if s, out := n.call(t, "POST", "/api/v5/messages", owner.token, textMessage(n.channelID(t, owner.token, "lobby"), "hello")); s != 200 {
+		t.Fatalf("post message: %d %v", s, out)
+	}
 	b.step("health rates",
 		waitJS(`parseFloat(document.getElementById('requests-rate').textContent) > 0`),
+		waitJS(`/^\d+\.\d$/.test(document.getElementById('outbox-lag').textContent)`),
 		waitJS(`document.getElementById('routes-table').textContent.includes('GET /api/v3/users/{userId}')`))
 	b.step("unavailable page",
 		chromedp.Click(chromedp.ID("#nav-webhooks")),
