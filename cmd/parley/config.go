@@ -103,8 +103,9 @@ func serveSettings(c *config) *settings {
 
 // settings is a flag set whose flags can also be given as PARLEY_* variables.
 type settings struct {
-	fs   *flag.FlagSet
-	vars []setting // in the order declared
+	fs         *flag.FlagSet
+	vars       []setting // in the order declared
+	positional string    // what follows the flags, like "<file>"; none when empty
 }
 
 type setting struct{ flag, env, def, help string }
@@ -142,7 +143,7 @@ func (s *settings) parse(args []string) error {
 		}
 		return configError{err}
 	}
-	if s.fs.NArg() > 0 {
+	if s.fs.NArg() > 0 && s.positional == "" {
 		return configError{fmt.Errorf("unexpected argument %q (settings are flags like -listen or PARLEY_* variables)", s.fs.Arg(0))}
 	}
 	return nil
@@ -150,7 +151,7 @@ func (s *settings) parse(args []string) error {
 
 // usage writes each setting: its flag, its variable, its default and what it does.
 func (s *settings) usage(w io.Writer) {
-	fmt.Fprintf(w, "usage: parley %s [flags]\n\nEach setting is a flag or an environment variable; the flag wins.\n\n", s.fs.Name())
+	fmt.Fprintf(w, "usage: parley %s [flags] %s\n\nEach setting is a flag or an environment variable; the flag wins.\n\n", s.fs.Name(), s.positional)
 	for _, v := range s.vars {
 		def := ""
 		if v.def != "" {

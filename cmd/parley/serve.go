@@ -19,6 +19,7 @@ import (
 
 	"github.com/parley-chat/parley/internal/blob"
 	"github.com/parley-chat/parley/internal/chat"
+	"github.com/parley-chat/parley/internal/console"
 	"github.com/parley-chat/parley/internal/httpapi"
 	"github.com/parley-chat/parley/internal/media"
 	"github.com/parley-chat/parley/internal/realtime"
@@ -118,6 +119,7 @@ func serve(args []string) error {
 	}
 	defer broker.Close()
 	api.Handle("GET /mqtt", broker.Handler())
+	api.Handle("GET /console/", console.Handler())
 	relay := realtime.NewRelay(broker, db)
 	svc.OnCommit(relay.Wake)
 	relayCtx, stopRelay := context.WithCancel(context.Background())
@@ -182,11 +184,15 @@ func serve(args []string) error {
 // openStore opens PARLEY_DB: a postgres:// URL, a SQLite file path, or by default
 // parley.db in the data dir.
 func openStore(ctx context.Context, cfg *config) (*store.DB, error) {
-	target := cfg.DB
-	if target == "" {
-		target = filepath.Join(cfg.DataDir, "parley.db")
+	return store.Open(ctx, storeTarget(cfg), store.Options{Synchronous: cfg.SQLiteSync})
+}
+
+// storeTarget is the database PARLEY_DB names, by default parley.db in the data dir.
+func storeTarget(cfg *config) string {
+	if cfg.DB == "" {
+		return filepath.Join(cfg.DataDir, "parley.db")
 	}
-	return store.Open(ctx, target, store.Options{Synchronous: cfg.SQLiteSync})
+	return cfg.DB
 }
 
 // keyFromDataDir returns the configured key, or the one kept in the data dir, or a new
