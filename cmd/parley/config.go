@@ -33,6 +33,14 @@ type config struct {
 	LiveKitSecret  string
 	DebugListen    string
 	NATSURL        string
+	// Connection limits (docs/decisions.md, "Limits").
+	HTTPIdleTimeout      time.Duration
+	HTTPBodyTimeout      time.Duration
+	HTTPMinBodyRate      int64
+	HTTPWriteTimeout     time.Duration
+	MQTTConnectTimeout   time.Duration
+	MQTTMaxPendingWrites int64
+	MaxConnections       int64
 }
 
 func parseConfig(args []string) (*config, error) {
@@ -62,6 +70,13 @@ func parseConfig(args []string) (*config, error) {
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", envInt("PARLEY_MAX_BODY_BYTES", 1<<20), "largest JSON body (PARLEY_MAX_BODY_BYTES)")
 	fs.Int64Var(&c.MaxUploadBytes, "max-upload-bytes", envInt("PARLEY_MAX_UPLOAD_BYTES", 100<<20), "largest upload request, all its files together (PARLEY_MAX_UPLOAD_BYTES)")
 	fs.Int64Var(&c.MaxFileBytes, "max-file-bytes", envInt("PARLEY_MAX_FILE_BYTES", 100<<20), "largest single uploaded file (PARLEY_MAX_FILE_BYTES)")
+	fs.DurationVar(&c.HTTPIdleTimeout, "http-idle-timeout", envDuration("PARLEY_HTTP_IDLE_TIMEOUT", 60*time.Second), "how long an idle keep-alive HTTP connection is kept (PARLEY_HTTP_IDLE_TIMEOUT)")
+	fs.DurationVar(&c.HTTPBodyTimeout, "http-body-timeout", envDuration("PARLEY_HTTP_BODY_TIMEOUT", 30*time.Second), "time a request body may take, plus its size at the minimum rate (PARLEY_HTTP_BODY_TIMEOUT)")
+	fs.Int64Var(&c.HTTPMinBodyRate, "http-min-body-rate", envInt("PARLEY_HTTP_MIN_BODY_RATE", 10<<10), "slowest request body accepted, in bytes per second, after the body timeout (PARLEY_HTTP_MIN_BODY_RATE)")
+	fs.DurationVar(&c.HTTPWriteTimeout, "http-write-timeout", envDuration("PARLEY_HTTP_WRITE_TIMEOUT", 30*time.Second), "time one write of a response (up to 32 KB) may take before the connection is cut (PARLEY_HTTP_WRITE_TIMEOUT)")
+	fs.DurationVar(&c.MQTTConnectTimeout, "mqtt-connect-timeout", envDuration("PARLEY_MQTT_CONNECT_TIMEOUT", 10*time.Second), "time a new MQTT connection has to send CONNECT (PARLEY_MQTT_CONNECT_TIMEOUT)")
+	fs.Int64Var(&c.MQTTMaxPendingWrites, "mqtt-max-pending-writes", envInt("PARLEY_MQTT_MAX_PENDING_WRITES", 1024), "packets queued for one MQTT client; a client that lets its queue fill is disconnected (PARLEY_MQTT_MAX_PENDING_WRITES)")
+	fs.Int64Var(&c.MaxConnections, "max-connections", envInt("PARLEY_MAX_CONNECTIONS", 10000), "concurrent connections, HTTP and MQTT TCP together; more are refused (PARLEY_MAX_CONNECTIONS)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -73,6 +88,12 @@ func parseConfig(args []string) (*config, error) {
 	case "FULL", "NORMAL", "EXTRA":
 	default:
 		return nil, fmt.Errorf("PARLEY_SQLITE_SYNCHRONOUS must be FULL, NORMAL or EXTRA")
+	}
+	if c.HTTPIdleTimeout <= 0 || c.HTTPBodyTimeout <= 0 || c.HTTPWriteTimeout <= 0 || c.MQTTConnectTimeout <= 0 {
+		return nil, fmt.Errorf("PARLEY_HTTP_IDLE_TIMEOUT, PARLEY_HTTP_BODY_TIMEOUT, PARLEY_HTTP_WRITE_TIMEOUT and PARLEY_MQTT_CONNECT_TIMEOUT must be positive")
+	}
+	if c.HTTPMinBodyRate <= 0 || c.MQTTMaxPendingWrites <= 0 || c.MQTTMaxPendingWrites > 1<<20 || c.MaxConnections <= 0 {
+		return nil, fmt.Errorf("PARLEY_HTTP_MIN_BODY_RATE, PARLEY_MQTT_MAX_PENDING_WRITES (at most 1048576) and PARLEY_MAX_CONNECTIONS must be positive")
 	}
 	if c.NATSURL != "" && !strings.HasPrefix(c.DB, "postgres://") && !strings.HasPrefix(c.DB, "postgresql://") {
 		return nil, fmt.Errorf("PARLEY_NATS_URL needs PARLEY_DB to be a postgres:// URL: the nodes of a cluster share one PostgreSQL database")
