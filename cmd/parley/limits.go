@@ -99,13 +99,13 @@ func (ln *limitedListener) Accept() (net.Conn, error) {
 // read or write timed out so that the cut is counted once, when the server closes it.
 type trackedConn struct {
 	net.Conn
-	l         *connLimiter
-	classify  bool
-	state     atomic.Int32 // the http.ConnState the server last reported
+	l        *connLimiter
+	classify bool
+	state    atomic.Int32 // the http.ConnState the server last reported
 	// aborting is set while the read deadline is in the distant past: net/http ends its
 	// background read of a connection that way, and that timeout is no cut.
-	aborting atomic.Bool
-	readIdle  atomic.Bool  // bytes read since the connection went idle: a request began
+	aborting  atomic.Bool
+	readIdle  atomic.Bool // bytes read since the connection went idle: a request began
 	cut       atomic.Pointer[string]
 	closeOnce sync.Once
 }
