@@ -55,6 +55,17 @@ func (p *proc) answers(t *testing.T) {
 	res.Body.Close()
 }
 
+// dial opens a raw connection to the HTTP address, closed at the end of the test.
+func (p *proc) dial(t *testing.T) net.Conn {
+	t.Helper()
+	c, err := net.Dial("tcp", strings.TrimPrefix(p.base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
 // closedWithin reads conn until the server closes it; it fails the test if the
 // connection is still open after d. It returns the bytes read.
 func closedWithin(t *testing.T, conn net.Conn, d time.Duration, what string) int {
@@ -70,18 +81,10 @@ func closedWithin(t *testing.T, conn net.Conn, d time.Duration, what string) int
 
 func TestIdleKeepAliveConnectionIsClosed(t *testing.T) {
 	p := start(t, t.TempDir(), smallLimits...)
-	conn, err := net.Dial("tcp", strings.TrimPrefix(p.base, "http://"))
-	if err != nil {
-		t.Fatal(err)
+	conn := p.dial(t)
+	if err := askReady(conn); err != nil {
+		t.Fatalf("keep-alive request: %v", err)
 	}
-	defer conn.Close()
-	fmt.Fprintf(conn, "GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n")
-	br := bufio.NewReader(conn)
-	res, err := http.ReadResponse(br, nil)
-	if err != nil || res.StatusCode != 200 || res.Close {
-		t.Fatalf("keep-alive request: %v %v", err, res)
-	}
-	io.Copy(io.Discard, res.Body)
 	// Idle now: closed after PARLEY_HTTP_IDLE_TIMEOUT.
 	closedWithin(t, conn, 5*time.Second, "idle keep-alive connection")
 	p.answers(t)
@@ -92,11 +95,7 @@ func TestIdleKeepAliveConnectionIsClosed(t *testing.T) {
 
 func TestSlowBodyIsCut(t *testing.T) {
 	p := start(t, t.TempDir(), smallLimits...)
-	conn, err := net.Dial("tcp", strings.TrimPrefix(p.base, "http://"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := p.dial(t)
 	// A 1,000-byte body, one byte every 200 ms: 200 s if never cut. Each byte arrives
 	// well within any per-read timeout; only the overall pace gives it away.
 	fmt.Fprintf(conn, "POST /api/v5/sessions HTTP/1.1\r\nHost: x\r\nX-API-Key: k\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n")
@@ -136,11 +135,7 @@ func TestDownloadsAndWebSocketsUnderWriteDeadlines(t *testing.T) {
 	ws := p.dialMQTT(t, userID, token)
 	defer ws.Close()
 
-	stalled, err := net.Dial("tcp", strings.TrimPrefix(p.base, "http://"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stalled.Close()
+	stalled := p.dial(t)
 	fmt.Fprint(stalled, download)
 	time.Sleep(3 * time.Second) // not reading, three write timeouts long
 	if n := closedWithin(t, stalled, 10*time.Second, "stalled download"); n >= size {
@@ -148,11 +143,7 @@ func TestDownloadsAndWebSocketsUnderWriteDeadlines(t *testing.T) {
 	}
 
 	// A slow but steady reader gets the whole file, over more than the write timeout.
-	steady, err := net.Dial("tcp", strings.TrimPrefix(p.base, "http://"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer steady.Close()
+	steady := p.dial(t)
 	fmt.Fprint(steady, download)
 	res, err := http.ReadResponse(bufio.NewReader(steady), nil)
 	if err != nil || res.StatusCode != 200 {
@@ -225,21 +216,13 @@ func TestConnectionCap(t *testing.T) {
 	// The start-up check's keep-alive connection is closed first; the server frees its
 	// slot as soon as it sees the close, which a retry waits for.
 	http.DefaultClient.CloseIdleConnections()
-	ask := func(c net.Conn) error {
-		fmt.Fprintf(c, "GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n")
-		res, err := http.ReadResponse(bufio.NewReader(c), nil)
-		if err == nil {
-			res.Body.Close()
-		}
-		return err
-	}
 	for len(held) < 4 {
 		waitUntil(t, "a connection within the cap", func() bool {
 			c, err := net.Dial("tcp", addr)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if ask(c) != nil {
+			if askReady(c) != nil {
 				c.Close()
 				return false
 			}
@@ -277,6 +260,21 @@ func TestConnectionCap(t *testing.T) {
 	if n := p.metric(t, `parley_connections_refused_total{listener="mqtt"}`); n < 1 {
 		t.Errorf("refused MQTT connections counted %v", n)
 	}
+}
+
+// askReady sends GET /readyz on a kept-alive connection and reads the 200 answer.
+func askReady(c net.Conn) error {
+	fmt.Fprintf(c, "GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n")
+	res, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	if res.StatusCode != 200 || res.Close {
+		return fmt.Errorf("answer %d, close %v", res.StatusCode, res.Close)
+	}
+	_, err = io.Copy(io.Discard, res.Body)
+	return err
 }
 
 func waitUntil(t *testing.T, what string, ok func() bool) {
