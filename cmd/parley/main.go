@@ -1,6 +1,9 @@
 // Command parley is the Parley server: the Amity chat and live-room API on one binary.
 //
 //	parley serve     run the server (settings from flags or PARLEY_* variables)
+//	parley backup    copy the SQLite database to a file while the server runs
+//	parley restore   replace the SQLite database with a backup (server stopped)
+//	parley migrate   bring the database schema up to date without serving
 //	parley version   print the version and how the binary was built
 package main
 
@@ -31,6 +34,14 @@ func main() {
 			fmt.Fprintln(os.Stderr, "parley:", err)
 			os.Exit(1)
 		}
+	case "backup", "restore", "migrate":
+		run := map[string]func([]string) error{"backup": backup, "restore": restore, "migrate": migrate}[os.Args[1]]
+		if err := run(os.Args[2:]); errors.Is(err, errUsage) {
+			os.Exit(2)
+		} else if err != nil && !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "parley:", err)
+			os.Exit(1)
+		}
 	case "version", "-version", "--version":
 		fmt.Println(versionText())
 	case "help", "-h", "-help", "--help":
@@ -47,5 +58,8 @@ func usage(w io.Writer) {
 
 commands:
   serve     run the server; 'parley serve -h' lists its settings
+  backup    <file>: copy the SQLite database to a new file, online and consistent
+  restore   <file>: replace the SQLite database with a checked backup (server stopped)
+  migrate   apply the database migrations (PostgreSQL: once, before rolling out nodes)
   version   print the version and how the binary was built`)
 }
