@@ -286,7 +286,7 @@ func (s *Service) updateMembers(ctx context.Context, c *Caller, channelID string
 		}
 		for _, id := range changedUsers {
 			if up.audit == "" {
-				break
+				break // not a moderation act (add, remove)
 			}
 			if err := s.audit(tx, c, up.audit, "user", id, ch.ChannelID, up.reason, nil); err != nil {
 				return err
