@@ -242,6 +242,9 @@ func (s *Service) CreateConversation(ctx context.Context, c *Caller, in Conversa
 			set = append(set, u.ID)
 		}
 		set = Unique(set)
+		if err := conversationBlockRule(tx, c, set); err != nil {
+			return err
+		}
 		if ch.IsDistinct {
 			ch.DistinctKey = distinctKey(set)
 			existing, err := tx.ChannelByDistinctKey(ch.DistinctKey)

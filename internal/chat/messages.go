@@ -353,6 +353,12 @@ func (s *Service) CreateMessage(ctx context.Context, c *Caller, in CreateMessage
 		if err := sendRule(c, ch, own, now); err != nil {
 			return err
 		}
+		if err := sendBlockRule(tx, c, ch); err != nil {
+			return err
+		}
+		if err := s.checkMessageContent(tx, content.data); err != nil {
+			return err
+		}
 		if err := s.rateLimit(tx, c, ch, own, now); err != nil {
 			return err
 		}
@@ -770,6 +776,9 @@ func (s *Service) UpdateMessage(ctx context.Context, c *Caller, id string, in Up
 			if err := s.checkFiles(tx, content.fileIDs); err != nil {
 				return err
 			}
+			if err := s.checkMessageContent(tx, content.data); err != nil {
+				return err
+			}
 			m.Data = content.data
 		}
 		if in.Tags != nil {
@@ -828,11 +837,17 @@ func (s *Service) mayChange(c *Caller, m *Message, own Membership, perm string) 
 // DeleteMessage answers DELETE /api/v5/messages/{messageId}: a soft delete. The message
 // stays readable with isDeleted true, and the answer carries it (the SDK's deleteMessage
 // reads it). Deleting someone else's message needs DELETE_MESSAGE.
-func (s *Service) DeleteMessage(ctx context.Context, c *Caller, id string) (*MessagePayload, error) {
+func (s *Service) DeleteMessage(ctx context.Context, c *Caller, id, reason string) (*MessagePayload, error) {
+	if err := checkReason(reason); err != nil {
+		return nil, err
+	}
 	var out *MessagePayload
 	err := s.store.Write(ctx, func(tx Tx) error {
 		m, ch, err := s.changeableMessage(tx, c, id, PermDeleteMessage)
 		if err != nil {
+			return err
+		}
+		if err := s.auditModeratorDelete(tx, c, m, ch, reason); err != nil {
 			return err
 		}
 		out, err = s.deleteMessage(tx, c, m, ch)

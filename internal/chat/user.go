@@ -83,7 +83,7 @@ func (s *Service) decorate(users []User) {
 		u.UserInternalID = u.ID
 		u.UserPublicID = u.UserID
 		u.Path = s.UserPath(u.ID)
-		u.Permissions = permissionsOf(u.Roles)
+		u.Permissions = permissionsOf(s.roleSet(), u.Roles)
 		if u.Metadata == nil {
 			u.Metadata = json.RawMessage("{}")
 		}
@@ -204,6 +204,7 @@ type UpdateUserInput struct {
 	Tags                      []string         `json:"tags"`
 	Roles                     []string         `json:"roles"`
 	CreateNewUserWhenNotFound bool             `json:"createNewUserWhenNotFound"`
+	Reason                    *string          `json:"reason"` // for the audit log of a role change
 }
 
 // UpdateUser answers PUT /api/v3/users: a user edits their own profile; a global admin
@@ -220,10 +221,11 @@ func (s *Service) UpdateUser(ctx context.Context, c *Caller, in UpdateUserInput)
 	p.Text("avatarCustomUrl", in.AvatarCustomURL, 0, 1000)
 	p.List("tags", in.Tags, 0, 10, 1, 100)
 	p.Metadata("metadata", in.Metadata)
+	p.Text("reason", in.Reason, 0, MaxAuditReason)
 	if in.Roles != nil {
 		p.List("roles", in.Roles, 0, 10, 1, 100)
 		for _, r := range in.Roles {
-			if _, ok := builtinRoles[r]; !ok {
+			if _, ok := s.roleSet()[r]; !ok {
 				p.Add("roles", "has an unknown role %q", r)
 				break
 			}
@@ -274,6 +276,12 @@ func (s *Service) UpdateUser(ctx context.Context, c *Caller, in UpdateUserInput)
 		out, err = s.userPayload(tx, []User{*u})
 		if err != nil {
 			return err
+		}
+		if in.Roles != nil {
+			detail := map[string]any{"roles": u.Roles}
+			if err := s.audit(tx, c, AuditUserRoles, "user", u.UserID, "", deref(in.Reason, ""), detail); err != nil {
+				return err
+			}
 		}
 		return tx.AppendEvent(Event{Type: "user.updated", UserIDs: []string{u.ID}, Data: out})
 	})

@@ -61,6 +61,10 @@ func (b *Broker) deliver(ctx context.Context, e store.OutboxEvent) {
 		b.internal(e)
 		return
 	}
+	if e.Type == chat.EventUserDidGlobalBan {
+		b.farewell(e)
+		return
+	}
 	if e.Type == "user.updated" && b.sessions != nil {
 		// Roles may have changed: cached callers of the user hold the old permissions.
 		for _, u := range e.UserIDs {
