@@ -61,11 +61,13 @@ type dialect struct {
 	// clientError turns an engine error caused by the client's input into the chat
 	// error to answer, and leaves any other error as it is.
 	clientError func(error) error
-	// outboxLock runs before an event is appended: on PostgreSQL it holds a transaction
-	// lock until commit, so that outbox seq order is commit order (a sequence hands out
-	// numbers at insert, not at commit, and the relay must never see seq 11 before 10).
-	// SQLite's single writer already commits in seq order.
-	outboxLock string
+	// How events enter the outbox and when the relay may pass them (outbox.go, "Commit
+	// order without a lock"). On PostgreSQL outboxSavepoint starts a subtransaction for
+	// each event, outboxInsert gives the transaction its id before it draws the seq, and
+	// an event passes once every transaction older than its subtransaction (outboxXid)
+	// has ended: outboxRunning, the oldest transaction still running, is above it.
+	// SQLite's single writer commits in seq order: every committed event passes (0 < 1).
+	outboxSavepoint, outboxInsert, outboxXid, outboxRunning string
 	// migrationLock runs first in every migration transaction, so that nodes starting
 	// together on one database migrate it once.
 	migrationLock string
@@ -74,32 +76,39 @@ type dialect struct {
 	relayLock string
 }
 
-// Keys of PostgreSQL's advisory locks (any two fixed numbers that nothing else uses).
+// Key of PostgreSQL's migration lock (a fixed number that nothing else uses).
 const (
-	outboxLockKey    = 0x7061726c6579_01 // "parley" 1
 	migrationLockKey = 0x7061726c6579_02 // "parley" 2
 )
 
 var (
 	sqlite = dialect{
-		name:        "sqlite",
-		autoID:      "INTEGER PRIMARY KEY AUTOINCREMENT",
-		textColumns: func(s string) string { return s },
-		retryable:   func(error) bool { return false },
-		clientError: func(err error) error { return err },
+		name:          "sqlite",
+		autoID:        "INTEGER PRIMARY KEY AUTOINCREMENT",
+		textColumns:   func(s string) string { return s },
+		retryable:     func(error) bool { return false },
+		clientError:   func(err error) error { return err },
+		outboxInsert:  `INSERT INTO outbox (type, channel_id, room_id, user_ids, network, data, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		outboxXid:     "0",
+		outboxRunning: "1",
 	}
 	postgres = dialect{
-		name:          "postgres",
-		autoID:        "BIGSERIAL PRIMARY KEY",
-		numbered:      true,
-		textColumns:   collateC,
-		writeTx:       sql.TxOptions{Isolation: sql.LevelReadCommitted},
-		forUpdate:     " FOR UPDATE",
-		keyLock:       "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))",
-		readTx:        sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true},
-		retryable:     pgRetryable,
-		clientError:   pgClientError,
-		outboxLock:    "SELECT pg_advisory_xact_lock(" + strconv.Itoa(outboxLockKey) + ")",
+		name:            "postgres",
+		autoID:          "BIGSERIAL PRIMARY KEY",
+		numbered:        true,
+		textColumns:     collateC,
+		writeTx:         sql.TxOptions{Isolation: sql.LevelReadCommitted},
+		forUpdate:       " FOR UPDATE",
+		keyLock:         "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))",
+		readTx:          sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true},
+		retryable:       pgRetryable,
+		clientError:     pgClientError,
+		outboxSavepoint: "SAVEPOINT outbox_event",
+		// The WHERE runs before the select list, where the seq is drawn.
+		outboxInsert: `INSERT INTO outbox (type, channel_id, room_id, user_ids, network, data, created_at)
+			SELECT ?, ?, ?, ?, CAST(? AS INTEGER), ?, CAST(? AS BIGINT) WHERE pg_current_xact_id() IS NOT NULL`,
+		outboxXid:     "xmin::text::bigint",
+		outboxRunning: "pg_snapshot_xmin(pg_current_snapshot())::text::bigint",
 		migrationLock: "SELECT pg_advisory_xact_lock(" + strconv.Itoa(migrationLockKey) + ")",
 		// Keyed by schema: advisory locks are per database, and each schema is its own Parley.
 		relayLock: "SELECT pg_try_advisory_lock(hashtextextended('parley relay ' || current_schema(), 0))",
