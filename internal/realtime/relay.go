@@ -22,9 +22,10 @@ type Sink interface {
 
 // Relay publishes committed events, in commit order, to its sink: the broker itself on a
 // single node, NATS in a cluster (Cluster), from which every node's broker receives them.
-// There is one relay per outbox: order holds because a single goroutine reads the log
-// (seq order is commit order, see store.AppendEvent) and publishes sequentially; in a
-// cluster the relay runs only on the node holding the relay lease (RunLeader).
+// There is one relay per outbox: order holds because a single goroutine reads the log in
+// seq order (the store holds back an event that an earlier seq may still precede, see
+// store.PendingEvents) and publishes sequentially; in a cluster the relay runs only on
+// the node holding the relay lease (RunLeader).
 type Relay struct {
 	b     *Broker
 	out   Outbox
