@@ -130,7 +130,7 @@ func (s *Service) createChannel(tx Tx, c *Caller, ch *Channel, userIDs []string)
 	if err != nil {
 		return nil, err
 	}
-	return out, tx.AppendEvent(Event{Type: "channel.created", ChannelID: ch.ID, UserIDs: memberIDs(members), Data: out})
+	return out, tx.AppendEvent(Event{Type: EventChannelCreated, ChannelID: ch.ID, UserIDs: memberIDs(members), Data: out})
 }
 
 func newMember(channelID, userID string, roles []string, now Time) Membership {
@@ -302,7 +302,7 @@ func (s *Service) reopenConversation(tx Tx, c *Caller, ch *Channel, set []string
 		if err != nil {
 			return nil, err
 		}
-		if err := tx.AppendEvent(Event{Type: "channel.membersAdded", ChannelID: ch.ID, UserIDs: memberIDs(back), Data: ev}); err != nil {
+		if err := tx.AppendEvent(Event{Type: EventChannelMembersAdded, ChannelID: ch.ID, UserIDs: memberIDs(back), Data: ev}); err != nil {
 			return nil, err
 		}
 	}
@@ -494,7 +494,7 @@ func (s *Service) UpdateChannel(ctx context.Context, c *Caller, channelID string
 		if err != nil {
 			return err
 		}
-		return tx.AppendEvent(Event{Type: "channel.updated", ChannelID: ch.ID, Data: out})
+		return tx.AppendEvent(Event{Type: EventChannelUpdated, ChannelID: ch.ID, Data: out})
 	})
 	return out, err
 }
@@ -520,7 +520,7 @@ func (s *Service) DeleteChannel(ctx context.Context, c *Caller, channelID string
 		if err != nil {
 			return err
 		}
-		return tx.AppendEvent(Event{Type: "channel.deleted", ChannelID: ch.ID, Data: out})
+		return tx.AppendEvent(Event{Type: EventChannelDeleted, ChannelID: ch.ID, Data: out})
 	})
 }
 

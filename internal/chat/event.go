@@ -9,7 +9,7 @@ import (
 // the same transaction as the change, so it exists if and only if the change does.
 type Event struct {
 	Seq  int64  // the outbox position, set by the store
-	Type string // Amity eventType, e.g. "channel.created"
+	Type string // Amity eventType: one of the Event* constants (event_types.go)
 	Data any    // the payload the SDK reads under `data`
 	// Routing: the realtime layer turns these into topics.
 	ChannelID string   // internal id of the channel concerned: its path and its members' smartfeeds

@@ -214,7 +214,7 @@ func (s *Service) CreateInvitations(ctx context.Context, c *Caller, in CreateInv
 			if err := tx.InsertInvitation(&invs[i]); err != nil {
 				return err
 			}
-			if err := s.invitationEvent(tx, "room.didCohostInvite", invs[i]); err != nil {
+			if err := s.invitationEvent(tx, EventRoomCohostInvite, invs[i]); err != nil {
 				return err
 			}
 		}
@@ -280,10 +280,10 @@ func (s *Service) AcceptInvitation(ctx context.Context, c *Caller, id string) er
 		if err := tx.UpdateRoom(r); err != nil {
 			return err
 		}
-		if err := s.invitationEvent(tx, "room.didCohostInviteAccept", *inv); err != nil {
+		if err := s.invitationEvent(tx, EventRoomCohostInviteAccept, *inv); err != nil {
 			return err
 		}
-		return s.roomEvent(tx, "room.participantJoined", r, inv.UserID)
+		return s.roomEvent(tx, EventRoomParticipantJoined, r, inv.UserID)
 	})
 }
 
@@ -297,7 +297,7 @@ func (s *Service) RejectInvitation(ctx context.Context, c *Caller, id string) er
 		if err := respond(tx, inv, InvitationRejected); err != nil {
 			return err
 		}
-		return s.invitationEvent(tx, "room.didCohostInviteReject", *inv)
+		return s.invitationEvent(tx, EventRoomCohostInviteReject, *inv)
 	})
 }
 
@@ -336,7 +336,7 @@ func (s *Service) CancelInvitation(ctx context.Context, c *Caller, id string) er
 		if err := respond(tx, inv, InvitationCancelled); err != nil {
 			return err
 		}
-		return s.invitationEvent(tx, "room.didCohostInviteCancel", *inv)
+		return s.invitationEvent(tx, EventRoomCohostInviteCancel, *inv)
 	})
 }
 

@@ -170,7 +170,7 @@ func (s *Service) JoinChannel(ctx context.Context, c *Caller, channelID string) 
 		if err != nil {
 			return err
 		}
-		return tx.AppendEvent(Event{Type: "channel.joined", ChannelID: ch.ID, UserIDs: []string{c.User.ID}, Data: out})
+		return tx.AppendEvent(Event{Type: EventChannelJoined, ChannelID: ch.ID, UserIDs: []string{c.User.ID}, Data: out})
 	})
 	return out, err
 }
@@ -202,7 +202,7 @@ func (s *Service) LeaveChannel(ctx context.Context, c *Caller, channelID string)
 			return err
 		}
 		ids := []string{c.User.ID}
-		if err := tx.AppendEvent(Event{Type: "channel.left", ChannelID: ch.ID, UserIDs: ids, Data: out}); err != nil {
+		if err := tx.AppendEvent(Event{Type: EventChannelLeft, ChannelID: ch.ID, UserIDs: ids, Data: out}); err != nil {
 			return err
 		}
 		return tx.AppendEvent(Event{Type: EventChannelAccessRevoked, ChannelID: ch.ID, UserIDs: ids,
@@ -288,7 +288,7 @@ func (s *Service) updateMembers(ctx context.Context, c *Caller, channelID string
 // they are; banned users refuse the whole request.
 func (s *Service) AddMembers(ctx context.Context, c *Caller, channelID string, userIDs []string) (*ChannelPayload, error) {
 	return s.updateMembers(ctx, c, channelID, userIDs, memberUpdate{
-		perm: PermAddChannelUser, event: "channel.membersAdded",
+		perm: PermAddChannelUser, event: EventChannelMembersAdded,
 		target: func(_ *Caller, _ *Channel, _ User, m Membership) error {
 			if m.Membership == MembershipBanned {
 				return Errorf(CodeUserBanned, "User is banned from this channel.")
@@ -309,7 +309,7 @@ func (s *Service) AddMembers(ctx context.Context, c *Caller, channelID string, u
 // REMOVE_CHANNEL_USER. Users who are not members are left as they are.
 func (s *Service) RemoveMembers(ctx context.Context, c *Caller, channelID string, userIDs []string) (*ChannelPayload, error) {
 	return s.updateMembers(ctx, c, channelID, userIDs, memberUpdate{
-		perm: PermRemoveChannelUser, event: "channel.membersRemoved", revoke: true,
+		perm: PermRemoveChannelUser, event: EventChannelMembersRemoved, revoke: true,
 		change: func(m Membership, now Time) (Membership, bool) {
 			if m.Membership != MembershipMember {
 				return m, false
@@ -326,7 +326,7 @@ func (s *Service) RemoveMembers(ctx context.Context, c *Caller, channelID string
 // out. The banned users' messages in the channel are soft-deleted.
 func (s *Service) BanMembers(ctx context.Context, c *Caller, channelID string, userIDs []string) (*ChannelPayload, error) {
 	return s.updateMembers(ctx, c, channelID, userIDs, memberUpdate{
-		perm: PermBanUserFromChannel, event: "channel.banned", revoke: true,
+		perm: PermBanUserFromChannel, event: EventChannelBanned, revoke: true,
 		allowed: func(ch *Channel) error {
 			if ch.Type == ChannelConversation || ch.Type == ChannelBroadcast {
 				return Errorf(CodeForbidden, "Users cannot be banned from a %s channel.", ch.Type)
@@ -356,7 +356,7 @@ func (s *Service) BanMembers(ctx context.Context, c *Caller, channelID string, u
 // out ('none') until they join or are added again; naming anyone not banned refuses all.
 func (s *Service) UnbanMembers(ctx context.Context, c *Caller, channelID string, userIDs []string) (*ChannelPayload, error) {
 	return s.updateMembers(ctx, c, channelID, userIDs, memberUpdate{
-		perm: PermBanUserFromChannel, event: "channel.unbanned",
+		perm: PermBanUserFromChannel, event: EventChannelUnbanned,
 		target: func(_ *Caller, _ *Channel, u User, m Membership) error {
 			if m.Membership != MembershipBanned {
 				return Errorf(CodeNotBanned, "User %q is not banned.", u.UserID)
@@ -391,9 +391,9 @@ func (s *Service) ChangeRole(ctx context.Context, c *Caller, channelID string, i
 	if err := p.Err(); err != nil {
 		return nil, err
 	}
-	event := "channel.roleAdded"
+	event := EventChannelRoleAdded
 	if !add {
-		event = "channel.roleRemoved"
+		event = EventChannelRoleRemoved
 	}
 	var out *ChannelPayload
 	err := s.store.Write(ctx, func(tx Tx) error {
@@ -495,7 +495,7 @@ func (s *Service) MuteChannel(ctx context.Context, c *Caller, channelID string, 
 		}
 		ev := ChannelMuted{ChannelPayload: *payload, ChannelID: ch.ChannelID, MuteTimeout: payload.Channels[0].MuteTimeout,
 			Actor: actorID(c), NetworkID: s.networkID}
-		return tx.AppendEvent(Event{Type: "channel.setMuted", ChannelID: ch.ID, Data: ev})
+		return tx.AppendEvent(Event{Type: EventChannelSetMuted, ChannelID: ch.ID, Data: ev})
 	})
 }
 
@@ -553,7 +553,7 @@ func (s *Service) MuteMembers(ctx context.Context, c *Caller, channelID string, 
 		if mutedAt(until, now) {
 			ev.MuteTimeout = until
 		}
-		return tx.AppendEvent(Event{Type: "channel.setMutedUsers", ChannelID: ch.ID, UserIDs: ids, Data: ev})
+		return tx.AppendEvent(Event{Type: EventChannelSetMutedUsers, ChannelID: ch.ID, UserIDs: ids, Data: ev})
 	})
 }
 

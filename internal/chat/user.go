@@ -275,7 +275,7 @@ func (s *Service) UpdateUser(ctx context.Context, c *Caller, in UpdateUserInput)
 		if err != nil {
 			return err
 		}
-		return tx.AppendEvent(Event{Type: "user.updated", UserIDs: []string{u.ID}, Data: out})
+		return tx.AppendEvent(Event{Type: EventUserUpdated, UserIDs: []string{u.ID}, Data: out})
 	})
 	if err == nil && in.Roles != nil {
 		s.sessions.forgetUser(out.Users[0].ID)

@@ -57,11 +57,11 @@ func (b *Broker) deliver(ctx context.Context, e store.OutboxEvent) {
 	if e.RoomID != "" && cutsRoomAccess(e.Type) {
 		b.cutAccess(ctx, "room", e.RoomID, e.UserIDs)
 	}
-	if strings.HasPrefix(e.Type, "internal.") {
+	if chat.IsInternalEvent(e.Type) {
 		b.internal(e)
 		return
 	}
-	if e.Type == "user.updated" && b.sessions != nil {
+	if e.Type == chat.EventUserUpdated && b.sessions != nil {
 		// Roles may have changed: cached callers of the user hold the old permissions.
 		for _, u := range e.UserIDs {
 			b.sessions.ForgetSessions(chat.SessionsRevoked{UserID: u})
@@ -233,19 +233,20 @@ func (b *Broker) connectedUsers(ctx context.Context, e store.OutboxEvent) []stri
 // channel (chat.EventChannelAccessRevoked) are the domain's explicit signal.
 func cutsChannelAccess(t string) bool {
 	switch t {
-	case "channel.left", "channel.membersRemoved", "channel.banned", "channel.deleted":
+	case chat.EventChannelLeft, chat.EventChannelMembersRemoved, chat.EventChannelBanned, chat.EventChannelDeleted:
 		return true
 	}
-	return strings.HasPrefix(t, "internal.")
+	return chat.IsInternalEvent(t)
 }
 
-// cutsRoomAccess is the same for rooms: a viewer ban, or a room deleted.
+// cutsRoomAccess is the same for rooms: a viewer ban. (A deleted room is announced as
+// chat.EventRoomDidUpdate; chat appends no event of its own for it.)
 func cutsRoomAccess(t string) bool {
 	switch t {
-	case "room.usersBanned", "room.didDelete", "room.deleted":
+	case chat.EventRoomUsersBanned:
 		return true
 	}
-	return strings.HasPrefix(t, "internal.")
+	return chat.IsInternalEvent(t)
 }
 
 // cutAccess re-checks the access to a channel ("chat") or room ("room") of the connected
@@ -394,21 +395,21 @@ func (m *memberCache) apply(e store.OutboxEvent) {
 		return
 	}
 	switch e.Type {
-	case "channel.joined", "channel.membersAdded":
+	case chat.EventChannelJoined, chat.EventChannelMembersAdded:
 		for _, u := range e.UserIDs {
 			if _, in := set.ids[u]; !in {
 				set.ids[u] = struct{}{}
 				m.total++
 			}
 		}
-	case "channel.left", "channel.membersRemoved", "channel.banned", chat.EventChannelAccessRevoked:
+	case chat.EventChannelLeft, chat.EventChannelMembersRemoved, chat.EventChannelBanned, chat.EventChannelAccessRevoked:
 		for _, u := range e.UserIDs {
 			if _, in := set.ids[u]; in {
 				delete(set.ids, u)
 				m.total--
 			}
 		}
-	case "channel.created", "channel.deleted":
+	case chat.EventChannelCreated, chat.EventChannelDeleted:
 		m.dropLocked(e.ChannelID)
 	}
 }
