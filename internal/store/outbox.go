@@ -68,11 +68,8 @@ func (t *tx) AppendEvent(e chat.Event) error {
 	return err
 }
 
-// OutboxEvent is an event as stored, its data still encoded.
-type OutboxEvent struct {
-	chat.Event
-	RawData json.RawMessage
-}
+// OutboxEvent is chat's: the real-time layer reads it without importing the store.
+type OutboxEvent = chat.OutboxEvent
 
 // PendingEvents returns up to limit events after seq, in commit order (seq order, held
 // back where a lower seq may still commit: see "Commit order without a lock").
