@@ -387,7 +387,7 @@ func (s *Service) QueryChannels(ctx context.Context, c *Caller, q ChannelQuery) 
 	var p Problems
 	p.Text("keyword", &q.Keyword, 0, 100)
 	p.OneOf("filter", &q.Filter, "all", "member", "notMember")
-	p.OneOf("sortBy", &q.SortBy, "lastActivity", "lastCreated", "firstCreated", "displayName")
+	p.OneOf("sortBy", &q.SortBy, SortLastActivity, SortLastCreated, SortFirstCreated, SortDisplayName)
 	p.List("types", q.Types, 0, 10, 1, 20)
 	for i, t := range q.Types {
 		switch t { // the deprecated names of community and live
@@ -431,9 +431,9 @@ func (s *Service) QueryChannels(ctx context.Context, c *Caller, q ChannelQuery) 
 
 func channelCursor(ch Channel, sortBy string) *Cursor {
 	switch sortBy {
-	case "displayName":
+	case SortDisplayName:
 		return &Cursor{S: strings.ToLower(ch.DisplayName), ID: ch.ID}
-	case "lastCreated", "firstCreated":
+	case SortLastCreated, SortFirstCreated:
 		return &Cursor{N: ch.CreatedAt.Millis(), ID: ch.ID}
 	}
 	return &Cursor{N: ch.LastActivity.Millis(), ID: ch.ID}

@@ -360,12 +360,12 @@ func checkInvitationQuery(p *Problems, q *InvitationQuery) {
 	}
 	q.Statuses = Unique(q.Statuses)
 	if q.SortBy != "" {
-		p.OneOf("sortBy", &q.SortBy, "firstCreated", "lastCreated", "createdAt", "_id")
+		p.OneOf("sortBy", &q.SortBy, SortFirstCreated, SortLastCreated, "createdAt", "_id")
 	}
 	if q.SortOrder != "" {
 		p.OneOf("sortOrder", &q.SortOrder, "asc", "desc")
 	}
-	q.Ascending = q.SortBy == "firstCreated" || (q.SortBy != "lastCreated" && q.SortOrder == "asc")
+	q.Ascending = q.SortBy == SortFirstCreated || (q.SortBy != SortLastCreated && q.SortOrder == "asc")
 }
 
 // QueryInvitations answers GET /api/v1/invitations: the invitations to one room, for its

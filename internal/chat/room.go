@@ -614,7 +614,7 @@ func (s *Service) QueryRooms(ctx context.Context, c *Caller, q RoomQuery) (*Room
 	}
 	q.Statuses = Unique(q.Statuses)
 	if q.SortBy != "" {
-		p.OneOf("sortBy", &q.SortBy, "firstCreated", "lastCreated")
+		p.OneOf("sortBy", &q.SortBy, SortFirstCreated, SortLastCreated)
 	}
 	if err := p.Err(); err != nil {
 		return nil, err

@@ -127,30 +127,19 @@ func (t *tx) ListUsers(q chat.UserQuery) ([]chat.User, error) {
 		// (SQLite's LIKE folds ASCII only, PostgreSQL's folds nothing).
 		args = append(args, "%"+likeEscape(strings.ToLower(q.Keyword))+"%")
 	}
-	key, dir := "created_at", "DESC"
+	k := keyset{key: "created_at", id: "id", desc: true}
 	switch q.SortBy {
-	case "firstCreated":
-		dir = "ASC"
-	case "displayName":
-		key, dir = "display_name_lower", "ASC"
+	case chat.SortFirstCreated:
+		k.desc = false
+	case chat.SortDisplayName:
+		k.key, k.desc, k.text = "display_name_lower", false, true
 	}
-	if c := q.After; c != nil && c.ID != "" {
-		op := "<"
-		if dir == "ASC" {
-			op = ">"
-		}
-		var v any = c.N
-		if key == "display_name_lower" {
-			v = c.S
-		}
-		where = append(where, "("+key+" "+op+" ? OR ("+key+" = ? AND id "+op+" ?))")
-		args = append(args, v, v, c.ID)
-	}
+	where, args = k.after(where, args, q.After)
 	sqlText := `SELECT ` + userColumns + ` FROM users`
 	if len(where) > 0 {
 		sqlText += " WHERE " + strings.Join(where, " AND ")
 	}
-	sqlText += " ORDER BY " + key + " " + dir + ", id " + dir + " LIMIT ?"
+	sqlText += k.orderLimit()
 	args = append(args, q.Limit)
 	return queryAll(t, scanUser, sqlText, args...)
 }
