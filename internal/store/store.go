@@ -471,14 +471,59 @@ func (t *tx) exec(q string, args ...any) (sql.Result, error) {
 	if err := checkArgs(args); err != nil {
 		return nil, err
 	}
-	return t.q.ExecContext(t.ctx, t.d.rebind(q), args...)
+	r, err := t.q.ExecContext(t.ctx, t.d.rebind(q), args...)
+	if err != nil {
+		return nil, statementError(q, err)
+	}
+	return r, nil
 }
 
 func (t *tx) query(q string, args ...any) (*sql.Rows, error) {
 	if err := checkArgs(args); err != nil {
 		return nil, err
 	}
-	return t.q.QueryContext(t.ctx, t.d.rebind(q), args...)
+	rows, err := t.q.QueryContext(t.ctx, t.d.rebind(q), args...)
+	if err != nil {
+		return nil, statementError(q, err)
+	}
+	return rows, nil
+}
+
+// statementError says where a failed statement came from, "store: <table> <verb>: …",
+// so that a logged 500000 names it. The engine's error stays inside (errors.Is/As).
+func statementError(q string, err error) error {
+	return fmt.Errorf("store: %s: %w", statementName(q), err)
+}
+
+// statementName is a statement's table and verb ("users insert"), or its first word.
+func statementName(q string) string {
+	f := strings.Fields(q)
+	if len(f) == 0 {
+		return "statement"
+	}
+	verb := strings.ToLower(f[0])
+	table := ""
+	switch verb {
+	case "insert", "delete": // INSERT INTO t, DELETE FROM t
+		if len(f) > 2 {
+			table = f[2]
+		}
+	case "update":
+		if len(f) > 1 {
+			table = f[1]
+		}
+	case "select", "with":
+		for i, w := range f[:len(f)-1] {
+			if strings.EqualFold(w, "FROM") {
+				table = f[i+1]
+				break
+			}
+		}
+	}
+	if table = strings.Trim(table, "(),"); table == "" {
+		return verb
+	}
+	return table + " " + verb
 }
 
 func (t *tx) queryRow(q string, args ...any) *sql.Row {
