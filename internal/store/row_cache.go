@@ -296,7 +296,9 @@ func copyUser(u chat.User) chat.User {
 	u.Tags, u.Roles, u.Permissions = cloneStrings(u.Tags), cloneStrings(u.Roles), cloneStrings(u.Permissions)
 	u.Metadata = cloneJSON(u.Metadata)
 	u.AvatarFileID, u.AvatarCustomURL = clonePtr(u.AvatarFileID), clonePtr(u.AvatarCustomURL)
-	u.HashFlag = clonePtr(u.HashFlag)
+	if u.HashFlag = clonePtr(u.HashFlag); u.HashFlag != nil {
+		u.HashFlag.Hash = cloneSlice(u.HashFlag.Hash)
+	}
 	return u
 }
 
@@ -339,18 +341,16 @@ func copyMembership(m chat.Membership) chat.Membership {
 	return m
 }
 
-func cloneStrings(s []string) []string {
+func cloneStrings(s []string) []string { return cloneSlice(s) }
+
+func cloneJSON(b json.RawMessage) json.RawMessage { return cloneSlice(b) }
+
+// cloneSlice copies a slice; nil stays nil and empty stays empty.
+func cloneSlice[S ~[]E, E any](s S) S {
 	if s == nil {
 		return nil
 	}
-	return append(make([]string, 0, len(s)), s...)
-}
-
-func cloneJSON(b json.RawMessage) json.RawMessage {
-	if b == nil {
-		return nil
-	}
-	return append(make(json.RawMessage, 0, len(b)), b...)
+	return append(make(S, 0, len(s)), s...)
 }
 
 func clonePtr[T any](p *T) *T {
