@@ -154,11 +154,7 @@ func (t *tx) channelsBy(column string, keys []string) ([]chat.Channel, error) {
 	if len(keys) == 0 {
 		return nil, nil
 	}
-	var cache *rowCache[chat.Channel]
-	if t.caches != nil {
-		cache = t.caches.channels
-	}
-	found, err := cachedBy(t, cache, column == "channel_id", keys, func(missing []string) ([]chat.Channel, error) {
+	found, err := cachedBy(t, t.caches.channels, column == "channel_id", keys, func(missing []string) ([]chat.Channel, error) {
 		if len(missing) == 1 { // the usual case, with a statement of its own
 			c, err := one(t.queryRow(`SELECT `+channelColumns+` FROM channels WHERE `+column+` = ?`, missing[0]), scanChannel)
 			if c == nil {
@@ -292,11 +288,7 @@ func (t *tx) MembershipsOfUser(userID string, channelIDs []string) ([]chat.Membe
 // membershipsBy returns the rows of the given memberKeys that exist, from the row cache
 // where it can (row_cache.go); query reads the keys it lacks.
 func (t *tx) membershipsBy(keys []string, query func(missing []string) ([]chat.Membership, error)) ([]chat.Membership, error) {
-	var cache *rowCache[chat.Membership]
-	if t.caches != nil {
-		cache = t.caches.members
-	}
-	return cachedBy(t, cache, false, keys, query)
+	return cachedBy(t, t.caches.members, false, keys, query)
 }
 
 // memberBatch bounds the rows of one multi-row INSERT, well inside both engines' limits
@@ -417,7 +409,7 @@ func (t *tx) listMembershipsOf(kind string, q chat.MemberQuery, desc bool) ([]ch
 	where, args = k.after(where, args, q.After)
 	args = append(args, q.Limit)
 	tail := ` FROM channel_members m` + join + ` WHERE ` + strings.Join(where, " AND ") + k.orderLimit()
-	if t.caches == nil {
+	if !t.caches.holds { // the rows in the same statement: no cache to take them from
 		return queryAll(t, scanMembership, `SELECT `+prefixed("m.", membershipColumns)+tail, args...)
 	}
 	// With the row cache: the page's keys from the index alone (channel_members_by_created

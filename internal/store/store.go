@@ -171,7 +171,7 @@ type DB struct {
 	// pools above keep a spare connection each for the few direct uses (Count, Ping).
 	w       *groupWriter
 	readers *readerPool
-	caches  *rowCaches // SQLite only (row_cache.go)
+	caches  *rowCaches // row_cache.go; the no-op twin on PostgreSQL
 }
 
 // sqliteReaders is how many reader connections SQLite holds: reads run in parallel up
@@ -415,7 +415,7 @@ func (db *DB) run(ctx context.Context, conn *sql.DB, opts *sql.TxOptions, write 
 	// Roll back however fn ends, a panic or a test's FailNow included: a transaction left
 	// open would hold its connection (SQLite's only writer) and its locks for ever.
 	defer sqltx.Rollback()
-	t := &tx{ctx: ctx, q: sqltx, d: db.d, write: write}
+	t := &tx{ctx: ctx, q: sqltx, d: db.d, write: write, caches: db.caches}
 	if err := fn(t); err != nil {
 		return db.d.clientError(err)
 	}
@@ -432,8 +432,8 @@ type tx struct {
 	d     dialect
 	write bool // a Write transaction, which locks what it reads to change
 
-	// SQLite only (row_cache.go): the row caches; for a reader, their generation before
-	// its snapshot; for a unit of the writer, the batch it runs in.
+	// The row caches (row_cache.go; the no-op twin on PostgreSQL); for a SQLite reader,
+	// their generation before its snapshot; for a unit of the writer, the batch it runs in.
 	caches *rowCaches
 	gen    uint64
 	batch  *batch

@@ -41,17 +41,24 @@ func scanUser(s scanner) (chat.User, error) {
 // may update it from what it read. A missing user is not locked; two units creating it
 // meet at the unique key, and Write reruns the loser, which then finds it.
 func (t *tx) UserByID(id string) (*chat.User, error) {
-	if t.caches != nil {
-		return first(t.usersBy("id", []string{id}, userID))
-	}
-	return one(t.queryRow(`SELECT `+userColumns+` FROM users WHERE id = ?`+t.lockRow(), id), scanUser)
+	return t.userBy("id", id)
 }
 
 func (t *tx) UserByPublicID(userID string) (*chat.User, error) {
-	if t.caches != nil {
-		return first(t.usersBy("user_id", []string{userID}, publicID))
-	}
-	return one(t.queryRow(`SELECT `+userColumns+` FROM users WHERE user_id = ?`+t.lockRow(), userID), scanUser)
+	return t.userBy("user_id", userID)
+}
+
+// userBy reads one user, from the row cache where it can, locked in a write transaction
+// when read from the database.
+func (t *tx) userBy(column, key string) (*chat.User, error) {
+	found, err := cachedBy(t, t.caches.users, column == "user_id", []string{key}, func([]string) ([]chat.User, error) {
+		u, err := one(t.queryRow(`SELECT `+userColumns+` FROM users WHERE `+column+` = ?`+t.lockRow(), key), scanUser)
+		if u == nil {
+			return nil, err
+		}
+		return []chat.User{*u}, err
+	})
+	return first(found, err)
 }
 
 // UsersByPublicIDs returns the users that exist, in the order of userIDs.
@@ -71,11 +78,7 @@ func (t *tx) usersBy(column string, keys []string, key func(chat.User) string) (
 	if len(keys) == 0 {
 		return nil, nil
 	}
-	var cache *rowCache[chat.User]
-	if t.caches != nil {
-		cache = t.caches.users
-	}
-	found, err := cachedBy(t, cache, column == "user_id", keys, func(missing []string) ([]chat.User, error) {
+	found, err := cachedBy(t, t.caches.users, column == "user_id", keys, func(missing []string) ([]chat.User, error) {
 		return queryAll(t, scanUser, `SELECT `+userColumns+` FROM users WHERE `+column+` IN (`+placeholders(len(missing))+`)`, anys(missing)...)
 	})
 	if err != nil {
