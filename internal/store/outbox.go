@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/parley-chat/parley/internal/chat"
@@ -16,23 +18,26 @@ import (
 // commits in seq order. PostgreSQL draws seqs from a sequence when a transaction
 // inserts, and transactions commit in any order: the relay may see seq 11 committed
 // while 10 is still running. Parley used to make writers commit one at a time from
-// their first event on (an advisory lock held until commit, through the WAL flush), so
-// that 8 clients did no better than 1. Now each event proves, with the transaction ids
-// PostgreSQL already keeps, that no lower seq can still commit:
+// their first event on (an exclusive advisory lock held until commit, through the WAL
+// flush), so that 8 clients did no better than 1. Now each event proves, with the
+// transaction ids PostgreSQL keeps, that no lower seq can still commit:
 //
-//   - Transaction ids are handed out in increasing order. Each event is inserted in a
-//     subtransaction of its own (outboxSavepoint), in a statement that first gives the
-//     transaction its id (the WHERE of outboxInsert), then draws the seq, then writes
-//     the row, which gives the subtransaction an id: the row's xmin.
-//   - So a transaction that drew a lower seq had its id before this row's xmin was
-//     handed out: its id is below the xmin.
-//   - The relay reads the pending events together with the oldest transaction id still
-//     running (the snapshot's xmin; PostgreSQL counts every transaction whose id is
-//     below the newest one ended, and this row's ended). An event whose xmin is below
-//     that id has no running transaction below it: every lower seq that will ever
-//     commit has committed, and is in the relay's snapshot.
-//   - The relay passes events in seq order up to the first one that does not pass yet.
-//     A seq that rolled back is a gap that closes when its transaction ends.
+//  1. A writer first gets its transaction id, then takes the outbox-writer lock in
+//     shared mode (writers never wait for each other; it is held until commit), then
+//     starts a subtransaction and inserts the event: the seq is drawn, then the row is
+//     written, which hands the subtransaction an id, the row's xmin (outboxSavepoint,
+//     outboxInsert). Ids are handed out in increasing order.
+//  2. So a writer T that drew a lower seq than event E held the writer lock, and had
+//     its id, before E's xmin was handed out: T's id is below E's xmin.
+//  3. The relay first reads (outboxWriters) the transaction ids of the writers holding
+//     the lock now, and an id X below which every id had been handed out; then, in a
+//     later snapshot, the pending events. It passes E if E's xmin is below X and below
+//     the id of every writer it saw. Then any T of step 2 took the lock before E's xmin
+//     was handed out, so before the relay looked at the lock: T either held it then
+//     (and E waits, as T's id is below E's xmin), or had already ended, and then its
+//     events are in the relay's later snapshot, or never will be (it rolled back).
+//  4. The relay passes events in seq order up to the first that does not pass yet. A
+//     seq that rolled back is a gap that closes once its writer has ended.
 //
 // The order is seq order, and that is the order that matters: two units that touch the
 // same channel (or user, or any row) take its row lock before they append events
@@ -40,12 +45,11 @@ import (
 // a unit that starts after another's commit draws higher seqs than it. Units that share
 // no row may commit in either order; their events come in seq order.
 //
-// The price: an event waits until every transaction that was running when it was
-// written, in any database of the server, has ended. A long transaction (or a session
-// idle in one) on the same PostgreSQL server delays events, never loses them; Parley's
-// own write units last milliseconds. Each event costs a subtransaction (a unit that
-// appends more than 64 makes other sessions' snapshots look its subtransactions up;
-// units append one to a few).
+// An event waits only for the writers that were appending events when it was written
+// (milliseconds), never for unrelated transactions; the writer lock is per schema,
+// like everything of one Parley. Each event costs a subtransaction (a unit that appends
+// more than 64 makes other sessions' snapshots look its subtransactions up; units
+// append one to a few) and the same two round trips as the exclusive lock did.
 
 // AppendEvent writes an event to the outbox inside the caller's transaction. Append
 // events after every row lock the unit takes (last): see "Commit order without a lock".
@@ -79,12 +83,17 @@ type OutboxEvent = chat.OutboxEvent
 // too (heldWait), so that the tail of a burst does not wait for the relay's next wake.
 func (db *DB) PendingEvents(ctx context.Context, after int64, limit int) ([]OutboxEvent, error) {
 	var waited time.Duration
+	var passed []OutboxEvent // what the last read passed
 	pause := 500 * time.Microsecond
 	for {
 		out, held, err := db.pendingEvents(ctx, after, limit)
+		if err != nil && waited > 0 && ctx.Err() != nil {
+			return passed, nil // ended while waiting: answer what passed
+		}
 		if err != nil || !held || (len(out) > 0 && waited >= heldWait) || waited >= pendingWait {
 			return out, err
 		}
+		passed = out
 		select {
 		case <-ctx.Done():
 			return out, nil
@@ -103,25 +112,46 @@ const (
 // pendingEvents reads once; held tells that committed events after the last one returned
 // are held back.
 func (db *DB) pendingEvents(ctx context.Context, after int64, limit int) (out []OutboxEvent, held bool, err error) {
+	passes := func(int64) bool { return true }
+	if db.d.outboxWriters != "" {
+		// Before the snapshot that reads the events, in a statement of its own (step 3).
+		var below int64
+		var writers string
+		if err := db.reader.QueryRowContext(ctx, db.d.outboxWriters).Scan(&below, &writers); err != nil {
+			return nil, false, statementError("SELECT FROM pg_locks", err)
+		}
+		ids, err := parseIDs(writers)
+		if err != nil {
+			return nil, false, err
+		}
+		passes = func(xid int64) bool {
+			if !xidBefore(xid, below) {
+				return false
+			}
+			for _, w := range ids {
+				if xidBefore(w, xid) {
+					return false
+				}
+			}
+			return true
+		}
+	}
 	// Committed events only: a read sees exactly those (on SQLite the writer's connection
 	// may be inside a group commit's open transaction), on a held reader with the query
-	// prepared once (the relay runs it after every commit). The oldest running
-	// transaction is read in the same snapshot as the events.
+	// prepared once (the relay runs it after every commit).
 	err = db.Read(ctx, func(ct chat.Tx) error {
-		rows, err := ct.(*tx).query(`SELECT seq, type, channel_id, room_id, user_ids, network, data, created_at, `+db.d.outboxXid+`, `+db.d.outboxRunning+`
+		rows, err := ct.(*tx).query(`SELECT seq, type, channel_id, room_id, user_ids, network, data, created_at, `+db.d.outboxXid+`
 			FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?`, after, limit)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		for rows.Next() {
-			e, xid, running, err := scanOutboxEvent(rows)
+			e, xid, err := scanOutboxEvent(rows)
 			if err != nil {
 				return err
 			}
-			// Transaction ids compare modulo 2^32 (a row's xmin has no epoch): the relay
-			// deletes passed events within a second, long before 2^31 more transactions.
-			if int32(uint32(running)-uint32(xid)) <= 0 {
+			if !passes(xid) {
 				held = true
 				break
 			}
@@ -132,15 +162,36 @@ func (db *DB) pendingEvents(ctx context.Context, after int64, limit int) (out []
 	return out, held, err
 }
 
-// scanOutboxEvent reads an event, its transaction id and the oldest running transaction.
-func scanOutboxEvent(s scanner) (e OutboxEvent, xid, running int64, err error) {
+// xidBefore compares PostgreSQL transaction ids as 32-bit numbers modulo 2^32 (a row's
+// xmin has no epoch): events are deleted within a second of passing, long before 2^31
+// more transactions.
+func xidBefore(a, b int64) bool { return int32(uint32(a)-uint32(b)) < 0 }
+
+// parseIDs reads a comma-separated list of transaction ids.
+func parseIDs(s string) ([]int64, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var ids []int64
+	for _, f := range strings.Split(s, ",") {
+		id, err := strconv.ParseInt(f, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("store: outbox writers: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
+}
+
+// scanOutboxEvent reads an event and the id of the transaction that wrote it.
+func scanOutboxEvent(s scanner) (e OutboxEvent, xid int64, err error) {
 	var users, data string
 	var network int
 	var created int64
-	err = s.Scan(&e.Seq, &e.Type, &e.ChannelID, &e.RoomID, &users, &network, &data, &created, &xid, &running)
+	err = s.Scan(&e.Seq, &e.Type, &e.ChannelID, &e.RoomID, &users, &network, &data, &created, &xid)
 	json.Unmarshal([]byte(users), &e.UserIDs)
 	e.Network, e.RawData, e.CreatedAt = network == 1, json.RawMessage(data), chat.FromMillis(created)
-	return e, xid, running, err
+	return e, xid, err
 }
 
 // DeleteEventsThrough removes delivered events up to and including seq.

@@ -57,3 +57,31 @@ func types(evs []store.OutboxEvent) []string {
 	}
 	return out
 }
+
+// A transaction that appends no event, however long it runs, does not hold events back.
+func TestOutboxPassesEventsBesideALongTransaction(t *testing.T) {
+	storetest.Require(t, "postgres")
+	db := storetest.Open(t, "postgres")
+	started, release, done := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	go func() {
+		done <- db.Write(ctx, func(tx chat.Tx) error {
+			if err := tx.PutSetting("long", "x"); err != nil { // it has a transaction id
+				return err
+			}
+			close(started)
+			<-release
+			return nil
+		})
+	}()
+	var once sync.Once
+	finish := func() { once.Do(func() { close(release) }) }
+	defer func() { finish(); <-done }()
+	<-started
+	write(t, db, func(tx chat.Tx) error { return tx.AppendEvent(chat.Event{Type: "e", Data: 1}) })
+
+	short, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+	defer cancel()
+	if evs, err := db.PendingEvents(short, 0, 10); err != nil || len(evs) != 1 {
+		t.Fatalf("beside a long transaction: %v %v, want [e]", types(evs), err)
+	}
+}

@@ -62,12 +62,14 @@ type dialect struct {
 	// error to answer, and leaves any other error as it is.
 	clientError func(error) error
 	// How events enter the outbox and when the relay may pass them (outbox.go, "Commit
-	// order without a lock"). On PostgreSQL outboxSavepoint starts a subtransaction for
-	// each event, outboxInsert gives the transaction its id before it draws the seq, and
-	// an event passes once every transaction older than its subtransaction (outboxXid)
-	// has ended: outboxRunning, the oldest transaction still running, is above it.
-	// SQLite's single writer commits in seq order: every committed event passes (0 < 1).
-	outboxSavepoint, outboxInsert, outboxXid, outboxRunning string
+	// order without a lock"). On PostgreSQL outboxSavepoint gives the transaction its id,
+	// takes the shared outbox-writer lock and starts a subtransaction for the event;
+	// outboxInsert draws the seq and writes the row, whose xmin (outboxXid) is the
+	// subtransaction's id; outboxWriters reads an id below which every transaction id had
+	// been handed out (the snapshot's xmax) and the ids of the transactions holding the
+	// writer lock. SQLite's single writer commits in seq order: outboxWriters is empty and
+	// every committed event passes.
+	outboxSavepoint, outboxInsert, outboxXid, outboxWriters string
 	// migrationLock runs first in every migration transaction, so that nodes starting
 	// together on one database migrate it once.
 	migrationLock string
@@ -83,32 +85,42 @@ const (
 
 var (
 	sqlite = dialect{
-		name:          "sqlite",
-		autoID:        "INTEGER PRIMARY KEY AUTOINCREMENT",
-		textColumns:   func(s string) string { return s },
-		retryable:     func(error) bool { return false },
-		clientError:   func(err error) error { return err },
-		outboxInsert:  `INSERT INTO outbox (type, channel_id, room_id, user_ids, network, data, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		outboxXid:     "0",
-		outboxRunning: "1",
+		name:         "sqlite",
+		autoID:       "INTEGER PRIMARY KEY AUTOINCREMENT",
+		textColumns:  func(s string) string { return s },
+		retryable:    func(error) bool { return false },
+		clientError:  func(err error) error { return err },
+		outboxInsert: `INSERT INTO outbox (type, channel_id, room_id, user_ids, network, data, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		outboxXid:    "0",
 	}
 	postgres = dialect{
-		name:            "postgres",
-		autoID:          "BIGSERIAL PRIMARY KEY",
-		numbered:        true,
-		textColumns:     collateC,
-		writeTx:         sql.TxOptions{Isolation: sql.LevelReadCommitted},
-		forUpdate:       " FOR UPDATE",
-		keyLock:         "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))",
-		readTx:          sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true},
-		retryable:       pgRetryable,
-		clientError:     pgClientError,
-		outboxSavepoint: "SAVEPOINT outbox_event",
-		// The WHERE runs before the select list, where the seq is drawn.
+		name:        "postgres",
+		autoID:      "BIGSERIAL PRIMARY KEY",
+		numbered:    true,
+		textColumns: collateC,
+		writeTx:     sql.TxOptions{Isolation: sql.LevelReadCommitted},
+		forUpdate:   " FOR UPDATE",
+		keyLock:     "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))",
+		readTx:      sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true},
+		retryable:   pgRetryable,
+		clientError: pgClientError,
+		// One round trip (no arguments: pgx sends it as a simple query). The WHERE runs
+		// before the lock is taken: the transaction has its id while it holds the lock.
+		outboxSavepoint: `SELECT pg_advisory_xact_lock_shared(hashtextextended('parley outbox ' || current_schema(), 0))
+			WHERE pg_current_xact_id() IS NOT NULL; SAVEPOINT outbox_event`,
 		outboxInsert: `INSERT INTO outbox (type, channel_id, room_id, user_ids, network, data, created_at)
-			SELECT ?, ?, ?, ?, CAST(? AS INTEGER), ?, CAST(? AS BIGINT) WHERE pg_current_xact_id() IS NOT NULL`,
-		outboxXid:     "xmin::text::bigint",
-		outboxRunning: "pg_snapshot_xmin(pg_current_snapshot())::text::bigint",
+			SELECT ?, ?, ?, ?, CAST(? AS INTEGER), ?, CAST(? AS BIGINT)`,
+		outboxXid: "xmin::text::bigint",
+		// pg_locks keeps a bigint advisory key's high half in classid and its low half in
+		// objid; every transaction holds an exclusive lock on its own id (and on those of
+		// its subtransactions).
+		outboxWriters: `WITH k AS (SELECT hashtextextended('parley outbox ' || current_schema(), 0) AS k)
+			SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint, COALESCE((
+				SELECT string_agg(x.transactionid::text, ',')
+				FROM k, pg_locks a JOIN pg_locks x ON x.pid = a.pid AND x.locktype = 'transactionid' AND x.granted
+				WHERE a.locktype = 'advisory' AND a.granted AND a.objsubid = 1
+				  AND a.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+				  AND a.classid = ((k.k >> 32) & 4294967295)::oid AND a.objid = (k.k & 4294967295)::oid), '')`,
 		migrationLock: "SELECT pg_advisory_xact_lock(" + strconv.Itoa(migrationLockKey) + ")",
 		// Keyed by schema: advisory locks are per database, and each schema is its own Parley.
 		relayLock: "SELECT pg_try_advisory_lock(hashtextextended('parley relay ' || current_schema(), 0))",
