@@ -18,21 +18,7 @@ import (
 func TestOutboxHoldsEventsBehindARunningWriter(t *testing.T) {
 	storetest.Require(t, "postgres")
 	db := storetest.Open(t, "postgres")
-	appended, release, firstDone := make(chan struct{}), make(chan struct{}), make(chan error, 1)
-	go func() {
-		firstDone <- db.Write(ctx, func(tx chat.Tx) error {
-			if err := tx.AppendEvent(chat.Event{Type: "first", Data: 1}); err != nil {
-				return err
-			}
-			close(appended)
-			<-release
-			return nil
-		})
-	}()
-	var once sync.Once
-	finish := func() { once.Do(func() { close(release) }) }
-	defer finish() // a failure below must not leave the first writer waiting
-	<-appended
+	commit := holdWrite(t, db, func(tx chat.Tx) error { return tx.AppendEvent(chat.Event{Type: "first", Data: 1}) })
 	write(t, db, func(tx chat.Tx) error { return tx.AppendEvent(chat.Event{Type: "second", Data: 2}) })
 
 	short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
@@ -40,8 +26,7 @@ func TestOutboxHoldsEventsBehindARunningWriter(t *testing.T) {
 	if evs, err := db.PendingEvents(short, 0, 10); err != nil || len(evs) != 0 {
 		t.Fatalf("while the first writer runs: %v %v, want nothing", types(evs), err)
 	}
-	finish()
-	if err := <-firstDone; err != nil {
+	if err := commit(); err != nil {
 		t.Fatal(err)
 	}
 	evs, err := db.PendingEvents(ctx, 0, 10)
@@ -50,33 +35,11 @@ func TestOutboxHoldsEventsBehindARunningWriter(t *testing.T) {
 	}
 }
 
-func types(evs []store.OutboxEvent) []string {
-	var out []string
-	for _, e := range evs {
-		out = append(out, e.Type)
-	}
-	return out
-}
-
 // A transaction that appends no event, however long it runs, does not hold events back.
 func TestOutboxPassesEventsBesideALongTransaction(t *testing.T) {
 	storetest.Require(t, "postgres")
 	db := storetest.Open(t, "postgres")
-	started, release, done := make(chan struct{}), make(chan struct{}), make(chan error, 1)
-	go func() {
-		done <- db.Write(ctx, func(tx chat.Tx) error {
-			if err := tx.PutSetting("long", "x"); err != nil { // it has a transaction id
-				return err
-			}
-			close(started)
-			<-release
-			return nil
-		})
-	}()
-	var once sync.Once
-	finish := func() { once.Do(func() { close(release) }) }
-	defer func() { finish(); <-done }()
-	<-started
+	holdWrite(t, db, func(tx chat.Tx) error { return tx.PutSetting("long", "x") }) // it has a transaction id
 	write(t, db, func(tx chat.Tx) error { return tx.AppendEvent(chat.Event{Type: "e", Data: 1}) })
 
 	short, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
@@ -84,4 +47,43 @@ func TestOutboxPassesEventsBesideALongTransaction(t *testing.T) {
 	if evs, err := db.PendingEvents(short, 0, 10); err != nil || len(evs) != 1 {
 		t.Fatalf("beside a long transaction: %v %v, want [e]", types(evs), err)
 	}
+}
+
+// holdWrite runs fn in a write transaction that stays open until commit is called (at
+// the latest when the test ends, so that a failure leaves no writer waiting); commit
+// returns Write's error.
+func holdWrite(t *testing.T, db *store.DB, fn func(chat.Tx) error) (commit func() error) {
+	ran, release, done := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	go func() {
+		done <- db.Write(ctx, func(tx chat.Tx) error {
+			if err := fn(tx); err != nil {
+				return err
+			}
+			close(ran)
+			<-release
+			return nil
+		})
+	}()
+	var once sync.Once
+	var err error
+	commit = func() error {
+		once.Do(func() { close(release); err = <-done })
+		return err
+	}
+	t.Cleanup(func() { commit() })
+	select {
+	case <-ran:
+	case err := <-done:
+		done <- err // for commit, which the cleanup calls
+		t.Fatalf("the held write failed: %v", err)
+	}
+	return commit
+}
+
+func types(evs []store.OutboxEvent) []string {
+	var out []string
+	for _, e := range evs {
+		out = append(out, e.Type)
+	}
+	return out
 }
