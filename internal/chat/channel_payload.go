@@ -99,7 +99,7 @@ func (s *Service) ownPayloadWith(tx Tx, c *Caller, channels []Channel, own []Mem
 			continue
 		}
 		all, err := tx.ListMemberships(MemberQuery{ChannelID: ch.ID, Memberships: []string{MembershipMember},
-			SortBy: "firstCreated", Limit: conversationMembersShown})
+			SortBy: SortFirstCreated, Limit: conversationMembersShown})
 		if err != nil {
 			return nil, err
 		}

@@ -15,10 +15,6 @@ type GlobalBanStore interface {
 	DeleteUserMessages(userID string, at Time) (int, error)
 }
 
-// EventUserDidGlobalBan tells the banned user's clients (on the user's own topic) to end
-// the session: the SDK then aborts every request with 400312.
-const EventUserDidGlobalBan = "user.didGlobalBan"
-
 // GlobalBanInput is the body of POST /api/v2/users/ban and /unban.
 type GlobalBanInput struct {
 	UserID         *string `json:"userId"`
@@ -90,7 +86,7 @@ func (s *Service) setGlobalBan(ctx context.Context, c *Caller, in GlobalBanInput
 			return err
 		}
 		if !ban {
-			return tx.AppendEvent(Event{Type: "user.updated", UserIDs: []string{u.ID}, Data: out})
+			return tx.AppendEvent(Event{Type: EventUserUpdated, UserIDs: []string{u.ID}, Data: out})
 		}
 		ids, err := tx.RevokeUserSessions(u.ID, now)
 		if err != nil {

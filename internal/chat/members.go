@@ -170,7 +170,7 @@ func (s *Service) JoinChannel(ctx context.Context, c *Caller, channelID string) 
 		if err != nil {
 			return err
 		}
-		return tx.AppendEvent(Event{Type: "channel.joined", ChannelID: ch.ID, UserIDs: []string{c.User.ID}, Data: out})
+		return tx.AppendEvent(Event{Type: EventChannelJoined, ChannelID: ch.ID, UserIDs: []string{c.User.ID}, Data: out})
 	})
 	return out, err
 }
@@ -202,7 +202,7 @@ func (s *Service) LeaveChannel(ctx context.Context, c *Caller, channelID string)
 			return err
 		}
 		ids := []string{c.User.ID}
-		if err := tx.AppendEvent(Event{Type: "channel.left", ChannelID: ch.ID, UserIDs: ids, Data: out}); err != nil {
+		if err := tx.AppendEvent(Event{Type: EventChannelLeft, ChannelID: ch.ID, UserIDs: ids, Data: out}); err != nil {
 			return err
 		}
 		return tx.AppendEvent(Event{Type: EventChannelAccessRevoked, ChannelID: ch.ID, UserIDs: ids,
@@ -303,7 +303,7 @@ func (s *Service) updateMembers(ctx context.Context, c *Caller, channelID string
 // they are; banned users refuse the whole request.
 func (s *Service) AddMembers(ctx context.Context, c *Caller, channelID string, userIDs []string) (*ChannelPayload, error) {
 	return s.updateMembers(ctx, c, channelID, userIDs, memberUpdate{
-		perm: PermAddChannelUser, event: "channel.membersAdded",
+		perm: PermAddChannelUser, event: EventChannelMembersAdded,
 		target: func(_ *Caller, _ *Channel, _ User, m Membership) error {
 			if m.Membership == MembershipBanned {
 				return Errorf(CodeUserBanned, "User is banned from this channel.")
@@ -324,7 +324,7 @@ func (s *Service) AddMembers(ctx context.Context, c *Caller, channelID string, u
 // REMOVE_CHANNEL_USER. Users who are not members are left as they are.
 func (s *Service) RemoveMembers(ctx context.Context, c *Caller, channelID string, userIDs []string) (*ChannelPayload, error) {
 	return s.updateMembers(ctx, c, channelID, userIDs, memberUpdate{
-		perm: PermRemoveChannelUser, event: "channel.membersRemoved", revoke: true,
+		perm: PermRemoveChannelUser, event: EventChannelMembersRemoved, revoke: true,
 		change: func(m Membership, now Time) (Membership, bool) {
 			if m.Membership != MembershipMember {
 				return m, false
@@ -341,7 +341,7 @@ func (s *Service) RemoveMembers(ctx context.Context, c *Caller, channelID string
 // out. The banned users' messages in the channel are soft-deleted.
 func (s *Service) BanMembers(ctx context.Context, c *Caller, channelID string, userIDs []string, reason string) (*ChannelPayload, error) {
 	return s.updateMembers(ctx, c, channelID, userIDs, memberUpdate{
-		perm: PermBanUserFromChannel, event: "channel.banned", revoke: true, audit: AuditChannelBan, reason: reason,
+		perm: PermBanUserFromChannel, event: EventChannelBanned, revoke: true, audit: AuditChannelBan, reason: reason,
 		allowed: func(ch *Channel) error {
 			if ch.Type == ChannelConversation || ch.Type == ChannelBroadcast {
 				return Errorf(CodeForbidden, "Users cannot be banned from a %s channel.", ch.Type)
@@ -371,7 +371,7 @@ func (s *Service) BanMembers(ctx context.Context, c *Caller, channelID string, u
 // out ('none') until they join or are added again; naming anyone not banned refuses all.
 func (s *Service) UnbanMembers(ctx context.Context, c *Caller, channelID string, userIDs []string, reason string) (*ChannelPayload, error) {
 	return s.updateMembers(ctx, c, channelID, userIDs, memberUpdate{
-		perm: PermBanUserFromChannel, event: "channel.unbanned", audit: AuditChannelUnban, reason: reason,
+		perm: PermBanUserFromChannel, event: EventChannelUnbanned, audit: AuditChannelUnban, reason: reason,
 		target: func(_ *Caller, _ *Channel, u User, m Membership) error {
 			if m.Membership != MembershipBanned {
 				return Errorf(CodeNotBanned, "User %q is not banned.", u.UserID)
@@ -408,9 +408,9 @@ func (s *Service) ChangeRole(ctx context.Context, c *Caller, channelID string, i
 	if err := p.Err(); err != nil {
 		return nil, err
 	}
-	event, action := "channel.roleAdded", AuditChannelRoleAdd
+	event, action := EventChannelRoleAdded, AuditChannelRoleAdd
 	if !add {
-		event, action = "channel.roleRemoved", AuditChannelRoleRemove
+		event, action = EventChannelRoleRemoved, AuditChannelRoleRemove
 	}
 	var out *ChannelPayload
 	err := s.store.Write(ctx, func(tx Tx) error {
@@ -520,7 +520,7 @@ func (s *Service) MuteChannel(ctx context.Context, c *Caller, channelID string, 
 		}
 		ev := ChannelMuted{ChannelPayload: *payload, ChannelID: ch.ChannelID, MuteTimeout: payload.Channels[0].MuteTimeout,
 			Actor: actorID(c), NetworkID: s.networkID}
-		return tx.AppendEvent(Event{Type: "channel.setMuted", ChannelID: ch.ID, Data: ev})
+		return tx.AppendEvent(Event{Type: EventChannelSetMuted, ChannelID: ch.ID, Data: ev})
 	})
 }
 
@@ -584,7 +584,7 @@ func (s *Service) MuteMembers(ctx context.Context, c *Caller, channelID string, 
 		if mutedAt(until, now) {
 			ev.MuteTimeout = until
 		}
-		return tx.AppendEvent(Event{Type: "channel.setMutedUsers", ChannelID: ch.ID, UserIDs: ids, Data: ev})
+		return tx.AppendEvent(Event{Type: EventChannelSetMutedUsers, ChannelID: ch.ID, UserIDs: ids, Data: ev})
 	})
 }
 
@@ -616,7 +616,7 @@ func (s *Service) QueryMembers(ctx context.Context, c *Caller, channelID string,
 	}
 	p.List("roles", q.Roles, 0, 20, 1, 100)
 	p.Text("search", &q.Search, 0, 100)
-	p.OneOf("sortBy", &q.SortBy, "lastCreated", "firstCreated")
+	p.OneOf("sortBy", &q.SortBy, SortLastCreated, SortFirstCreated)
 	if err := p.Err(); err != nil {
 		return nil, err
 	}

@@ -405,7 +405,7 @@ func (s *Service) CreateMessage(ctx context.Context, c *Caller, in CreateMessage
 		if _, err := tx.PutReadMarker(f.ID, ch.ID, c.User.ID, m.Segment, f.IsDefault, now); err != nil {
 			return err
 		}
-		out, err = s.messageEvent(tx, c, "message.created", m, ch)
+		out, err = s.messageEvent(tx, c, EventMessageCreated, m, ch)
 		return err
 	})
 	return out, err
@@ -806,7 +806,7 @@ func (s *Service) UpdateMessage(ctx context.Context, c *Caller, id string, in Up
 		if err := tx.UpdateMessage(m); err != nil {
 			return err
 		}
-		out, err = s.messageEvent(tx, c, "message.updated", m, ch)
+		out, err = s.messageEvent(tx, c, EventMessageUpdated, m, ch)
 		return err
 	})
 	return out, err
@@ -866,7 +866,7 @@ func (s *Service) deleteMessage(tx Tx, c *Caller, m *Message, ch *Channel) (*Mes
 			return nil, err
 		}
 	}
-	return s.messageEvent(tx, c, "message.deleted", m, ch)
+	return s.messageEvent(tx, c, EventMessageDeleted, m, ch)
 }
 
 // DeleteMessagesOfBanned soft-deletes the messages banned users wrote in a channel, in
@@ -911,7 +911,7 @@ func (s *Service) FlagMessage(ctx context.Context, c *Caller, id string, reason 
 		if err := tx.UpdateMessage(m); err != nil {
 			return err
 		}
-		out, err = s.messageEvent(tx, c, "message.flagged", m, ch)
+		out, err = s.messageEvent(tx, c, EventMessageFlagged, m, ch)
 		if err != nil {
 			return err
 		}
@@ -948,7 +948,7 @@ func (s *Service) UnflagMessage(ctx context.Context, c *Caller, id string) (*Mes
 		if err := tx.UpdateMessage(m); err != nil {
 			return err
 		}
-		out, err = s.messageEvent(tx, c, "message.unflagged", m, ch)
+		out, err = s.messageEvent(tx, c, EventMessageUnflagged, m, ch)
 		return err
 	})
 	return out, err

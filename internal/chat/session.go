@@ -351,10 +351,6 @@ func (s *Service) RevokeUser(ctx context.Context, c *Caller, userID string) erro
 	return err
 }
 
-// EventSessionRevoked is an internal event: nodes drop cached sessions and close the
-// MQTT connections of the revoked sessions. It is never published to clients.
-const EventSessionRevoked = "internal.sessionsRevoked"
-
 // SessionsRevoked is the data of EventSessionRevoked.
 type SessionsRevoked struct {
 	UserID     string   `json:"userId"`

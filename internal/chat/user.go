@@ -162,7 +162,7 @@ func (s *Service) GetUsers(ctx context.Context, c *Caller, userIDs []string) (*U
 // QueryUsers answers GET /api/v3/users.
 func (s *Service) QueryUsers(ctx context.Context, c *Caller, q UserQuery) (*UserPayload, error) {
 	var p Problems
-	p.OneOf("sortBy", &q.SortBy, "firstCreated", "lastCreated", "displayName")
+	p.OneOf("sortBy", &q.SortBy, SortFirstCreated, SortLastCreated, SortDisplayName)
 	p.Text("keyword", &q.Keyword, 0, 100)
 	if err := p.Err(); err != nil {
 		return nil, err
@@ -187,7 +187,7 @@ func (s *Service) QueryUsers(ctx context.Context, c *Caller, q UserQuery) (*User
 }
 
 func userCursor(u User, sortBy string) *Cursor {
-	if sortBy == "displayName" {
+	if sortBy == SortDisplayName {
 		return &Cursor{S: strings.ToLower(u.DisplayName), ID: u.ID}
 	}
 	return &Cursor{N: u.CreatedAt.Millis(), ID: u.ID}
@@ -283,7 +283,7 @@ func (s *Service) UpdateUser(ctx context.Context, c *Caller, in UpdateUserInput)
 				return err
 			}
 		}
-		return tx.AppendEvent(Event{Type: "user.updated", UserIDs: []string{u.ID}, Data: out})
+		return tx.AppendEvent(Event{Type: EventUserUpdated, UserIDs: []string{u.ID}, Data: out})
 	})
 	if err == nil && in.Roles != nil {
 		s.sessions.forgetUser(out.Users[0].ID)

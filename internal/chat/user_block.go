@@ -57,12 +57,6 @@ type BlockResult struct {
 	FollowCounts []FollowCount  `json:"followCounts"`
 }
 
-// Block events, published to the blocker's and the blocked user's own topics.
-const (
-	EventUserBlocked   = "user.blocked"
-	EventUserUnblocked = "user.unblocked"
-)
-
 // BlockUser answers POST /api/v4/me/user-blocks/{userId}. Blocking twice is the same
 // answer and writes nothing the second time; blocking oneself is a 400000.
 func (s *Service) BlockUser(ctx context.Context, c *Caller, userID string) (*BlockResult, error) {

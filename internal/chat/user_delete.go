@@ -92,7 +92,7 @@ func (s *Service) DeleteUser(ctx context.Context, c *Caller, in DeleteUserInput)
 		if out, err = s.userPayload(tx, []User{*u}); err != nil {
 			return err
 		}
-		if err := tx.AppendEvent(Event{Type: "user.deleted", UserIDs: []string{u.ID}, Network: true, Data: out}); err != nil {
+		if err := tx.AppendEvent(Event{Type: EventUserDeleted, UserIDs: []string{u.ID}, Network: true, Data: out}); err != nil {
 			return err
 		}
 		return tx.AppendEvent(Event{Type: EventSessionRevoked, UserIDs: []string{u.ID}, Data: revoked})

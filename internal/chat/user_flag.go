@@ -19,14 +19,6 @@ type UserFlagStore interface {
 	ClearUserFlags(userID string, at Time) (int, error)
 }
 
-// User flag events. Their data is the flagged user's UserPayload; they go to the actor's
-// own topic (the flagged user is not told who reported them).
-const (
-	EventUserFlagged     = "user.flagged"
-	EventUserUnflagged   = "user.unflagged"
-	EventUserFlagCleared = "user.flagCleared"
-)
-
 // FlagUser answers POST /api/v4/me/flags/{userId}. Flagging twice changes nothing the
 // second time; flagging oneself is a 400000.
 func (s *Service) FlagUser(ctx context.Context, c *Caller, userID, reason string) (*UserPayload, error) {
