@@ -197,12 +197,12 @@ func TestConsoleInABrowser(t *testing.T) {
 	b.step("login page", chromedp.Navigate(n.base+"/console"), chromedp.WaitVisible(chromedp.ID("#secret")))
 	b.step("wrong key refused",
 		chromedp.SendKeys(chromedp.ID("#secret"), "not-the-key"),
-		chromedp.Click(chromedp.CSS("#login button[type=submit]")),
+		clickCSS("#login button[type=submit]"),
 		waitJS(`document.getElementById('login-error').textContent.includes('Invalid server key')`))
 	b.step("log in",
 		chromedp.Evaluate[chromedp.Void](`document.getElementById('secret').value = ''; true`),
 		chromedp.SendKeys(chromedp.ID("#secret"), serverKey),
-		chromedp.Click(chromedp.CSS("#login button[type=submit]")),
+		clickCSS("#login button[type=submit]"),
 		chromedp.WaitVisible(chromedp.ID("#nav")),
 		waitJS(`document.getElementById('who').textContent.startsWith('Logged in as ')`),
 		// Features this server lacks say so in the nav.
@@ -211,49 +211,49 @@ func TestConsoleInABrowser(t *testing.T) {
 
 	// Find a user.
 	b.step("find a user",
-		chromedp.Click(chromedp.ID("#nav-users")),
+		clickCSS("#nav-users"),
 		chromedp.WaitVisible(chromedp.ID("#user-search")),
 		chromedp.SendKeys(chromedp.CSS("#user-search input[name=keyword]"), "bob"),
-		chromedp.Click(chromedp.CSS("#user-search button[type=submit]")),
+		clickCSS("#user-search button[type=submit]"),
 		waitJS(`(() => { const links = [...document.querySelectorAll('#users-table tbody a')].map((a) => a.textContent);
 			return links.length === 1 && links[0] === 'bob'; })()`),
-		chromedp.Click(chromedp.CSS(`#users-table a[href="#/users/bob"]`)),
+		clickCSS(`#users-table a[href="#/users/bob"]`),
 		chromedp.WaitVisible(chromedp.ID("#user-detail")),
 		waitJS(`document.getElementById('user-detail').textContent.includes('Bob Builder')`))
 
 	// Ban bob in the channel: he leaves the member list and appears among the banned.
 	memberRows := `[...document.querySelectorAll('#members-table tbody [data-user]')].map((e) => e.dataset.user).sort().join(',')`
 	b.step("open the channel",
-		chromedp.Click(chromedp.ID("#nav-channels")),
+		clickCSS("#nav-channels"),
 		chromedp.WaitVisible(chromedp.ID("#channel-search")),
 		chromedp.SendKeys(chromedp.CSS("#channel-search input[name=keyword]"), "gene"),
-		chromedp.Click(chromedp.CSS("#channel-search button[type=submit]")),
-		chromedp.Click(chromedp.CSS(`#channels-table a[href="#/channels/general"]`)),
+		clickCSS("#channel-search button[type=submit]"),
+		clickCSS(`#channels-table a[href="#/channels/general"]`),
 		waitJS(memberRows+` === 'bob,carol,owner'`),
 		waitJS(`document.getElementById('member-count').textContent === '3'`))
 	banButton := `#members-table [data-user="bob"] button.danger`
 	b.step("ban bob",
-		chromedp.Click(chromedp.CSS(banButton)),
+		clickCSS(banButton),
 		waitJS(`document.querySelector(`+js(banButton)+`).textContent.startsWith('Confirm')`),
-		chromedp.Click(chromedp.CSS(banButton)),
+		clickCSS(banButton),
 		waitJS(memberRows+` === 'carol,owner'`),
 		waitJS(`document.getElementById('member-count').textContent === '2'`))
 	b.step("bob among the banned",
-		chromedp.Click(chromedp.CSS(`.tabs [data-membership="banned"]`)),
+		clickCSS(`.tabs [data-membership="banned"]`),
 		waitJS(memberRows+` === 'bob'`))
 	// The server holds the ban, not only the page.
 	if got := n.members(t, owner, "general", "banned"); got != "bob" {
 		t.Fatalf("banned members after the console's ban: %q", got)
 	}
 	b.step("unban bob",
-		chromedp.Click(chromedp.CSS(`#members-table [data-user="bob"] button`)),
+		clickCSS(`#members-table [data-user="bob"] button`),
 		waitJS(memberRows+` === ''`),
-		chromedp.Click(chromedp.CSS(`.tabs [data-membership="member"]`)),
+		clickCSS(`.tabs [data-membership="member"]`),
 		waitJS(memberRows+` === 'carol,owner'`))
 	b.step("mute carol",
 		clickText(`#members-table [data-user="carol"] button`, "Mute 1 h"),
 		waitJS(`document.querySelector('#members-table [data-user="carol"]').textContent.includes('Unmute')`),
-		chromedp.Click(chromedp.CSS(`.tabs [data-membership="muted"]`)),
+		clickCSS(`.tabs [data-membership="muted"]`),
 		waitJS(memberRows+` === 'carol'`))
 	if got := n.members(t, owner, "general", "muted"); got != "carol" {
 		t.Fatalf("muted members after the console's mute: %q", got)
@@ -270,23 +270,23 @@ func TestConsoleInABrowser(t *testing.T) {
 	// Remove the co-host from the live room.
 	participants := `[...document.querySelectorAll('#participants-table tbody tr td:first-child')].map((e) => e.textContent).sort().join(',')`
 	b.step("open the room",
-		chromedp.Click(chromedp.ID("#nav-rooms")),
-		chromedp.Click(chromedp.CSS(`#rooms-table a[href="#/rooms/`+roomID+`"]`)),
+		clickCSS("#nav-rooms"),
+		clickCSS(`#rooms-table a[href="#/rooms/`+roomID+`"]`),
 		waitJS(participants+` === 'carol,owner'`))
 	b.step("remove the co-host",
-		chromedp.Click(chromedp.CSS(`#participants-table button`)),
-		chromedp.Click(chromedp.CSS(`#participants-table button`)),
+		clickCSS(`#participants-table button`),
+		clickCSS(`#participants-table button`),
 		waitJS(participants+` === 'owner'`))
 
 	b.step("network settings",
-		chromedp.Click(chromedp.ID("#nav-network")),
+		clickCSS("#nav-network"),
 		waitJS(`document.getElementById('chat-settings') && document.getElementById('chat-settings').textContent.length > 2`),
 		waitJS(`document.querySelector('#roles-table').textContent.includes('global-admin')`))
 	// Health: the first scrape shows gauges (one MQTT client is connected); the next, 5 s
 	// later, the rates, which count the requests made in between.
 	n.mqtt(t, bob, "console-test-bob")
 	b.step("health gauges",
-		chromedp.Click(chromedp.ID("#nav-health")),
+		clickCSS("#nav-health"),
 		waitJS(`document.getElementById('readiness') && document.getElementById('readiness').textContent.startsWith('Ready')`),
 		waitJS(`document.getElementById('mqtt-clients') && document.getElementById('mqtt-clients').textContent === '1'`))
 	for range 25 {
@@ -306,10 +306,10 @@ func TestConsoleInABrowser(t *testing.T) {
 		waitJS(`/^\d+\.\d$/.test(document.getElementById('outbox-lag').textContent)`),
 		waitJS(`document.getElementById('routes-table').textContent.includes('GET /api/v3/users/{userId}')`))
 	b.step("unavailable page",
-		chromedp.Click(chromedp.ID("#nav-webhooks")),
+		clickCSS("#nav-webhooks"),
 		waitJS(`document.getElementById('view').textContent.includes('Not available on this server')`))
 	b.step("log out",
-		chromedp.Click(chromedp.ID("#logout")),
+		clickCSS("#logout"),
 		chromedp.WaitVisible(chromedp.ID("#secret")),
 		waitJS(`sessionStorage.length === 0`))
 
@@ -329,7 +329,7 @@ func TestConsoleInABrowser(t *testing.T) {
 	res.Body.Close()
 	b.step("log in with an admin token",
 		chromedp.SendKeys(chromedp.ID("#secret"), minted.AdminToken),
-		chromedp.Click(chromedp.CSS("#login button[type=submit]")),
+		clickCSS("#login button[type=submit]"),
 		chromedp.WaitVisible(chromedp.ID("#nav")),
 		waitJS(`document.getElementById('who').textContent.startsWith('Logged in as ')`))
 }
@@ -349,6 +349,17 @@ func (n *node) members(t *testing.T, a account, channelID, membership string) st
 }
 
 // clickText clicks the first element matching a CSS selector whose text is text.
+// clickCSS clicks the first element the selector finds, once it exists. It clicks from
+// JavaScript, not with the mouse at the element's place: a status line that appears
+// above it between locating and clicking would move the element from under the mouse.
+func clickCSS(selector string) chromedp.Action[chromedp.Void] {
+	return chromedp.Poll[chromedp.Void](`(() => {
+		const el = document.querySelector(`+js(selector)+`);
+		if (el) el.click();
+		return !!el;
+	})()`, chromedp.WithPollingInterval(50*time.Millisecond))
+}
+
 func clickText(selector, text string) chromedp.Action[chromedp.Void] {
 	return chromedp.Poll[chromedp.Void](`(() => {
 		const el = [...document.querySelectorAll(`+js(selector)+`)].find((e) => e.textContent === `+js(text)+`);
