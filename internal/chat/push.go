@@ -36,6 +36,7 @@ const (
 type PushDevice struct {
 	DeviceID  string
 	UserID    string // internal id
+	PublicID  string // the user's userId (read with the channel's recipients only)
 	Platform  string
 	Provider  string
 	Token     string
@@ -58,7 +59,7 @@ type PushJob struct {
 	Event     string   // PushMessageCreated, PushChannelCreated, PushChannelJoined
 	ChannelID string   // internal id
 	SenderID  string   // internal id; never pushed to
-	Mentioned []string // internal ids mentioned; ["*"]: the whole channel
+	Mentioned []string // userIds mentioned; ["*"]: the whole channel
 	Data      PushData
 	AfterUser string // expansion cursor: members up to this id have their deliveries
 }
@@ -152,11 +153,7 @@ func PushJobFor(e Event) (*PushJob, bool) {
 				j.Mentioned = []string{"*"}
 				break
 			}
-			for _, pub := range mn.UserPublicIDs {
-				if u := userByPublicID(p.Users, pub); u.ID != "" {
-					j.Mentioned = append(j.Mentioned, u.ID)
-				}
-			}
+			j.Mentioned = append(j.Mentioned, mn.UserPublicIDs...)
 		}
 		return j, true
 	case "channel.created", "channel.joined":
@@ -188,15 +185,6 @@ func PushJobFor(e Event) (*PushJob, bool) {
 func userByID(users []User, id string) User {
 	for _, u := range users {
 		if u.ID == id {
-			return u
-		}
-	}
-	return User{}
-}
-
-func userByPublicID(users []User, id string) User {
-	for _, u := range users {
-		if u.UserID == id {
 			return u
 		}
 	}
@@ -515,7 +503,7 @@ func (s *Service) ExpandPushJob(ctx context.Context, now, leaseUntil Time, pageS
 				continue
 			}
 			event := j.Event
-			if event == PushMessageCreated && mentionOK && (slices.Contains(j.Mentioned, "*") || slices.Contains(j.Mentioned, d.UserID)) {
+			if event == PushMessageCreated && mentionOK && (slices.Contains(j.Mentioned, "*") || slices.Contains(j.Mentioned, d.PublicID)) {
 				event = PushMentionCreated
 			}
 			if !allowedFor(settings, d.UserID, j.ChannelID, event) {
@@ -523,7 +511,7 @@ func (s *Service) ExpandPushJob(ctx context.Context, now, leaseUntil Time, pageS
 			}
 			data := j.Data
 			data.EventName = event
-			data.TargetIDs = []string{d.UserID}
+			data.TargetIDs = []string{d.PublicID}
 			out = append(out, PushDelivery{JobSeq: j.Seq, DeviceID: d.DeviceID, UserID: d.UserID, Platform: d.Platform,
 				Token: d.Token, Event: event, ChannelID: j.ChannelID, Data: data})
 		}

@@ -137,9 +137,9 @@ func (t *tx) PushRecipients(channelID, afterUser string, limit int) ([]chat.Push
 	last := members[len(members)-1]
 	devices, err := queryAll(t, func(s scanner) (chat.PushDevice, error) {
 		var d chat.PushDevice
-		err := s.Scan(&d.DeviceID, &d.UserID, &d.Platform, &d.Token)
+		err := s.Scan(&d.DeviceID, &d.UserID, &d.PublicID, &d.Platform, &d.Token)
 		return d, err
-	}, `SELECT d.device_id, d.user_id, d.platform, d.token FROM push_devices d
+	}, `SELECT d.device_id, d.user_id, u.user_id, d.platform, d.token FROM push_devices d JOIN users u ON u.id = d.user_id
 		WHERE d.user_id IN (SELECT user_id FROM channel_members WHERE channel_id = ? AND membership = 'member' AND user_id > ? AND user_id <= ?)
 		ORDER BY d.user_id, d.device_id`, channelID, afterUser, last)
 	return devices, last, len(members), err

@@ -31,7 +31,7 @@ CREATE TABLE push_jobs (
     event       TEXT NOT NULL,       -- Amity's push event: message.created, channel.created, channel.joined
     channel_id  TEXT NOT NULL,
     sender_id   TEXT NOT NULL,       -- internal id; never pushed to
-    mentioned   TEXT NOT NULL,       -- JSON array of mentioned internal ids; ["*"] = @channel
+    mentioned   TEXT NOT NULL,       -- JSON array of mentioned userIds; ["*"] = @channel
     data        TEXT NOT NULL,       -- the notification as chat.PushJob shapes it (title, body, ids)
     after_user  TEXT NOT NULL DEFAULT '',
     lease_until BIGINT NOT NULL DEFAULT 0,
