@@ -79,13 +79,16 @@ func (p pushConfig) router() (push.Router, error) {
 	return r, nil
 }
 
-// startPush runs the push dispatcher when a provider is configured. It returns the
-// dispatcher's wake-up (a no-op when push is off) and its stop.
+// startPush runs the push dispatcher and returns its wake-up and its stop. With no
+// provider configured it runs all the same: the queue is drained and every push given up
+// (logged at debug level only), so that jobs never pile up while push is off.
 func startPush(p pushConfig, svc *chat.Service, log *slog.Logger, reg prometheus.Registerer) (wake, stop func(), err error) {
 	r, err := p.router()
-	if err != nil || !r.Configured() {
-		log.Info("push notifications off: no provider configured (registration still works)")
-		return func() {}, func() {}, err
+	if err != nil {
+		return nil, nil, err
+	}
+	if !r.Configured() {
+		log.Info("push notifications off: no provider configured (devices still register)")
 	}
 	d := push.New(svc, r, push.Options{RetryFor: p.RetryFor, Logger: log, Registry: reg})
 	ctx, cancel := context.WithCancel(context.Background())

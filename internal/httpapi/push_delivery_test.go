@@ -468,3 +468,25 @@ func TestPushWebhookMode(t *testing.T) {
 		t.Fatalf("channel.created payload %s", calls[0].Body)
 	}
 }
+
+// With no provider configured push is off, yet the queue drains: nothing piles up.
+func TestPushOffDrainsQueue(t *testing.T) {
+	e := newEnv(t)
+	alice, _ := e.user("alice")
+	bob, _ := e.user("bob")
+	e.do(req{method: "POST", path: "/v1/notification", token: bob, body: registerBody("bob", "bob-phone", "android", "tok-bob")}).ok()
+	ch := e.createChannel(alice, map[string]any{"channelId": "c", "userIds": []string{"bob"}})
+	e.send(alice, text(internalID(ch), "hi"))
+	if e.count("push_jobs", "1 = 1") != 2 {
+		t.Fatal("want the jobs of channel.created and message.created")
+	}
+	d := push.New(e.svc, push.Router{}, push.Options{Logger: quiet})
+	d.Round(context.Background())
+	d.Wait()
+	if n := e.count("push_jobs", "1 = 1") + e.count("push_deliveries", "1 = 1"); n != 0 {
+		t.Fatalf("%d rows left in the push queue with push off", n)
+	}
+	if e.count("push_devices", "1 = 1") != 1 {
+		t.Fatal("push off must keep registered devices")
+	}
+}

@@ -180,6 +180,10 @@ func (d *Dispatcher) deliver(c chat.PushDelivery) {
 	case "retry":
 		d.log.Warn("push attempt failed", "delivery", c.Seq, "platform", c.Platform, "attempt", c.Attempts, "error", err, "retryAt", r.Retry.String())
 	case "failed":
+		if errors.Is(err, errNoProvider) {
+			d.log.Debug("push dropped: no provider for its platform", "delivery", c.Seq, "platform", c.Platform)
+			break
+		}
 		d.log.Error("push delivery given up", "delivery", c.Seq, "platform", c.Platform, "attempt", c.Attempts, "error", err)
 	case "unregistered":
 		d.log.Info("push token unregistered; device removed", "device", c.DeviceID, "platform", c.Platform)

@@ -30,6 +30,9 @@ type Notification struct {
 	NetworkID string
 }
 
+// errNoProvider: push is off for the delivery's platform; it is given up quietly.
+var errNoProvider = errors.New("no push provider configured for platform")
+
 // ErrUnregistered is a provider's answer that the token no longer exists.
 var ErrUnregistered = errors.New("push token unregistered")
 
@@ -70,7 +73,7 @@ func (r Router) Send(ctx context.Context, n Notification) error {
 		p = r.Web
 	}
 	if p == nil {
-		return Permanent(fmt.Errorf("no push provider configured for platform %q", n.Platform))
+		return Permanent(fmt.Errorf("%w %q", errNoProvider, n.Platform))
 	}
 	return p.Send(ctx, n)
 }
