@@ -193,10 +193,10 @@ func (d *Dispatcher) deliver(c chat.PushDelivery) {
 // backoff is the wait before attempt n+1: BaseBackoff × 2^(n-1) up to MaxBackoff, of
 // which a random half, so that deliveries that failed together spread out.
 func (d *Dispatcher) backoff(attempts int) time.Duration {
-	exp := min(max(attempts-1, 0), 30) // 2^30 s is far above any MaxBackoff: no overflow
-	wait := min(d.opt.BaseBackoff<<exp, d.opt.MaxBackoff)
-	if wait <= 0 { // the shift overflowed a huge BaseBackoff
-		wait = d.opt.MaxBackoff
+	exp := min(max(attempts-1, 0), 62)
+	wait := d.opt.MaxBackoff
+	if d.opt.BaseBackoff <= d.opt.MaxBackoff>>exp { // compared before shifting: never overflows
+		wait = d.opt.BaseBackoff << exp
 	}
 	return wait/2 + rand.N(wait/2+1)
 }
