@@ -103,10 +103,14 @@ func (d *Dispatcher) Run(ctx context.Context) {
 // that no other node takes it meanwhile; a node that dies holds it that long.
 func (d *Dispatcher) lease() time.Duration { return 2*d.opt.Timeout + 5*time.Second }
 
-// Round expands every due job, then claims what may be sent now and sends each in its
-// own goroutine.
+// Round expands due jobs (at most 20 pages, so that a burst of jobs cannot starve the
+// sending), then claims what may be sent now and sends each in its own goroutine.
 func (d *Dispatcher) Round(ctx context.Context) {
-	for ctx.Err() == nil {
+	for i := 0; ctx.Err() == nil; i++ {
+		if i == 20 {
+			d.Wake() // more jobs may wait: the next round takes them
+			break
+		}
 		now := d.opt.Clock()
 		found, err := d.src.ExpandPushJob(ctx, chat.Time{Time: now}, chat.Time{Time: now.Add(d.lease())}, d.opt.PageSize)
 		if err != nil {
