@@ -260,7 +260,7 @@ func TestConsoleInABrowser(t *testing.T) {
 		waitJS(memberRows+` === 'carol,owner'`))
 	b.step("mute carol",
 		clickText(`#members-table [data-user="carol"] button`, "Mute 1 h"),
-		waitJS(`document.querySelector('#members-table [data-user="carol"]').textContent.includes('Unmute')`),
+		waitJS(`document.querySelector('#members-table [data-user="carol"]')?.textContent.includes('Unmute')`),
 		chromedp.Click(chromedp.CSS(`.tabs [data-membership="muted"]`)),
 		waitJS(memberRows+` === 'carol'`))
 	if got := n.members(t, owner, "general", "muted"); got != "carol" {
