@@ -44,7 +44,15 @@ type config struct {
 	DebugListen    string
 	NATSURL        string
 	CORSOrigins    []string // httpapi.ParseCORSOrigins of PARLEY_CORS_ORIGINS; nil is `*`
-	Push           pushConfig
+	// Connection limits (docs/decisions.md, "Limits").
+	HTTPIdleTimeout      time.Duration
+	HTTPBodyTimeout      time.Duration
+	HTTPMinBodyRate      int64
+	HTTPWriteTimeout     time.Duration
+	MQTTConnectTimeout   time.Duration
+	MQTTMaxPendingWrites int64
+	MaxConnections       int64
+	Push                 pushConfig
 }
 
 // configError is a setting refused: main answers it with exit code 2, like a bad flag.
@@ -100,6 +108,13 @@ func serveSettings(c *config) *settings {
 	str(&c.LiveKitURL, "livekit-url", "PARLEY_LIVEKIT_URL", "", "LiveKit server URL as broadcasters reach it (ws:// or wss://)", optional(webURL("ws", "wss", "http", "https")))
 	str(&c.LiveKitKey, "livekit-api-key", "PARLEY_LIVEKIT_API_KEY", "", "LiveKit API key")
 	str(&c.LiveKitSecret, "livekit-api-secret", "PARLEY_LIVEKIT_API_SECRET", "", "LiveKit API secret (signs tokens, checks webhooks)")
+	s.add(&durationValue{p: &c.HTTPIdleTimeout}, "http-idle-timeout", "PARLEY_HTTP_IDLE_TIMEOUT", "60s", "how long an idle keep-alive HTTP connection is kept")
+	s.add(&durationValue{p: &c.HTTPBodyTimeout}, "http-body-timeout", "PARLEY_HTTP_BODY_TIMEOUT", "30s", "time a request body may take, plus its size at the minimum rate")
+	s.add(&countValue{p: &c.HTTPMinBodyRate, max: 1 << 40}, "http-min-body-rate", "PARLEY_HTTP_MIN_BODY_RATE", "10240", "slowest request body accepted, in bytes per second, after the body timeout")
+	s.add(&durationValue{p: &c.HTTPWriteTimeout}, "http-write-timeout", "PARLEY_HTTP_WRITE_TIMEOUT", "30s", "time one write of a response (up to 32 KB) may take before the connection is cut")
+	s.add(&durationValue{p: &c.MQTTConnectTimeout}, "mqtt-connect-timeout", "PARLEY_MQTT_CONNECT_TIMEOUT", "10s", "time a new MQTT connection has to send CONNECT")
+	s.add(&countValue{p: &c.MQTTMaxPendingWrites, max: 1 << 20}, "mqtt-max-pending-writes", "PARLEY_MQTT_MAX_PENDING_WRITES", "1024", "packets queued for one MQTT client; a client that lets its queue fill is disconnected")
+	s.add(&countValue{p: &c.MaxConnections, max: 1 << 30}, "max-connections", "PARLEY_MAX_CONNECTIONS", "10000", "concurrent connections, HTTP and MQTT TCP together; more are refused")
 	str(&c.NATSURL, "nats-url", "PARLEY_NATS_URL", "", "NATS server (JetStream on) joining the nodes of a cluster, e.g. nats://127.0.0.1:4222; empty for a single node")
 	str(&c.DebugListen, "debug-listen", "PARLEY_DEBUG_LISTEN", "", "address of the pprof debug listener; off when empty", optional(address))
 	str(&c.Push.FCMCredentials, "push-fcm-credentials", "PARLEY_PUSH_FCM_CREDENTIALS", "", "FCM: path of the Firebase service account's JSON key; Android pushes off when empty")
@@ -243,6 +258,31 @@ func (v *sizeValue) Set(s string) error {
 	}
 	if n <= 0 {
 		return errors.New("must be above zero")
+	}
+	*v.p = n
+	return nil
+}
+
+// countValue is a whole number from 1 to max.
+type countValue struct {
+	p   *int64
+	max int64
+}
+
+func (v *countValue) String() string {
+	if v == nil || v.p == nil {
+		return ""
+	}
+	return strconv.FormatInt(*v.p, 10)
+}
+
+func (v *countValue) Set(s string) error {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return errors.New("not a whole number")
+	}
+	if n < 1 || n > v.max {
+		return fmt.Errorf("must be from 1 to %d", v.max)
 	}
 	*v.p = n
 	return nil

@@ -60,6 +60,13 @@ var settingCases = []struct {
 	{"livekit-url", "PARLEY_LIVEKIT_URL", "wss://lk.example.com", func(c *config) any { return c.LiveKitURL }, "wss://lk.example.com", []string{"lk.example.com:7880", "ftp://lk"}},
 	{"livekit-api-key", "PARLEY_LIVEKIT_API_KEY", "lk-key", func(c *config) any { return c.LiveKitKey }, "lk-key", nil},
 	{"livekit-api-secret", "PARLEY_LIVEKIT_API_SECRET", "lk-secret", func(c *config) any { return c.LiveKitSecret }, "lk-secret", nil},
+	{"http-idle-timeout", "PARLEY_HTTP_IDLE_TIMEOUT", "2m", func(c *config) any { return c.HTTPIdleTimeout }, 2 * time.Minute, []string{"0", "60"}},
+	{"http-body-timeout", "PARLEY_HTTP_BODY_TIMEOUT", "5s", func(c *config) any { return c.HTTPBodyTimeout }, 5 * time.Second, []string{"-5s", "forever"}},
+	{"http-min-body-rate", "PARLEY_HTTP_MIN_BODY_RATE", "2048", func(c *config) any { return c.HTTPMinBodyRate }, int64(2048), []string{"0", "2k", "-1"}},
+	{"http-write-timeout", "PARLEY_HTTP_WRITE_TIMEOUT", "1m", func(c *config) any { return c.HTTPWriteTimeout }, time.Minute, []string{"0s", "1"}},
+	{"mqtt-connect-timeout", "PARLEY_MQTT_CONNECT_TIMEOUT", "3s", func(c *config) any { return c.MQTTConnectTimeout }, 3 * time.Second, []string{"0", "soon"}},
+	{"mqtt-max-pending-writes", "PARLEY_MQTT_MAX_PENDING_WRITES", "64", func(c *config) any { return c.MQTTMaxPendingWrites }, int64(64), []string{"0", "1048577", "lots"}},
+	{"max-connections", "PARLEY_MAX_CONNECTIONS", "500", func(c *config) any { return c.MaxConnections }, int64(500), []string{"0", "-1", "10k"}},
 	{"nats-url", "PARLEY_NATS_URL", "nats://127.0.0.1:4222", func(c *config) any { return c.NATSURL }, "nats://127.0.0.1:4222", nil},
 	{"debug-listen", "PARLEY_DEBUG_LISTEN", "127.0.0.1:6060", func(c *config) any { return c.DebugListen }, "127.0.0.1:6060", []string{"6060"}},
 	{"push-fcm-credentials", "PARLEY_PUSH_FCM_CREDENTIALS", "/etc/parley/fcm.json", func(c *config) any { return c.Push.FCMCredentials }, "/etc/parley/fcm.json", nil},
@@ -185,7 +192,9 @@ func TestDefaults(t *testing.T) {
 		Listen: "127.0.0.1:8080", DataDir: "./data", PublicURL: "http://127.0.0.1:8080", SQLiteSync: "FULL",
 		TokenTTL: 720 * time.Hour, MaxBodyBytes: 1 << 20, MaxUploadBytes: 100 << 20, MaxFileBytes: 100 << 20,
 		ShutdownGrace: 20 * time.Second, DrainDelay: 5 * time.Second, LogFormat: "text", AccessLog: 1,
-		CORSOrigins: []string{"*"}, Push: pushConfig{RetryFor: time.Hour},
+		CORSOrigins: []string{"*"}, HTTPIdleTimeout: time.Minute, HTTPBodyTimeout: 30 * time.Second, HTTPMinBodyRate: 10240,
+		HTTPWriteTimeout: 30 * time.Second, MQTTConnectTimeout: 10 * time.Second, MQTTMaxPendingWrites: 1024, MaxConnections: 10000,
+		Push: pushConfig{RetryFor: time.Hour},
 	}
 	if !reflect.DeepEqual(*c, want) {
 		t.Fatalf("defaults:\n got %+v\nwant %+v", *c, want)

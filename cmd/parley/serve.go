@@ -99,7 +99,8 @@ func serve(args []string) error {
 
 	// Real time: the MQTT broker on /mqtt (and PARLEY_MQTT_LISTEN), fed by the outbox relay.
 	// In a cluster the broker also hears of other nodes' session revocations and role changes.
-	ropt := realtime.Options{Identity: svc, Channels: svc, Rooms: svc, Logger: log, Registry: reg}
+	ropt := realtime.Options{Identity: svc, Channels: svc, Rooms: svc, Logger: log, Registry: reg,
+		ConnectTimeout: cfg.MQTTConnectTimeout, MaxPendingWrites: int(cfg.MQTTMaxPendingWrites)}
 	if cfg.NATSURL != "" {
 		ropt.Sessions = svc
 	}
@@ -107,12 +108,17 @@ func serve(args []string) error {
 	if err != nil {
 		return err
 	}
+	limiter := newConnLimiter(connectionCap(cfg.MaxConnections, log), log, reg)
 	if cfg.MQTTListen != "" {
-		addr, err := broker.ListenTCP(cfg.MQTTListen)
+		ln, err := net.Listen("tcp", cfg.MQTTListen)
 		if err != nil {
 			return fmt.Errorf("mqtt listener: %w", err)
 		}
-		log.Info("mqtt listening", "addr", addr.String())
+		if err := broker.ServeTCP(limiter.listen(ln, "mqtt", false)); err != nil {
+			ln.Close()
+			return fmt.Errorf("mqtt listener: %w", err)
+		}
+		log.Info("mqtt listening", "addr", ln.Addr().String())
 	}
 	if err := broker.Serve(); err != nil {
 		return err
@@ -156,9 +162,17 @@ func serve(args []string) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: api, ReadHeaderTimeout: 10e9, ErrorLog: slog.NewLogLogger(handler, slog.LevelWarn)}
+	// No ReadTimeout or WriteTimeout: they would bound whole requests, uploads and
+	// downloads included; withDeadlines sets per-request deadlines instead (limits.go).
+	srv := &http.Server{
+		Handler:           withDeadlines(api, cfg.HTTPBodyTimeout, cfg.HTTPMinBodyRate, cfg.HTTPWriteTimeout),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       cfg.HTTPIdleTimeout,
+		ConnState:         connState,
+		ErrorLog:          slog.NewLogLogger(handler, slog.LevelWarn),
+	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- srv.Serve(limiter.listen(ln, "http", true)) }()
 	ready.Store(true)
 	log.Info("parley serving", "version", versionText(), "addr", ln.Addr().String(), "store", db.Dialect(), "dataDir", cfg.DataDir, "network", svc.NetworkID(), "secureMode", cfg.SecureMode, "cluster", cfg.NATSURL != "")
 
@@ -185,6 +199,24 @@ func serve(args []string) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// fdReserve is the file descriptors kept out of PARLEY_MAX_CONNECTIONS: the database
+// (SQLite and its WAL, or the PostgreSQL pool), files being uploaded or downloaded, the
+// NATS and LiveKit connections, the listeners.
+const fdReserve = 256
+
+// connectionCap is PARLEY_MAX_CONNECTIONS, lowered when the open-file limit would run out
+// first: accept would then fail with EMFILE and the server stop answering, the very thing
+// the cap is for.
+func connectionCap(want int64, log *slog.Logger) int64 {
+	n := fdLimit()
+	if n <= 0 || want <= n-fdReserve {
+		return want
+	}
+	capped := max(n-fdReserve, n/2)
+	log.Warn("PARLEY_MAX_CONNECTIONS lowered to fit the open-file limit (ulimit -n)", "configured", want, "openFiles", n, "max", capped)
+	return capped
 }
 
 // openStore opens PARLEY_DB: a postgres:// URL, a SQLite file path, or by default

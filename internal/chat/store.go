@@ -24,6 +24,13 @@ type Tx interface {
 	RoomStore
 	RoomMediaStore
 	InvitationStore
+	UserBlockStore
+	UserFlagStore
+	GlobalBanStore
+	AuditStore
+	RoleStore
+	UserDeleteStore
+	WordStore
 	PushStore
 }
 

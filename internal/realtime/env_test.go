@@ -52,6 +52,9 @@ type env struct {
 type envOptions struct {
 	channels realtime.Channels
 	noRelay  bool
+	// limits (zero: the broker's defaults)
+	connectTimeout   time.Duration
+	maxPendingWrites int
 }
 
 func newEnv(t testing.TB, opt envOptions) *env {
@@ -76,7 +79,8 @@ func newEnv(t testing.TB, opt envOptions) *env {
 	if e.channels == nil {
 		e.channels = e.svc // the real domain; tests of the broker's own logic use a fake
 	}
-	e.broker, err = realtime.New(realtime.Options{Identity: e.svc, Channels: e.channels, Rooms: e.svc, Registry: e.reg, Logger: slog.New(slog.NewTextHandler(e.logs, nil))})
+	e.broker, err = realtime.New(realtime.Options{Identity: e.svc, Channels: e.channels, Rooms: e.svc, Registry: e.reg, Logger: slog.New(slog.NewTextHandler(e.logs, nil)),
+		ConnectTimeout: opt.connectTimeout, MaxPendingWrites: opt.maxPendingWrites})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package realtime
 import (
 	"bytes"
 	"context"
+	"log/slog"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -22,8 +23,23 @@ func (h *hook) ID() string { return "parley" }
 func (h *hook) Provides(b byte) bool {
 	return bytes.Contains([]byte{
 		mqtt.OnConnect, mqtt.OnConnectAuthenticate, mqtt.OnSessionEstablished,
-		mqtt.OnDisconnect, mqtt.OnACLCheck, mqtt.OnClientExpired,
+		mqtt.OnDisconnect, mqtt.OnACLCheck, mqtt.OnClientExpired, mqtt.OnPublishDropped,
 	}, []byte{b})
+}
+
+// OnPublishDropped is called when a packet does not fit a client's outbound queue
+// (Options.MaxPendingWrites): the client has stopped reading. mochi would drop the packet
+// and keep the client, which would then miss events without knowing; it is disconnected
+// instead, so the SDK reconnects and resyncs over REST. Stop closes the socket, which also
+// ends a write blocked on it; it takes no lock, so the publisher (the relay) never waits.
+func (h *hook) OnPublishDropped(cl *mqtt.Client, pk packets.Packet) {
+	if cl.Closed() {
+		return
+	}
+	cl.Stop(packets.ErrPendingClientWritesExceeded)
+	h.b.metrics.closed.WithLabelValues(closedSlowConsumer).Inc()
+	h.b.slowLog.Log(h.b.log, slog.LevelWarn, "mqtt client disconnected: it stopped reading and its outbound queue is full",
+		"client", cl.ID, "listener", cl.Net.Listener, "remote", cl.Net.Remote)
 }
 
 // checkTimeout bounds the storage reads a login or a subscription may cause.
