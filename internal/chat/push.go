@@ -137,7 +137,7 @@ type PushStore interface {
 // calls it in AppendEvent, so a job exists iff its event committed.
 func PushJobFor(e Event) (*PushJob, bool) {
 	switch e.Type {
-	case "message.created":
+	case EventMessageCreated:
 		p, ok := e.Data.(*MessagePayload)
 		if !ok || len(p.Messages) != 1 {
 			return nil, false
@@ -156,7 +156,7 @@ func PushJobFor(e Event) (*PushJob, bool) {
 			j.Mentioned = append(j.Mentioned, mn.UserPublicIDs...)
 		}
 		return j, true
-	case "channel.created", "channel.joined":
+	case EventChannelCreated, EventChannelJoined:
 		p, ok := e.Data.(*ChannelPayload)
 		if !ok || len(p.Channels) != 1 {
 			return nil, false
@@ -164,7 +164,7 @@ func PushJobFor(e Event) (*PushJob, bool) {
 		ch := p.Channels[0]
 		name := PushChannelCreated
 		sender := ch.CreatorID
-		if e.Type == "channel.joined" {
+		if e.Type == EventChannelJoined {
 			name = PushChannelJoined
 			if len(e.UserIDs) > 0 {
 				sender = e.UserIDs[0]
@@ -496,10 +496,15 @@ func (s *Service) ExpandPushJob(ctx context.Context, now, leaseUntil Time, pageS
 		if err != nil {
 			return err
 		}
+		// Nobody is pushed what a user they blocked did (docs/push.md).
+		blockers, err := tx.BlockersOf(j.SenderID, slices.Compact(users))
+		if err != nil {
+			return err
+		}
 		mentionOK := allowed(network, "", PushMentionCreated)
 		var out []PushDelivery
 		for _, d := range devices {
-			if d.UserID == j.SenderID {
+			if d.UserID == j.SenderID || slices.Contains(blockers, d.UserID) {
 				continue
 			}
 			event := j.Event

@@ -490,3 +490,24 @@ func TestPushOffDrainsQueue(t *testing.T) {
 		t.Fatal("push off must keep registered devices")
 	}
 }
+
+// A member who blocked the sender is not pushed what the sender does.
+func TestPushSkipsWhoBlockedTheSender(t *testing.T) {
+	k := newPushKit(t)
+	alice, _ := k.user("alice")
+	bob, _ := k.user("bob")
+	carol, _ := k.user("carol")
+	ch := k.createChannel(alice, map[string]any{"channelId": "c", "userIds": []string{"bob", "carol"}})
+	k.register(bob, "bob", "bob-phone", "android", "tok-bob")
+	k.register(carol, "carol", "carol-phone", "android", "tok-carol")
+	d := k.dispatcher(k.router)
+	k.round(d)
+	k.fcm.taken()
+	k.do(req{method: "POST", path: "/api/v4/me/user-blocks/alice", token: bob}).ok()
+	k.send(alice, text(internalID(ch), "hi"))
+	k.round(d)
+	calls := k.fcm.taken()
+	if len(calls) != 1 || fcmToken(calls[0]) != "tok-carol" {
+		t.Fatalf("want carol's push only, got %d calls", len(calls))
+	}
+}
