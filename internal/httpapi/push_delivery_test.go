@@ -164,6 +164,25 @@ func (k *pushKit) register(token, userID, deviceID, platform, devToken string) {
 	k.do(req{method: "POST", path: "/v1/notification", token: token, body: registerBody(userID, deviceID, platform, devToken)}).ok()
 }
 
+// pushChannel logs alice and the members in, registers an Android device "tok-<id>" for
+// each member, has alice create channel "c" with them, and sends the channel.created
+// pushes: the fakes start empty. It returns alice's token, the channel, the dispatcher
+// and the members' tokens.
+func (k *pushKit) pushChannel(members ...string) (string, map[string]any, *push.Dispatcher, map[string]string) {
+	k.t.Helper()
+	alice, _ := k.user("alice")
+	tokens := map[string]string{}
+	for _, m := range members {
+		tokens[m], _ = k.user(m)
+		k.register(tokens[m], m, m+"-phone", "android", "tok-"+m)
+	}
+	ch := k.createChannel(alice, map[string]any{"channelId": "c", "userIds": members})
+	d := k.dispatcher(k.router)
+	k.round(d)
+	k.fcm.taken()
+	return alice, ch, d, tokens
+}
+
 func fcmToken(c fakeCall) string {
 	var m struct {
 		Message struct {
@@ -365,13 +384,7 @@ func TestPushRetryAndDeadTokens(t *testing.T) {
 // newest one per channel.
 func TestPushCoalescesPerDevice(t *testing.T) {
 	k := newPushKit(t)
-	alice, _ := k.user("alice")
-	bob, _ := k.user("bob")
-	ch := k.createChannel(alice, map[string]any{"channelId": "c", "userIds": []string{"bob"}})
-	k.register(bob, "bob", "bob-phone", "android", "tok-bob")
-	d := k.dispatcher(k.router)
-	k.round(d)
-	k.fcm.taken()
+	alice, ch, d, _ := k.pushChannel("bob")
 	for _, s := range []string{"one", "two", "three"} {
 		k.send(alice, text(internalID(ch), s))
 	}
@@ -494,16 +507,8 @@ func TestPushOffDrainsQueue(t *testing.T) {
 // A member who blocked the sender is not pushed what the sender does.
 func TestPushSkipsWhoBlockedTheSender(t *testing.T) {
 	k := newPushKit(t)
-	alice, _ := k.user("alice")
-	bob, _ := k.user("bob")
-	carol, _ := k.user("carol")
-	ch := k.createChannel(alice, map[string]any{"channelId": "c", "userIds": []string{"bob", "carol"}})
-	k.register(bob, "bob", "bob-phone", "android", "tok-bob")
-	k.register(carol, "carol", "carol-phone", "android", "tok-carol")
-	d := k.dispatcher(k.router)
-	k.round(d)
-	k.fcm.taken()
-	k.do(req{method: "POST", path: "/api/v4/me/user-blocks/alice", token: bob}).ok()
+	alice, ch, d, tokens := k.pushChannel("bob", "carol")
+	k.do(req{method: "POST", path: "/api/v4/me/user-blocks/alice", token: tokens["bob"]}).ok()
 	k.send(alice, text(internalID(ch), "hi"))
 	k.round(d)
 	calls := k.fcm.taken()
