@@ -52,6 +52,7 @@ type config struct {
 	MQTTConnectTimeout   time.Duration
 	MQTTMaxPendingWrites int64
 	MaxConnections       int64
+	Push                 pushConfig
 }
 
 // configError is a setting refused: main answers it with exit code 2, like a bad flag.
@@ -69,6 +70,9 @@ func parseConfig(args []string) (*config, error) {
 		c.PublicURL = "http://" + c.Listen
 	}
 	c.PublicURL = strings.TrimSuffix(c.PublicURL, "/")
+	if err := c.Push.check(); err != nil {
+		return nil, configError{err}
+	}
 	if c.NATSURL != "" && !store.IsPostgresURL(c.DB) {
 		return nil, configError{errors.New("PARLEY_NATS_URL needs PARLEY_DB to be a postgres:// URL: the nodes of a cluster share one PostgreSQL database")}
 	}
@@ -113,6 +117,17 @@ func serveSettings(c *config) *settings {
 	s.add(&countValue{p: &c.MaxConnections, max: 1 << 30}, "max-connections", "PARLEY_MAX_CONNECTIONS", "10000", "concurrent connections, HTTP and MQTT TCP together; more are refused")
 	str(&c.NATSURL, "nats-url", "PARLEY_NATS_URL", "", "NATS server (JetStream on) joining the nodes of a cluster, e.g. nats://127.0.0.1:4222; empty for a single node")
 	str(&c.DebugListen, "debug-listen", "PARLEY_DEBUG_LISTEN", "", "address of the pprof debug listener; off when empty", optional(address))
+	str(&c.Push.FCMCredentials, "push-fcm-credentials", "PARLEY_PUSH_FCM_CREDENTIALS", "", "FCM: path of the Firebase service account's JSON key; Android pushes off when empty")
+	str(&c.Push.APNsKey, "push-apns-key", "PARLEY_PUSH_APNS_KEY", "", "APNs: path of the .p8 auth key; iOS pushes off when empty")
+	str(&c.Push.APNsKeyID, "push-apns-key-id", "PARLEY_PUSH_APNS_KEY_ID", "", "APNs: the key's id")
+	str(&c.Push.APNsTeamID, "push-apns-team-id", "PARLEY_PUSH_APNS_TEAM_ID", "", "APNs: the Apple developer team id")
+	str(&c.Push.APNsTopic, "push-apns-topic", "PARLEY_PUSH_APNS_TOPIC", "", "APNs: the app's bundle id")
+	s.add(&boolValue{p: &c.Push.APNsSandbox}, "push-apns-sandbox", "PARLEY_PUSH_APNS_SANDBOX", "false", "APNs: use Apple's development host")
+	str(&c.Push.VAPIDPublicKey, "push-vapid-public-key", "PARLEY_PUSH_VAPID_PUBLIC_KEY", "", "Web Push: VAPID public key (URL-safe base64); browser pushes off when empty")
+	str(&c.Push.VAPIDPrivateKey, "push-vapid-private-key", "PARLEY_PUSH_VAPID_PRIVATE_KEY", "", "Web Push: VAPID private key")
+	str(&c.Push.VAPIDSubject, "push-vapid-subject", "PARLEY_PUSH_VAPID_SUBJECT", "", "Web Push: contact of the operator, mailto: or https: URL", optional(vapidSubject))
+	str(&c.Push.WebhookURL, "push-webhook-url", "PARLEY_PUSH_WEBHOOK_URL", "", "push webhook mode: POST every push as Amity's push-notification payload to this URL instead of FCM/APNs/Web Push", optional(webURL("http", "https")))
+	s.add(&durationValue{p: &c.Push.RetryFor}, "push-retry-for", "PARLEY_PUSH_RETRY_FOR", "1h", "a push failing is retried with back-off until this long after its message")
 	return s
 }
 

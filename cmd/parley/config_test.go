@@ -69,12 +69,58 @@ var settingCases = []struct {
 	{"max-connections", "PARLEY_MAX_CONNECTIONS", "500", func(c *config) any { return c.MaxConnections }, int64(500), []string{"0", "-1", "10k"}},
 	{"nats-url", "PARLEY_NATS_URL", "nats://127.0.0.1:4222", func(c *config) any { return c.NATSURL }, "nats://127.0.0.1:4222", nil},
 	{"debug-listen", "PARLEY_DEBUG_LISTEN", "127.0.0.1:6060", func(c *config) any { return c.DebugListen }, "127.0.0.1:6060", []string{"6060"}},
+	{"push-fcm-credentials", "PARLEY_PUSH_FCM_CREDENTIALS", "/etc/parley/fcm.json", func(c *config) any { return c.Push.FCMCredentials }, "/etc/parley/fcm.json", nil},
+	{"push-apns-key", "PARLEY_PUSH_APNS_KEY", "/etc/parley/AuthKey.p8", func(c *config) any { return c.Push.APNsKey }, "/etc/parley/AuthKey.p8", nil},
+	{"push-apns-key-id", "PARLEY_PUSH_APNS_KEY_ID", "ABC123DEFG", func(c *config) any { return c.Push.APNsKeyID }, "ABC123DEFG", nil},
+	{"push-apns-team-id", "PARLEY_PUSH_APNS_TEAM_ID", "TEAM456789", func(c *config) any { return c.Push.APNsTeamID }, "TEAM456789", nil},
+	{"push-apns-topic", "PARLEY_PUSH_APNS_TOPIC", "com.example.app", func(c *config) any { return c.Push.APNsTopic }, "com.example.app", nil},
+	{"push-apns-sandbox", "PARLEY_PUSH_APNS_SANDBOX", "true", func(c *config) any { return c.Push.APNsSandbox }, true, []string{"yes"}},
+	{"push-vapid-public-key", "PARLEY_PUSH_VAPID_PUBLIC_KEY", "BPub", func(c *config) any { return c.Push.VAPIDPublicKey }, "BPub", nil},
+	{"push-vapid-private-key", "PARLEY_PUSH_VAPID_PRIVATE_KEY", "priv", func(c *config) any { return c.Push.VAPIDPrivateKey }, "priv", nil},
+	{"push-vapid-subject", "PARLEY_PUSH_VAPID_SUBJECT", "mailto:ops@example.com", func(c *config) any { return c.Push.VAPIDSubject }, "mailto:ops@example.com", []string{"ops@example.com", "http://example.com", "mailto:"}},
+	{"push-vapid-subject", "PARLEY_PUSH_VAPID_SUBJECT", "https://example.com/contact", func(c *config) any { return c.Push.VAPIDSubject }, "https://example.com/contact", nil},
+	{"push-webhook-url", "PARLEY_PUSH_WEBHOOK_URL", "https://ops.example.com/push", func(c *config) any { return c.Push.WebhookURL }, "https://ops.example.com/push", []string{"ops.example.com/push", "ftp://x"}},
+	{"push-retry-for", "PARLEY_PUSH_RETRY_FOR", "30m", func(c *config) any { return c.Push.RetryFor }, 30 * time.Minute, []string{"0", "soon"}},
+}
+
+// companions are the flags a setting needs beside it: the other settings of its
+// provider (they go together).
+func companions(flag string) []string {
+	groups := [][]string{
+		{"-push-apns-key=/k.p8", "-push-apns-key-id=K", "-push-apns-team-id=T", "-push-apns-topic=com.example"},
+		{"-push-vapid-public-key=P", "-push-vapid-private-key=Q", "-push-vapid-subject=mailto:a@b.c"},
+	}
+	for _, g := range groups {
+		var out []string
+		in := false
+		for _, f := range g {
+			if strings.HasPrefix(f, "-"+flag+"=") {
+				in = true
+			} else {
+				out = append(out, f)
+			}
+		}
+		if in {
+			return out
+		}
+	}
+	return []string{}
+}
+
+func TestPushProvidersGoTogether(t *testing.T) {
+	for _, args := range [][]string{{"-push-apns-key=/k.p8"}, {"-push-apns-topic=com.example", "-push-apns-key-id=K"}, {"-push-vapid-public-key=P"}} {
+		clearEnv(t)
+		var bad configError
+		if _, err := parseConfig(args); !errors.As(err, &bad) || !strings.Contains(err.Error(), "go together") {
+			t.Errorf("%q: want refused, got %v", args, err)
+		}
+	}
 }
 
 func TestEverySettingParsesTheSameAsVariableAndFlag(t *testing.T) {
 	for _, tc := range settingCases {
 		t.Run(tc.flag+"="+tc.good, func(t *testing.T) {
-			extra := []string{}
+			extra := companions(tc.flag)
 			if tc.flag == "nats-url" { // a cluster needs PostgreSQL
 				extra = []string{"-db", "postgres://h/db"}
 			}
@@ -148,6 +194,7 @@ func TestDefaults(t *testing.T) {
 		ShutdownGrace: 20 * time.Second, DrainDelay: 5 * time.Second, LogFormat: "text", AccessLog: 1,
 		CORSOrigins: []string{"*"}, HTTPIdleTimeout: time.Minute, HTTPBodyTimeout: 30 * time.Second, HTTPMinBodyRate: 10240,
 		HTTPWriteTimeout: 30 * time.Second, MQTTConnectTimeout: 10 * time.Second, MQTTMaxPendingWrites: 1024, MaxConnections: 10000,
+		Push: pushConfig{RetryFor: time.Hour},
 	}
 	if !reflect.DeepEqual(*c, want) {
 		t.Fatalf("defaults:\n got %+v\nwant %+v", *c, want)

@@ -206,8 +206,16 @@ func TestConsoleInABrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.ID("#nav")),
 		waitJS(`document.getElementById('who').textContent.startsWith('Logged in as ')`),
 		// Features this server lacks say so in the nav.
-		waitJS(`['moderation', 'webhooks', 'push'].every((id) => document.getElementById('nav-' + id).textContent.includes('not available on this server'))`),
+		waitJS(`['moderation', 'webhooks'].every((id) => document.getElementById('nav-' + id).textContent.includes('not available on this server'))`),
+		waitJS(`!document.getElementById('nav-push').textContent.includes('not available')`),
 		waitJS(`!document.getElementById('nav-users').textContent.includes('not available')`))
+
+	// Push: the network's switches, one turned off and read back.
+	b.step("push settings",
+		clickCSS("#nav-push"),
+		chromedp.WaitVisible(chromedp.ID("#push-events")),
+		chromedp.Evaluate[chromedp.Void](`[...document.querySelectorAll('#push-events tbody tr')].find((tr) => tr.cells[0].textContent === 'message.created').querySelector('button').click(); true`),
+		waitJS(`[...document.querySelectorAll('#push-events tbody tr')].some((tr) => tr.cells[0].textContent === 'message.created' && tr.cells[1].textContent === 'no')`))
 
 	// Find a user.
 	b.step("find a user",
@@ -252,7 +260,7 @@ func TestConsoleInABrowser(t *testing.T) {
 		waitJS(memberRows+` === 'carol,owner'`))
 	b.step("mute carol",
 		clickText(`#members-table [data-user="carol"] button`, "Mute 1 h"),
-		waitJS(`document.querySelector('#members-table [data-user="carol"]').textContent.includes('Unmute')`),
+		waitJS(`document.querySelector('#members-table [data-user="carol"]')?.textContent.includes('Unmute')`),
 		clickCSS(`.tabs [data-membership="muted"]`),
 		waitJS(memberRows+` === 'carol'`))
 	if got := n.members(t, owner, "general", "muted"); got != "carol" {

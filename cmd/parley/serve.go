@@ -126,8 +126,14 @@ func serve(args []string) error {
 	defer broker.Close()
 	api.Handle("GET /mqtt", broker.Handler())
 	api.Handle("GET /console/", console.Handler())
+	// Push: every node expands and sends the push queue (docs/push.md).
+	pushWake, stopPush, err := startPush(cfg.Push, svc, log, reg)
+	if err != nil {
+		return err
+	}
+	defer stopPush()
 	relay := realtime.NewRelay(broker, db)
-	svc.OnCommit(relay.Wake)
+	svc.OnCommit(func() { relay.Wake(); pushWake() })
 	relayCtx, stopRelay := context.WithCancel(context.Background())
 	relayDone := make(chan struct{})
 	if cfg.NATSURL == "" {
@@ -143,7 +149,7 @@ func serve(args []string) error {
 		}
 		defer cluster.Close()
 		svc.OnSessionsRevoked(cluster.BroadcastSessions)
-		svc.OnCommit(cluster.Wake)
+		svc.OnCommit(func() { cluster.Wake(); pushWake() })
 		relay.Sink = cluster
 		go func() { relay.RunLeader(relayCtx, db); close(relayDone) }()
 	}

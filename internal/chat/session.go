@@ -311,6 +311,9 @@ func (s *Service) Logout(ctx context.Context, c *Caller, userID string) error {
 		if err := tx.RevokeSession(c.SessionID, Now()); err != nil {
 			return err
 		}
+		if err := s.forgetSessionDevice(tx, c); err != nil {
+			return err
+		}
 		return tx.AppendEvent(Event{Type: EventSessionRevoked, UserIDs: []string{c.User.ID}, Data: SessionsRevoked{UserID: c.User.ID, SessionIDs: []string{c.SessionID}}})
 	})
 	if err == nil {
@@ -342,6 +345,9 @@ func (s *Service) RevokeUser(ctx context.Context, c *Caller, userID string) erro
 			return err
 		}
 		revoked = ids
+		if _, err := tx.DeletePushDevices(u.ID, ""); err != nil { // no pushes for a user signed out everywhere
+			return err
+		}
 		return tx.AppendEvent(Event{Type: EventSessionRevoked, UserIDs: []string{u.ID}, Data: SessionsRevoked{UserID: u.ID, SessionIDs: ids}})
 	})
 	if err == nil {

@@ -31,6 +31,7 @@ type Tx interface {
 	RoleStore
 	UserDeleteStore
 	WordStore
+	PushStore
 }
 
 // SettingStore keeps network-wide values such as the network id and the token key.

@@ -83,6 +83,7 @@ func New(svc *chat.Service, opt Options) *API {
 	a.routesModeration()
 	a.routesRoles()
 	a.routesBlocklists()
+	a.routesPush()
 	a.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, chat.Errorf(chat.CodeNotFound, "Route %s %s not found.", r.Method, r.URL.Path))
 	})

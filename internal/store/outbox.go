@@ -69,7 +69,10 @@ func (t *tx) AppendEvent(e chat.Event) error {
 		}
 	}
 	_, err = t.exec(t.d.outboxInsert, e.Type, e.ChannelID, e.RoomID, string(users), boolInt(e.Network), string(data), at.Millis())
-	return err
+	if err != nil {
+		return err
+	}
+	return t.enqueuePush(e, at) // same transaction: an event exists iff its push job does
 }
 
 // OutboxEvent is chat's: the real-time layer reads it without importing the store.

@@ -1,9 +1,30 @@
-// Push settings (the network's notification settings): the endpoints come with the push
-// work (issue 15). Until the server answers the probe path the nav entry says "not
-// available on this server". Write the real page here then.
+// Push: the network's notification settings (docs/push.md). Switching one off stops
+// those pushes for every user; users' own and per-channel switches are theirs.
 'use strict';
-Console.placeholder({
-  id: 'push', title: 'Push', order: 60,
-  probe: '/api/v3/notification/setting?level=network',
-  missing: 'Push notification settings appear here once the server has the notification endpoints.',
-});
+(() => {
+  const { api, h, table, action, flash } = Console;
+  const path = '/api/v3/notification/setting';
+  const save = (body) => api('POST', path, { body: Object.assign({ level: 'network' }, body) });
+  Console.page({
+    id: 'push', title: 'Push', order: 60,
+    probe: path + '?level=network',
+    render: async (view) => {
+      const box = h('div', { id: 'push-settings' });
+      view.append(box);
+      const draw = async () => {
+        const s = await api('GET', path, { query: { level: 'network' } });
+        const saved = () => { flash('Saved.'); return draw(); };
+        box.replaceChildren(
+          h('p', { id: 'push-all' }, 'Push notifications for the network: ', h('strong', null, s.isPushNotifiable ? 'on' : 'off'), ' ',
+            action(s.isPushNotifiable ? 'Turn off' : 'Turn on', () => save({ isPushNotifiable: !s.isPushNotifiable }), { done: saved })),
+          table([
+            ['Event', (e) => e.name],
+            ['Pushed', (e) => (e.isPushNotifiable ? 'yes' : 'no')],
+            ['', (e) => action(e.isPushNotifiable ? 'Turn off' : 'Turn on',
+              () => save({ notifiableEvents: [{ moduleName: 'chat', name: e.name, isPushNotifiable: !e.isPushNotifiable }] }), { done: saved })],
+          ], s.notifiableEvents, { id: 'push-events' }));
+      };
+      await draw();
+    },
+  });
+})();
