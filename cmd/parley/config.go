@@ -33,6 +33,11 @@ type config struct {
 	LiveKitSecret  string
 	DebugListen    string
 	NATSURL        string
+
+	WebhookTimeout      time.Duration
+	WebhookRetryFor     time.Duration
+	WebhookDisableAfter time.Duration
+	WebhookMaxInFlight  int
 }
 
 func parseConfig(args []string) (*config, error) {
@@ -62,9 +67,14 @@ func parseConfig(args []string) (*config, error) {
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", envInt("PARLEY_MAX_BODY_BYTES", 1<<20), "largest JSON body (PARLEY_MAX_BODY_BYTES)")
 	fs.Int64Var(&c.MaxUploadBytes, "max-upload-bytes", envInt("PARLEY_MAX_UPLOAD_BYTES", 100<<20), "largest upload request, all its files together (PARLEY_MAX_UPLOAD_BYTES)")
 	fs.Int64Var(&c.MaxFileBytes, "max-file-bytes", envInt("PARLEY_MAX_FILE_BYTES", 100<<20), "largest single uploaded file (PARLEY_MAX_FILE_BYTES)")
+	fs.DurationVar(&c.WebhookTimeout, "webhook-timeout", envDuration("PARLEY_WEBHOOK_TIMEOUT", 5*time.Second), "longest wait for a webhook receiver's answer (PARLEY_WEBHOOK_TIMEOUT)")
+	fs.DurationVar(&c.WebhookRetryFor, "webhook-retry-for", envDuration("PARLEY_WEBHOOK_RETRY_FOR", 25*time.Hour), "how long a webhook delivery is retried after its first attempt (PARLEY_WEBHOOK_RETRY_FOR)")
+	fs.DurationVar(&c.WebhookDisableAfter, "webhook-disable-after", envDuration("PARLEY_WEBHOOK_DISABLE_AFTER", 24*time.Hour), "a webhook endpoint failing without a success this long is disabled (PARLEY_WEBHOOK_DISABLE_AFTER)")
+	webhookInFlight := fs.Int64("webhook-max-in-flight", envInt("PARLEY_WEBHOOK_MAX_IN_FLIGHT", 64), "webhook attempts under way at once on this node (PARLEY_WEBHOOK_MAX_IN_FLIGHT)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
+	c.WebhookMaxInFlight = int(*webhookInFlight)
 	if c.PublicURL == "" {
 		c.PublicURL = "http://" + c.Listen
 	}

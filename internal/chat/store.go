@@ -24,6 +24,7 @@ type Tx interface {
 	RoomStore
 	RoomMediaStore
 	InvitationStore
+	WebhookStore
 }
 
 // SettingStore keeps network-wide values such as the network id and the token key.

@@ -67,6 +67,7 @@ func New(svc *chat.Service, opt Options) *API {
 	a.routesRooms()
 	a.routesInvitations()
 	a.routesWebhooks()
+	a.routesWebhookEndpoints()
 	a.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, chat.Errorf(chat.CodeNotFound, "Route %s %s not found.", r.Method, r.URL.Path))
 	})

@@ -28,7 +28,10 @@ func (t *tx) AppendEvent(e chat.Event) error {
 	}
 	_, err = t.exec(`INSERT INTO outbox (type, channel_id, room_id, user_ids, network, data, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		e.Type, e.ChannelID, e.RoomID, string(users), boolInt(e.Network), string(data), at.Millis())
-	return err
+	if err != nil {
+		return err
+	}
+	return t.enqueueWebhooks(e, data, at) // same transaction: an event exists iff its deliveries do
 }
 
 // OutboxEvent is an event as stored, its data still encoded.

@@ -1,0 +1,39 @@
+-- Outgoing webhooks (docs/webhooks.md). An endpoint is an operator's URL with its secret
+-- and the Amity event names it takes ('*' for all, else ',name,name,' so that one LIKE
+-- finds a name). A delivery is one event for one endpoint: inserted in the transaction
+-- that appends the event (store/webhooks.go), so an event exists iff its deliveries do.
+CREATE TABLE webhook_endpoints (
+    id              TEXT PRIMARY KEY,
+    url             TEXT NOT NULL,
+    secret          TEXT NOT NULL,
+    event_types     TEXT NOT NULL,
+    enabled         INTEGER NOT NULL DEFAULT 1,
+    max_concurrency INTEGER NOT NULL DEFAULT 4,
+    failing_since   BIGINT,          -- first failure since the last success
+    disabled_reason TEXT NOT NULL DEFAULT '',
+    created_at      BIGINT NOT NULL,
+    updated_at      BIGINT NOT NULL
+);
+CREATE INDEX webhook_endpoints_by_created ON webhook_endpoints (created_at, id);
+
+CREATE TABLE webhook_deliveries (
+    seq          {{autoid}},      -- also the delivery's public id and webhook-id
+    endpoint_id  TEXT NOT NULL,
+    event        TEXT NOT NULL,        -- Amity's event name, e.g. message.didCreate
+    source_type  TEXT NOT NULL,        -- Parley's event type it came from, e.g. message.created
+    order_key    TEXT NOT NULL,        -- deliveries of one key reach the endpoint in seq order; '' none
+    data         TEXT NOT NULL,        -- the event's data as the outbox holds it
+    event_at     BIGINT NOT NULL,
+    state        TEXT NOT NULL,        -- pending | delivered | failed
+    attempts     INTEGER NOT NULL DEFAULT 0,
+    next_at      BIGINT NOT NULL,      -- not tried before this time
+    lease_until  BIGINT NOT NULL DEFAULT 0, -- a node is sending it until then
+    last_status  INTEGER NOT NULL DEFAULT 0, -- the receiver's last HTTP status, 0 none
+    last_error   TEXT NOT NULL DEFAULT '',
+    first_try_at BIGINT,
+    done_at      BIGINT
+);
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_at, seq) WHERE state = 'pending';
+CREATE INDEX webhook_deliveries_queue ON webhook_deliveries (endpoint_id, order_key, seq) WHERE state = 'pending';
+CREATE INDEX webhook_deliveries_log ON webhook_deliveries (endpoint_id, seq);
+CREATE INDEX webhook_deliveries_by_time ON webhook_deliveries (event_at, seq);

@@ -1,0 +1,259 @@
+package store
+
+import (
+	"database/sql"
+	"strconv"
+	"strings"
+
+	"github.com/parley-chat/parley/internal/chat"
+)
+
+// Webhook endpoints and deliveries (docs/webhooks.md).
+
+// enqueueWebhooks inserts, beside an event being appended, one delivery per enabled
+// endpoint that takes each Amity event the event is sent as: one statement, which
+// inserts nothing (an index lookup on a small table) when no endpoint takes it. The
+// payload is shaped at send time from the event's data kept here.
+func (t *tx) enqueueWebhooks(e chat.Event, data []byte, at chat.Time) error {
+	names := chat.WebhookEventsOf(e.Type)
+	if len(names) == 0 {
+		return nil
+	}
+	var q strings.Builder
+	var args []any
+	q.WriteString(`INSERT INTO webhook_deliveries (endpoint_id, event, source_type, order_key, data, event_at, state, next_at) `)
+	for i, name := range names {
+		if i > 0 {
+			q.WriteString(` UNION ALL `)
+		}
+		// Typed: PostgreSQL cannot infer a select list's parameters from the target columns.
+		q.WriteString(`SELECT id, CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT), 'pending', CAST(? AS BIGINT) FROM webhook_endpoints
+			WHERE enabled = 1 AND (event_types = '*' OR event_types LIKE ? ESCAPE '\')`)
+		args = append(args, name, e.Type, orderKey(e), string(data), at.Millis(), at.Millis(), "%,"+likeEscape(name)+",%")
+	}
+	_, err := t.exec(q.String(), args...)
+	return err
+}
+
+// orderKey names the queue a delivery waits in: an endpoint gets a channel's (a room's,
+// a user's) events one at a time, in the order they were committed.
+func orderKey(e chat.Event) string {
+	switch {
+	case e.ChannelID != "":
+		return "c:" + e.ChannelID
+	case e.RoomID != "":
+		return "r:" + e.RoomID
+	case len(e.UserIDs) > 0:
+		return "u:" + e.UserIDs[0]
+	}
+	return ""
+}
+
+// skipLocked ends a SELECT of rows to lease: on PostgreSQL the rows another node is
+// leasing right now are passed over rather than waited for (SQLite has one writer).
+func (d dialect) skipLocked() string {
+	if d.forUpdate == "" {
+		return ""
+	}
+	return d.forUpdate + " SKIP LOCKED"
+}
+
+// eventTypesColumn stores an event filter so that one LIKE finds a name: '*' for every
+// event, else ',a,b,'.
+func eventTypesColumn(types []string) string {
+	if len(types) == 0 {
+		return "*"
+	}
+	return "," + strings.Join(types, ",") + ","
+}
+
+const webhookEndpointColumns = `id, url, secret, event_types, enabled, max_concurrency, failing_since, disabled_reason, created_at, updated_at`
+
+func scanWebhookEndpoint(s scanner) (chat.WebhookEndpoint, error) {
+	var e chat.WebhookEndpoint
+	var types string
+	var enabled int
+	var failing sql.NullInt64
+	var created, updated int64
+	err := s.Scan(&e.ID, &e.URL, &e.Secret, &types, &enabled, &e.MaxConcurrency, &failing, &e.DisabledReason, &created, &updated)
+	e.EventTypes = []string{}
+	if types != "*" {
+		e.EventTypes = strings.Split(strings.Trim(types, ","), ",")
+	}
+	e.Enabled, e.FailingSince = enabled == 1, timeOf(failing)
+	e.CreatedAt, e.UpdatedAt = chat.FromMillis(created), chat.FromMillis(updated)
+	return e, err
+}
+
+func (t *tx) InsertWebhookEndpoint(e *chat.WebhookEndpoint) error {
+	_, err := t.exec(`INSERT INTO webhook_endpoints (`+webhookEndpointColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		e.ID, e.URL, e.Secret, eventTypesColumn(e.EventTypes), boolInt(e.Enabled), e.MaxConcurrency,
+		nullMillis(e.FailingSince), e.DisabledReason, e.CreatedAt.Millis(), e.UpdatedAt.Millis())
+	return err
+}
+
+func (t *tx) WebhookEndpointByID(id string) (*chat.WebhookEndpoint, error) {
+	return one(t.queryRow(`SELECT `+webhookEndpointColumns+` FROM webhook_endpoints WHERE id = ?`+t.lockRow(), id), scanWebhookEndpoint)
+}
+
+func (t *tx) UpdateWebhookEndpoint(e *chat.WebhookEndpoint) error {
+	_, err := t.exec(`UPDATE webhook_endpoints SET url = ?, secret = ?, event_types = ?, enabled = ?, max_concurrency = ?,
+		failing_since = ?, disabled_reason = ?, updated_at = ? WHERE id = ?`,
+		e.URL, e.Secret, eventTypesColumn(e.EventTypes), boolInt(e.Enabled), e.MaxConcurrency,
+		nullMillis(e.FailingSince), e.DisabledReason, e.UpdatedAt.Millis(), e.ID)
+	return err
+}
+
+func (t *tx) DeleteWebhookEndpoint(id string) error {
+	if _, err := t.exec(`DELETE FROM webhook_deliveries WHERE endpoint_id = ?`, id); err != nil {
+		return err
+	}
+	_, err := t.exec(`DELETE FROM webhook_endpoints WHERE id = ?`, id)
+	return err
+}
+
+func (t *tx) WebhookEndpoints(after *chat.Cursor, limit int) ([]chat.WebhookEndpoint, error) {
+	if after == nil {
+		after = &chat.Cursor{N: -1}
+	}
+	return queryAll(t, scanWebhookEndpoint, `SELECT `+webhookEndpointColumns+` FROM webhook_endpoints
+		WHERE created_at > ? OR (created_at = ? AND id > ?) ORDER BY created_at, id LIMIT ?`,
+		after.N, after.N, after.ID, limit)
+}
+
+const webhookDeliveryColumns = `seq, endpoint_id, event, source_type, order_key, data, event_at, state, attempts, next_at,
+	last_status, last_error, first_try_at, done_at`
+
+func scanWebhookDelivery(s scanner) (chat.WebhookDelivery, error) {
+	var d chat.WebhookDelivery
+	var data string
+	var eventAt, next int64
+	var first, done sql.NullInt64
+	err := s.Scan(&d.Seq, &d.EndpointID, &d.Event, &d.SourceType, &d.OrderKey, &data, &eventAt, &d.State, &d.Attempts, &next,
+		&d.LastStatus, &d.LastError, &first, &done)
+	d.ID, d.Data = strconv.FormatInt(d.Seq, 10), []byte(data)
+	d.EventAt, d.NextAt, d.FirstTryAt, d.DoneAt = chat.FromMillis(eventAt), chat.FromMillis(next), timeOf(first), timeOf(done)
+	return d, err
+}
+
+func (t *tx) WebhookDeliveries(endpointID string, after *chat.Cursor, limit int) ([]chat.WebhookDelivery, error) {
+	before := int64(1<<62 - 1)
+	if after != nil && after.ID != "" {
+		before = after.N
+	}
+	return queryAll(t, scanWebhookDelivery, `SELECT `+webhookDeliveryColumns+` FROM webhook_deliveries
+		WHERE endpoint_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?`, endpointID, before, limit)
+}
+
+func (t *tx) ReplayWebhookDeliveries(endpointID string, ids []string, from, to, now chat.Time) (int, error) {
+	q := `UPDATE webhook_deliveries SET state = 'pending', next_at = ?, attempts = 0, first_try_at = NULL, done_at = NULL
+		WHERE endpoint_id = ?`
+	args := []any{now.Millis(), endpointID}
+	if len(ids) > 0 {
+		seqs := make([]any, 0, len(ids))
+		for _, id := range ids {
+			if n, err := strconv.ParseInt(id, 10, 64); err == nil {
+				seqs = append(seqs, n)
+			}
+		}
+		if len(seqs) == 0 {
+			return 0, nil
+		}
+		q += ` AND seq IN (` + placeholders(len(seqs)) + `)`
+		args = append(args, seqs...)
+	} else {
+		q += ` AND event_at >= ? AND event_at < ?`
+		args = append(args, from.Millis(), to.Millis())
+	}
+	res, err := t.exec(q, args...)
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
+
+// claimWindow bounds how many of an endpoint's oldest pending deliveries a claim looks
+// at for queue heads, so that a claim costs the same however long the backlog is. A
+// queue whose head lies beyond the window waits until the older ones are sent.
+const claimWindow = 1000
+
+// ClaimWebhookDeliveries leases what may be sent now. Each enabled endpoint row is
+// locked while its deliveries are claimed (skipped when another node is claiming for
+// it), so the count of its deliveries in flight is exact and its concurrency limit holds
+// across the cluster; a delivery is claimable when due, not leased, and the oldest
+// pending one of its ordering key (the NOT EXISTS), so a channel's later event waits
+// for its earlier one.
+func (t *tx) ClaimWebhookDeliveries(now, leaseUntil chat.Time, max int) ([]chat.ClaimedDelivery, error) {
+	endpoints, err := queryAll(t, scanWebhookEndpoint, `SELECT `+webhookEndpointColumns+` FROM webhook_endpoints
+		WHERE enabled = 1 ORDER BY id`+t.d.skipLocked())
+	if err != nil {
+		return nil, err
+	}
+	var out []chat.ClaimedDelivery
+	for _, e := range endpoints {
+		if len(out) >= max {
+			break
+		}
+		var inFlight int
+		if err := t.queryRow(`SELECT COUNT(*) FROM webhook_deliveries WHERE endpoint_id = ? AND state = 'pending' AND lease_until > ?`,
+			e.ID, now.Millis()).Scan(&inFlight); err != nil {
+			return nil, err
+		}
+		free := min(e.MaxConcurrency-inFlight, max-len(out))
+		if free <= 0 {
+			continue
+		}
+		rows, err := queryAll(t, scanWebhookDelivery, `SELECT `+webhookDeliveryColumns+` FROM webhook_deliveries d
+			WHERE d.seq IN (SELECT seq FROM webhook_deliveries WHERE endpoint_id = ? AND state = 'pending' ORDER BY seq LIMIT ?)
+			AND d.next_at <= ? AND d.lease_until <= ?
+			AND (d.order_key = '' OR NOT EXISTS (SELECT 1 FROM webhook_deliveries p
+				WHERE p.endpoint_id = d.endpoint_id AND p.order_key = d.order_key AND p.state = 'pending' AND p.seq < d.seq))
+			ORDER BY d.seq LIMIT ?`+t.d.skipLocked(), e.ID, claimWindow, now.Millis(), now.Millis(), free)
+		if err != nil {
+			return nil, err
+		}
+		if len(rows) == 0 {
+			continue
+		}
+		seqs := make([]any, len(rows))
+		for i, d := range rows {
+			seqs[i] = d.Seq
+		}
+		if _, err := t.exec(`UPDATE webhook_deliveries SET lease_until = ?, attempts = attempts + 1, first_try_at = COALESCE(first_try_at, ?)
+			WHERE seq IN (`+placeholders(len(seqs))+`)`, append([]any{leaseUntil.Millis(), now.Millis()}, seqs...)...); err != nil {
+			return nil, err
+		}
+		for _, d := range rows {
+			d.Attempts++
+			if d.FirstTryAt.IsZero() {
+				d.FirstTryAt = now
+			}
+			out = append(out, chat.ClaimedDelivery{WebhookDelivery: d, URL: e.URL, Secret: e.Secret})
+		}
+	}
+	return out, nil
+}
+
+// FinishWebhookDelivery records an attempt: delivered, failed for good, or due again at
+// r.Retry; and the endpoint's failure record.
+func (t *tx) FinishWebhookDelivery(r chat.WebhookResult, now chat.Time) error {
+	state, next, done := chat.DeliveryPending, r.Retry.Millis(), any(nil)
+	switch {
+	case r.OK:
+		state, next, done = chat.DeliveryDelivered, now.Millis(), now.Millis()
+	case r.Retry.IsZero():
+		state, next, done = chat.DeliveryFailed, now.Millis(), now.Millis()
+	}
+	if _, err := t.exec(`UPDATE webhook_deliveries SET state = ?, next_at = ?, lease_until = 0, last_status = ?, last_error = ?, done_at = ?
+		WHERE seq = ?`, state, next, r.Status, r.Error, done, r.Seq); err != nil {
+		return err
+	}
+	var err error
+	if r.OK {
+		_, err = t.exec(`UPDATE webhook_endpoints SET failing_since = NULL WHERE id = ? AND failing_since IS NOT NULL`, r.EndpointID)
+	} else {
+		_, err = t.exec(`UPDATE webhook_endpoints SET failing_since = COALESCE(failing_since, ?) WHERE id = ?`, now.Millis(), r.EndpointID)
+	}
+	return err
+}
