@@ -117,7 +117,7 @@ func (rc *receiver) byEvent(got []received, event string) []received {
 // clock is a test's time: the real time plus an offset the test moves forward.
 type clock struct{ offset atomic.Int64 }
 
-func (c *clock) now() time.Time           { return time.Now().Add(time.Duration(c.offset.Load())) }
+func (c *clock) now() time.Time          { return time.Now().Add(time.Duration(c.offset.Load())) }
 func (c *clock) advance(d time.Duration) { c.offset.Add(int64(d)) }
 
 // dispatch runs a webhook dispatcher on the env's service until the test ends.
