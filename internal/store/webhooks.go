@@ -2,6 +2,8 @@ package store
 
 import (
 	"database/sql"
+	"errors"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -13,12 +15,14 @@ import (
 // enqueueWebhooks inserts, beside an event being appended, one delivery per enabled
 // endpoint that takes each Amity event the event is sent as: one statement, which
 // inserts nothing (an index lookup on a small table) when no endpoint takes it. The
-// payload is shaped at send time from the event's data kept here.
+// payload is shaped at send time from the event's data kept here. A new delivery is the
+// head of its queue when the queue has no older pending one.
 func (t *tx) enqueueWebhooks(e chat.Event, data []byte, at chat.Time) error {
 	names := chat.WebhookEventsOf(e.Type)
 	if len(names) == 0 {
 		return nil
 	}
+	key := orderKey(e)
 	var q strings.Builder
 	var args []any
 	q.WriteString(`INSERT INTO webhook_deliveries (endpoint_id, event, source_type, order_key, data, event_at, state, next_at) `)
@@ -29,14 +33,28 @@ func (t *tx) enqueueWebhooks(e chat.Event, data []byte, at chat.Time) error {
 		// Typed: PostgreSQL cannot infer a select list's parameters from the target columns.
 		q.WriteString(`SELECT id, CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT), 'pending', CAST(? AS BIGINT) FROM webhook_endpoints
 			WHERE enabled = 1 AND (event_types = '*' OR event_types LIKE ? ESCAPE '\')`)
-		args = append(args, name, e.Type, orderKey(e), string(data), at.Millis(), at.Millis(), "%,"+likeEscape(name)+",%")
+		args = append(args, name, e.Type, key, string(data), at.Millis(), at.Millis(), "%,"+likeEscape(name)+",%")
 	}
-	_, err := t.exec(q.String(), args...)
-	return err
+	q.WriteString(` RETURNING endpoint_id`)
+	endpoints, err := queryAll(t, scanString, q.String(), args...)
+	if err != nil || len(endpoints) == 0 {
+		return err
+	}
+	slices.Sort(endpoints)
+	for _, ep := range slices.Compact(endpoints) {
+		if err := t.lockQueue(ep, key); err != nil {
+			return err
+		}
+		if err := t.promoteHead(ep, key); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // orderKey names the queue a delivery waits in: an endpoint gets a channel's (a room's,
-// a user's) events one at a time, in the order they were committed.
+// a user's) events one at a time, in the order they were committed; an event about none
+// of them is a queue of its own.
 func orderKey(e chat.Event) string {
 	switch {
 	case e.ChannelID != "":
@@ -46,7 +64,25 @@ func orderKey(e chat.Event) string {
 	case len(e.UserIDs) > 0:
 		return "u:" + e.UserIDs[0]
 	}
-	return ""
+	return "n:" + chat.NewID()
+}
+
+// lockQueue queues this transaction behind any other that changes the heads of the
+// endpoint's queue, until commit (PostgreSQL; SQLite's one writer needs none): a new
+// delivery and the end of the head's delivery are then never decided on stale views.
+// The domain's own locks already make one channel's events commit in seq order.
+func (t *tx) lockQueue(endpointID, key string) error {
+	return t.lockKey("webhook queue " + endpointID + " " + key)
+}
+
+// promoteHead makes the oldest pending delivery of a queue its head (an index lookup):
+// the head is always the oldest pending one, so when it is already marked this changes
+// nothing.
+func (t *tx) promoteHead(endpointID, key string) error {
+	_, err := t.exec(`UPDATE webhook_deliveries SET is_head = 1
+		WHERE seq = (SELECT MIN(seq) FROM webhook_deliveries WHERE endpoint_id = ? AND order_key = ? AND state = 'pending') AND is_head = 0`,
+		endpointID, key)
+	return err
 }
 
 // skipLocked ends a SELECT of rows to lease: on PostgreSQL the rows another node is
@@ -146,9 +182,8 @@ func (t *tx) WebhookDeliveries(endpointID string, after *chat.Cursor, limit int)
 }
 
 func (t *tx) ReplayWebhookDeliveries(endpointID string, ids []string, from, to, now chat.Time) (int, error) {
-	q := `UPDATE webhook_deliveries SET state = 'pending', next_at = ?, attempts = 0, first_try_at = NULL, done_at = NULL
-		WHERE endpoint_id = ?`
-	args := []any{now.Millis(), endpointID}
+	where := ` WHERE endpoint_id = ?`
+	args := []any{endpointID}
 	if len(ids) > 0 {
 		seqs := make([]any, 0, len(ids))
 		for _, id := range ids {
@@ -159,31 +194,46 @@ func (t *tx) ReplayWebhookDeliveries(endpointID string, ids []string, from, to, 
 		if len(seqs) == 0 {
 			return 0, nil
 		}
-		q += ` AND seq IN (` + placeholders(len(seqs)) + `)`
+		where += ` AND seq IN (` + placeholders(len(seqs)) + `)`
 		args = append(args, seqs...)
 	} else {
-		q += ` AND event_at >= ? AND event_at < ?`
+		where += ` AND event_at >= ? AND event_at < ?`
 		args = append(args, from.Millis(), to.Millis())
 	}
-	res, err := t.exec(q, args...)
+	keys, err := queryAll(t, scanString, `SELECT DISTINCT order_key FROM webhook_deliveries`+where+` ORDER BY order_key`, args...)
+	if err != nil {
+		return 0, err
+	}
+	for _, key := range keys {
+		if err := t.lockQueue(endpointID, key); err != nil {
+			return 0, err
+		}
+	}
+	res, err := t.exec(`UPDATE webhook_deliveries SET state = 'pending', next_at = ?, attempts = 0, first_try_at = NULL, done_at = NULL`+where,
+		append([]any{now.Millis()}, args...)...)
 	if err != nil {
 		return 0, err
 	}
 	n, err := res.RowsAffected()
+	// The replayed deliveries may be older than their queue's head: the oldest pending
+	// one leads again.
+	for _, key := range keys {
+		if _, err := t.exec(`UPDATE webhook_deliveries SET is_head = 0 WHERE endpoint_id = ? AND order_key = ? AND state = 'pending' AND is_head = 1`,
+			endpointID, key); err != nil {
+			return 0, err
+		}
+		if err := t.promoteHead(endpointID, key); err != nil {
+			return 0, err
+		}
+	}
 	return int(n), err
 }
 
-// claimWindow bounds how many of an endpoint's oldest pending deliveries a claim looks
-// at for queue heads, so that a claim costs the same however long the backlog is. A
-// queue whose head lies beyond the window waits until the older ones are sent.
-const claimWindow = 1000
-
-// ClaimWebhookDeliveries leases what may be sent now. Each enabled endpoint row is
-// locked while its deliveries are claimed (skipped when another node is claiming for
-// it), so the count of its deliveries in flight is exact and its concurrency limit holds
-// across the cluster; a delivery is claimable when due, not leased, and the oldest
-// pending one of its ordering key (the NOT EXISTS), so a channel's later event waits
-// for its earlier one.
+// ClaimWebhookDeliveries leases what may be sent now: the due heads of each enabled
+// endpoint's queues, at most the endpoint's free concurrency. Each endpoint row is
+// locked while its deliveries are claimed (passed over when another node is claiming
+// for it), so the count of its deliveries in flight is exact and its concurrency limit
+// holds across a cluster.
 func (t *tx) ClaimWebhookDeliveries(now, leaseUntil chat.Time, max int) ([]chat.ClaimedDelivery, error) {
 	endpoints, err := queryAll(t, scanWebhookEndpoint, `SELECT `+webhookEndpointColumns+` FROM webhook_endpoints
 		WHERE enabled = 1 ORDER BY id`+t.d.skipLocked())
@@ -196,7 +246,7 @@ func (t *tx) ClaimWebhookDeliveries(now, leaseUntil chat.Time, max int) ([]chat.
 			break
 		}
 		var inFlight int
-		if err := t.queryRow(`SELECT COUNT(*) FROM webhook_deliveries WHERE endpoint_id = ? AND state = 'pending' AND lease_until > ?`,
+		if err := t.queryRow(`SELECT COUNT(*) FROM webhook_deliveries WHERE endpoint_id = ? AND state = 'pending' AND is_head = 1 AND lease_until > ?`,
 			e.ID, now.Millis()).Scan(&inFlight); err != nil {
 			return nil, err
 		}
@@ -204,16 +254,13 @@ func (t *tx) ClaimWebhookDeliveries(now, leaseUntil chat.Time, max int) ([]chat.
 		if free <= 0 {
 			continue
 		}
-		rows, err := queryAll(t, scanWebhookDelivery, `SELECT `+webhookDeliveryColumns+` FROM webhook_deliveries d
-			WHERE d.seq IN (SELECT seq FROM webhook_deliveries WHERE endpoint_id = ? AND state = 'pending' ORDER BY seq LIMIT ?)
-			AND d.next_at <= ? AND d.lease_until <= ?
-			AND (d.order_key = '' OR NOT EXISTS (SELECT 1 FROM webhook_deliveries p
-				WHERE p.endpoint_id = d.endpoint_id AND p.order_key = d.order_key AND p.state = 'pending' AND p.seq < d.seq))
-			ORDER BY d.seq LIMIT ?`+t.d.skipLocked(), e.ID, claimWindow, now.Millis(), now.Millis(), free)
-		if err != nil {
-			return nil, err
-		}
-		if len(rows) == 0 {
+		rows, err := queryAll(t, scanWebhookDelivery, `SELECT `+webhookDeliveryColumns+` FROM webhook_deliveries
+			WHERE endpoint_id = ? AND state = 'pending' AND is_head = 1 AND next_at <= ? AND lease_until <= ?
+			ORDER BY seq LIMIT ?`+t.d.skipLocked(), e.ID, now.Millis(), now.Millis(), free)
+		if err != nil || len(rows) == 0 {
+			if err != nil {
+				return nil, err
+			}
 			continue
 		}
 		seqs := make([]any, len(rows))
@@ -235,9 +282,19 @@ func (t *tx) ClaimWebhookDeliveries(now, leaseUntil chat.Time, max int) ([]chat.
 	return out, nil
 }
 
-// FinishWebhookDelivery records an attempt: delivered, failed for good, or due again at
-// r.Retry; and the endpoint's failure record.
+// FinishWebhookDelivery records an attempt: delivered, failed for good (the next of its
+// queue becomes the head), or due again at r.Retry; and the endpoint's failure record.
 func (t *tx) FinishWebhookDelivery(r chat.WebhookResult, now chat.Time) error {
+	var key string
+	if err := t.queryRow(`SELECT order_key FROM webhook_deliveries WHERE seq = ?`, r.Seq).Scan(&key); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil // its endpoint was deleted meanwhile
+		}
+		return err
+	}
+	if err := t.lockQueue(r.EndpointID, key); err != nil {
+		return err
+	}
 	state, next, done := chat.DeliveryPending, r.Retry.Millis(), any(nil)
 	switch {
 	case r.OK:
@@ -245,9 +302,18 @@ func (t *tx) FinishWebhookDelivery(r chat.WebhookResult, now chat.Time) error {
 	case r.Retry.IsZero():
 		state, next, done = chat.DeliveryFailed, now.Millis(), now.Millis()
 	}
-	if _, err := t.exec(`UPDATE webhook_deliveries SET state = ?, next_at = ?, lease_until = 0, last_status = ?, last_error = ?, done_at = ?
-		WHERE seq = ?`, state, next, r.Status, r.Error, done, r.Seq); err != nil {
+	head := 1
+	if state != chat.DeliveryPending {
+		head = 0
+	}
+	if _, err := t.exec(`UPDATE webhook_deliveries SET state = ?, is_head = ?, next_at = ?, lease_until = 0, last_status = ?, last_error = ?, done_at = ?
+		WHERE seq = ?`, state, head, next, r.Status, r.Error, done, r.Seq); err != nil {
 		return err
+	}
+	if head == 0 {
+		if err := t.promoteHead(r.EndpointID, key); err != nil {
+			return err
+		}
 	}
 	var err error
 	if r.OK {

@@ -21,7 +21,8 @@ CREATE TABLE webhook_deliveries (
     endpoint_id  TEXT NOT NULL,
     event        TEXT NOT NULL,        -- Amity's event name, e.g. message.didCreate
     source_type  TEXT NOT NULL,        -- Parley's event type it came from, e.g. message.created
-    order_key    TEXT NOT NULL,        -- deliveries of one key reach the endpoint in seq order; '' none
+    order_key    TEXT NOT NULL,        -- deliveries of one key reach the endpoint one at a time, in seq order
+    is_head      INTEGER NOT NULL DEFAULT 0, -- the oldest pending delivery of its queue
     data         TEXT NOT NULL,        -- the event's data as the outbox holds it
     event_at     BIGINT NOT NULL,
     state        TEXT NOT NULL,        -- pending | delivered | failed
@@ -33,7 +34,12 @@ CREATE TABLE webhook_deliveries (
     first_try_at BIGINT,
     done_at      BIGINT
 );
-CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_at, seq) WHERE state = 'pending';
+-- A queue is an endpoint's deliveries of one ordering key (a channel, a room, a user);
+-- its head is its oldest pending delivery, the only one that may be sent. is_head marks
+-- it (kept by store/webhooks.go under a lock per queue), so that a claim reads the due
+-- heads alone and never walks a backlog or the delivered history.
+CREATE INDEX webhook_deliveries_heads ON webhook_deliveries (endpoint_id, seq) WHERE state = 'pending' AND is_head = 1;
 CREATE INDEX webhook_deliveries_queue ON webhook_deliveries (endpoint_id, order_key, seq) WHERE state = 'pending';
-CREATE INDEX webhook_deliveries_log ON webhook_deliveries (endpoint_id, seq);
+-- The delivery log (newest first, per endpoint) walks the primary key backwards; a
+-- network has few endpoints. Replays by time use event_at.
 CREATE INDEX webhook_deliveries_by_time ON webhook_deliveries (event_at, seq);
