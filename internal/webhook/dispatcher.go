@@ -195,7 +195,7 @@ func (d *Dispatcher) post(c chat.ClaimedDelivery, now time.Time) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	sign(req.Header, c.Secret, c.ID, now.Unix(), body)
+	Sign(req.Header, c.Secret, c.ID, now.Unix(), body)
 	resp, err := d.opt.Client.Do(req)
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) {

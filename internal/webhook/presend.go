@@ -56,7 +56,7 @@ func (p *PreSend) call(ctx context.Context, cfg chat.PreSendSettings, req chat.P
 	if err != nil {
 		return nil, err
 	}
-	sign(r.Header, cfg.Secret, chat.NewID(), time.Now().Unix(), body)
+	Sign(r.Header, cfg.Secret, chat.NewID(), time.Now().Unix(), body)
 	resp, err := p.Client.Do(r)
 	if err != nil {
 		return nil, err

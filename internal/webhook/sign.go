@@ -47,8 +47,8 @@ func standardKey(secret string) []byte {
 	return []byte(secret)
 }
 
-// sign sets the signature headers of a request carrying body.
-func sign(h http.Header, secret, id string, timestamp int64, body []byte) {
+// Sign sets the headers of a request carrying body.
+func Sign(h http.Header, secret, id string, timestamp int64, body []byte) {
 	h.Set("Content-Type", "application/json")
 	h.Set("User-Agent", "Parley-Webhooks/1")
 	h.Set(HeaderAmitySignature, AmitySignature(secret, body))
