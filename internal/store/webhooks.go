@@ -31,9 +31,10 @@ func (t *tx) enqueueWebhooks(e chat.Event, data []byte, at chat.Time) error {
 			q.WriteString(` UNION ALL `)
 		}
 		// Typed: PostgreSQL cannot infer a select list's parameters from the target columns.
-		q.WriteString(`SELECT id, CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT), 'pending', CAST(? AS BIGINT) FROM webhook_endpoints
-			WHERE enabled = 1 AND (event_types = '*' OR event_types LIKE ? ESCAPE '\')`)
-		args = append(args, name, e.Type, key, string(data), at.Millis(), at.Millis(), "%,"+likeEscape(name)+",%")
+		q.WriteString(`SELECT e.id, CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT), 'pending', CAST(? AS BIGINT)
+			FROM webhook_subscriptions s JOIN webhook_endpoints e ON e.id = s.endpoint_id
+			WHERE s.event IN (?, '*') AND e.enabled = 1`)
+		args = append(args, name, e.Type, key, string(data), at.Millis(), at.Millis(), name)
 	}
 	q.WriteString(` RETURNING endpoint_id`)
 	endpoints, err := queryAll(t, scanString, q.String(), args...)
@@ -94,7 +95,7 @@ func (d dialect) skipLocked() string {
 	return d.forUpdate + " SKIP LOCKED"
 }
 
-// eventTypesColumn stores an event filter so that one LIKE finds a name: '*' for every
+// eventTypesColumn stores an event filter as the endpoint reads it back: '*' for every
 // event, else ',a,b,'.
 func eventTypesColumn(types []string) string {
 	if len(types) == 0 {
@@ -125,6 +126,27 @@ func (t *tx) InsertWebhookEndpoint(e *chat.WebhookEndpoint) error {
 	_, err := t.exec(`INSERT INTO webhook_endpoints (`+webhookEndpointColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		e.ID, e.URL, e.Secret, eventTypesColumn(e.EventTypes), boolInt(e.Enabled), e.MaxConcurrency,
 		nullMillis(e.FailingSince), e.DisabledReason, e.CreatedAt.Millis(), e.UpdatedAt.Millis())
+	if err != nil {
+		return err
+	}
+	return t.putSubscriptions(e)
+}
+
+// putSubscriptions writes the endpoint's event filter as the rows events are matched
+// against.
+func (t *tx) putSubscriptions(e *chat.WebhookEndpoint) error {
+	if _, err := t.exec(`DELETE FROM webhook_subscriptions WHERE endpoint_id = ?`, e.ID); err != nil {
+		return err
+	}
+	events := e.EventTypes
+	if len(events) == 0 {
+		events = []string{"*"}
+	}
+	args := make([]any, 0, 2*len(events))
+	for _, ev := range events {
+		args = append(args, ev, e.ID)
+	}
+	_, err := t.exec(`INSERT INTO webhook_subscriptions (event, endpoint_id) VALUES `+strings.TrimSuffix(strings.Repeat("(?, ?), ", len(events)), ", "), args...)
 	return err
 }
 
@@ -137,11 +159,17 @@ func (t *tx) UpdateWebhookEndpoint(e *chat.WebhookEndpoint) error {
 		failing_since = ?, disabled_reason = ?, updated_at = ? WHERE id = ?`,
 		e.URL, e.Secret, eventTypesColumn(e.EventTypes), boolInt(e.Enabled), e.MaxConcurrency,
 		nullMillis(e.FailingSince), e.DisabledReason, e.UpdatedAt.Millis(), e.ID)
-	return err
+	if err != nil {
+		return err
+	}
+	return t.putSubscriptions(e)
 }
 
 func (t *tx) DeleteWebhookEndpoint(id string) error {
 	if _, err := t.exec(`DELETE FROM webhook_deliveries WHERE endpoint_id = ?`, id); err != nil {
+		return err
+	}
+	if _, err := t.exec(`DELETE FROM webhook_subscriptions WHERE endpoint_id = ?`, id); err != nil {
 		return err
 	}
 	_, err := t.exec(`DELETE FROM webhook_endpoints WHERE id = ?`, id)
