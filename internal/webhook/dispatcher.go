@@ -215,10 +215,11 @@ func (d *Dispatcher) post(c chat.ClaimedDelivery, now time.Time) (int, error) {
 // MaxBackoff, with jitter (a random half of it) so that deliveries that failed together
 // do not come back together.
 func (d *Dispatcher) backoff(attempts int) time.Duration {
-	wait := d.opt.MaxBackoff
-	if attempts < 40 {
-		wait = min(d.opt.BaseBackoff<<max(attempts-1, 0), d.opt.MaxBackoff)
+	wait := d.opt.BaseBackoff
+	for i := 1; i < attempts && wait < d.opt.MaxBackoff; i++ {
+		wait *= 2 // doubled step by step: a shift by the attempt count would overflow
 	}
+	wait = min(wait, d.opt.MaxBackoff)
 	return wait/2 + rand.N(wait/2+1)
 }
 
