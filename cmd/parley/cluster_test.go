@@ -41,7 +41,7 @@ func TestClusterOfTwoNodes(t *testing.T) {
 	var network string                    // known once a token is seen; names the NATS stream
 	t.Cleanup(func() { deleteStream(t, natsURL, network) })
 	env := []string{"PARLEY_DB=" + db, "PARLEY_NATS_URL=" + natsURL, "PARLEY_API_KEY=" + clusterAPIKey,
-		"PARLEY_SERVER_KEY=cluster-server-key", "PARLEY_SHUTDOWN_GRACE=2s"}
+		"PARLEY_SERVER_KEY=cluster-server-key", "PARLEY_SHUTDOWN_GRACE=2s", "PARLEY_DRAIN_DELAY=0s"}
 	n1 := startNode(t, "node1", env)
 	n2 := startNode(t, "node2", env)
 

@@ -15,9 +15,11 @@ import (
 	"strings"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/parley-chat/parley/internal/blob"
 	"github.com/parley-chat/parley/internal/chat"
+	"github.com/parley-chat/parley/internal/console"
 	"github.com/parley-chat/parley/internal/httpapi"
 	"github.com/parley-chat/parley/internal/media"
 	"github.com/parley-chat/parley/internal/realtime"
@@ -38,15 +40,24 @@ func serve(args []string) error {
 	}
 	log := slog.New(handler)
 	slog.SetDefault(log)
+
+	backend, err := media.Open(media.Config{Backend: cfg.Media, LiveKit: media.LiveKitConfig{
+		URL: cfg.LiveKitURL, APIKey: cfg.LiveKitKey, APISecret: cfg.LiveKitSecret, Logger: log,
+	}})
+	if err != nil {
+		return configError{err} // missing LiveKit settings: known before anything starts
+	}
 	tuneGC(log)
 
-	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+	// The data dir holds the keys and the database: the owner's alone (parley.db and its
+	// WAL are created 0600 by the store, the key files here).
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return err
 	}
-	if cfg.APIKey, err = keyFromDataDir(cfg.APIKey, cfg.DataDir, "api-key", "API key"); err != nil {
+	if cfg.APIKey, err = keyFromDataDir(log, cfg.APIKey, cfg.DataDir, "api-key", "API key"); err != nil {
 		return err
 	}
-	if cfg.ServerKey, err = keyFromDataDir(cfg.ServerKey, cfg.DataDir, "server-key", "server key"); err != nil {
+	if cfg.ServerKey, err = keyFromDataDir(log, cfg.ServerKey, cfg.DataDir, "server-key", "server key"); err != nil {
 		return err
 	}
 
@@ -59,12 +70,6 @@ func serve(args []string) error {
 	}
 	defer db.Close()
 	blobs, err := blob.NewDir(filepath.Join(cfg.DataDir, "files"))
-	if err != nil {
-		return err
-	}
-	backend, err := media.Open(media.Config{Backend: cfg.Media, LiveKit: media.LiveKitConfig{
-		URL: cfg.LiveKitURL, APIKey: cfg.LiveKitKey, APISecret: cfg.LiveKitSecret, Logger: log,
-	}})
 	if err != nil {
 		return err
 	}
@@ -85,7 +90,7 @@ func serve(args []string) error {
 	registerStoreMetrics(reg, db)
 	reg.MustRegister(preSend)
 	api := httpapi.New(svc, httpapi.Options{
-		Config:   httpapi.Config{MaxBodyBytes: cfg.MaxBodyBytes, MaxUploadBytes: cfg.MaxUploadBytes},
+		Config:   httpapi.Config{MaxBodyBytes: cfg.MaxBodyBytes, MaxUploadBytes: cfg.MaxUploadBytes, CORSOrigins: cfg.CORSOrigins, AccessLog: cfg.AccessLog},
 		Logger:   log,
 		Registry: reg,
 		Ready: func(ctx context.Context) error {
@@ -98,7 +103,8 @@ func serve(args []string) error {
 
 	// Real time: the MQTT broker on /mqtt (and PARLEY_MQTT_LISTEN), fed by the outbox relay.
 	// In a cluster the broker also hears of other nodes' session revocations and role changes.
-	ropt := realtime.Options{Identity: svc, Channels: svc, Rooms: svc, Logger: log, Registry: reg}
+	ropt := realtime.Options{Identity: svc, Channels: svc, Rooms: svc, Logger: log, Registry: reg,
+		ConnectTimeout: cfg.MQTTConnectTimeout, MaxPendingWrites: int(cfg.MQTTMaxPendingWrites)}
 	if cfg.NATSURL != "" {
 		ropt.Sessions = svc
 	}
@@ -106,22 +112,28 @@ func serve(args []string) error {
 	if err != nil {
 		return err
 	}
+	limiter := newConnLimiter(connectionCap(cfg.MaxConnections, log), log, reg)
 	if cfg.MQTTListen != "" {
-		addr, err := broker.ListenTCP(cfg.MQTTListen)
+		ln, err := net.Listen("tcp", cfg.MQTTListen)
 		if err != nil {
 			return fmt.Errorf("mqtt listener: %w", err)
 		}
-		log.Info("mqtt listening", "addr", addr.String())
+		if err := broker.ServeTCP(limiter.listen(ln, "mqtt", false)); err != nil {
+			ln.Close()
+			return fmt.Errorf("mqtt listener: %w", err)
+		}
+		log.Info("mqtt listening", "addr", ln.Addr().String())
 	}
 	if err := broker.Serve(); err != nil {
 		return err
 	}
 	defer broker.Close()
 	api.Handle("GET /mqtt", broker.Handler())
+	api.Handle("GET /console/", console.Handler())
 	relay := realtime.NewRelay(broker, db)
 	// Webhooks: every node sends the deliveries it leases (docs/webhooks.md).
 	hooks := webhook.New(svc, webhook.Options{Timeout: cfg.WebhookTimeout, RetryFor: cfg.WebhookRetryFor,
-		DisableAfter: cfg.WebhookDisableAfter, MaxInFlight: cfg.WebhookMaxInFlight, Logger: log, Registry: reg})
+		DisableAfter: cfg.WebhookDisableAfter, MaxInFlight: int(cfg.WebhookMaxInFlight), Logger: log, Registry: reg})
 	hooksCtx, stopHooks := context.WithCancel(context.Background())
 	hooksDone := make(chan struct{})
 	go func() { hooks.Run(hooksCtx); close(hooksDone) }()
@@ -155,20 +167,36 @@ func serve(args []string) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: api, ReadHeaderTimeout: 10e9, ErrorLog: slog.NewLogLogger(handler, slog.LevelWarn)}
+	// No ReadTimeout or WriteTimeout: they would bound whole requests, uploads and
+	// downloads included; withDeadlines sets per-request deadlines instead (limits.go).
+	srv := &http.Server{
+		Handler:           withDeadlines(api, cfg.HTTPBodyTimeout, cfg.HTTPMinBodyRate, cfg.HTTPWriteTimeout),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       cfg.HTTPIdleTimeout,
+		ConnState:         connState,
+		ErrorLog:          slog.NewLogLogger(handler, slog.LevelWarn),
+	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- srv.Serve(limiter.listen(ln, "http", true)) }()
 	ready.Store(true)
-	log.Info("parley serving", "addr", ln.Addr().String(), "store", db.Dialect(), "dataDir", cfg.DataDir, "network", svc.NetworkID(), "secureMode", cfg.SecureMode, "cluster", cfg.NATSURL != "")
+	log.Info("parley serving", "version", versionText(), "addr", ln.Addr().String(), "store", db.Dialect(), "dataDir", cfg.DataDir, "network", svc.NetworkID(), "secureMode", cfg.SecureMode, "cluster", cfg.NATSURL != "")
 
 	select {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
 	}
-	// Drain: stop taking new connections, let in-flight requests finish.
+	stop() // a second signal ends the process at once
+	// Drain: first /readyz answers 503 while requests are still served, for the load
+	// balancer to notice and send no more; then the listener closes and in-flight
+	// requests get the grace period to finish.
 	ready.Store(false)
-	log.Info("draining", "grace", cfg.ShutdownGrace)
+	log.Info("draining", "delay", cfg.DrainDelay, "grace", cfg.ShutdownGrace)
+	select {
+	case <-time.After(cfg.DrainDelay):
+	case err := <-errc:
+		return err
+	}
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
@@ -178,19 +206,42 @@ func serve(args []string) error {
 	return nil
 }
 
+// fdReserve is the file descriptors kept out of PARLEY_MAX_CONNECTIONS: the database
+// (SQLite and its WAL, or the PostgreSQL pool), files being uploaded or downloaded, the
+// NATS and LiveKit connections, the listeners.
+const fdReserve = 256
+
+// connectionCap is PARLEY_MAX_CONNECTIONS, lowered when the open-file limit would run out
+// first: accept would then fail with EMFILE and the server stop answering, the very thing
+// the cap is for.
+func connectionCap(want int64, log *slog.Logger) int64 {
+	n := fdLimit()
+	if n <= 0 || want <= n-fdReserve {
+		return want
+	}
+	capped := max(n-fdReserve, n/2)
+	log.Warn("PARLEY_MAX_CONNECTIONS lowered to fit the open-file limit (ulimit -n)", "configured", want, "openFiles", n, "max", capped)
+	return capped
+}
+
 // openStore opens PARLEY_DB: a postgres:// URL, a SQLite file path, or by default
 // parley.db in the data dir.
 func openStore(ctx context.Context, cfg *config) (*store.DB, error) {
-	target := cfg.DB
-	if target == "" {
-		target = filepath.Join(cfg.DataDir, "parley.db")
+	return store.Open(ctx, storeTarget(cfg), store.Options{Synchronous: cfg.SQLiteSync})
+}
+
+// storeTarget is the database PARLEY_DB names, by default parley.db in the data dir.
+func storeTarget(cfg *config) string {
+	if cfg.DB == "" {
+		return filepath.Join(cfg.DataDir, "parley.db")
 	}
-	return store.Open(ctx, target, store.Options{Synchronous: cfg.SQLiteSync})
+	return cfg.DB
 }
 
 // keyFromDataDir returns the configured key, or the one kept in the data dir, or a new
-// one that it keeps there and prints once.
-func keyFromDataDir(configured, dataDir, file, what string) (string, error) {
+// one that it keeps there. The log says where a new key is kept, never the key: logs are
+// shipped and read more widely than the data dir. Its first characters tell keys apart.
+func keyFromDataDir(log *slog.Logger, configured, dataDir, file, what string) (string, error) {
 	if configured != "" {
 		return configured, nil
 	}
@@ -206,6 +257,6 @@ func keyFromDataDir(configured, dataDir, file, what string) (string, error) {
 	if err := os.WriteFile(path, []byte(key+"\n"), 0o600); err != nil {
 		return "", err
 	}
-	fmt.Fprintf(os.Stderr, "parley: generated %s %s (kept in %s)\n", what, key, path)
+	log.Info("generated a new "+what, "file", path, "starts", key[:4])
 	return key, nil
 }

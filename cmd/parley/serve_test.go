@@ -5,6 +5,8 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -13,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"syscall"
@@ -59,7 +62,8 @@ func start(t *testing.T, dataDir string, env ...string) *proc {
 	addr := freeAddr(t)
 	p := &proc{base: "http://" + addr, stderr: &syncBuffer{}, done: make(chan error, 1)}
 	p.cmd = exec.Command(binary, "serve")
-	p.cmd.Env = append(os.Environ(), append([]string{"PARLEY_LISTEN=" + addr, "PARLEY_DATA_DIR=" + dataDir}, env...)...)
+	// A short drain delay: each stop goes through it without making the tests slow.
+	p.cmd.Env = append(os.Environ(), append([]string{"PARLEY_LISTEN=" + addr, "PARLEY_DATA_DIR=" + dataDir, "PARLEY_DRAIN_DELAY=100ms"}, env...)...)
 	p.cmd.Stderr = p.stderr
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -97,30 +101,27 @@ func (p *proc) stop(t *testing.T) {
 	}
 }
 
-func TestKeysAreGeneratedKeptAndPrintedOnce(t *testing.T) {
-	dir := t.TempDir()
+// TestKeysAreGeneratedKeptAndNeverLogged starts on an empty data dir: the keys are
+// generated into files only the owner reads, the log says where (never the keys), and
+// the data dir and the database are the owner's alone.
+func TestKeysAreGeneratedKeptAndNeverLogged(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data") // made by the server
 	p := start(t, dir)
-	key, err := os.ReadFile(filepath.Join(dir, "api-key"))
-	if err != nil {
-		t.Fatal(err)
+	var keys []string
+	for _, name := range []string{"api-key", "server-key"} {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, strings.TrimSpace(string(b)))
+		if !strings.Contains(p.stderr.String(), filepath.Join(dir, name)) {
+			t.Errorf("the log does not say where the new %s is kept:\n%s", name, p.stderr)
+		}
 	}
-	if !strings.Contains(p.stderr.String(), strings.TrimSpace(string(key))) {
-		t.Fatalf("the generated API key was not printed:\n%s", p.stderr)
-	}
-	info, _ := os.Stat(filepath.Join(dir, "server-key"))
-	if info == nil || info.Mode().Perm() != 0o600 {
-		t.Fatalf("server key file missing or readable by others: %v", info)
-	}
-	p.stop(t)
-
-	p = start(t, dir)
-	if strings.Contains(p.stderr.String(), "generated") {
-		t.Fatalf("keys printed again on the second start:\n%s", p.stderr)
-	}
-	// The kept key still logs users in.
+	// The kept key logs users in.
 	req, _ := http.NewRequest("POST", p.base+"/api/v5/sessions", strings.NewReader(`{"userId":"u","deviceId":"d"}`))
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-API-Key", strings.TrimSpace(string(key)))
+	req.Header.Set("X-API-Key", keys[0])
 	res, err := http.DefaultClient.Do(req)
 	if err != nil || res.StatusCode != 200 {
 		t.Fatalf("login with the kept key: %v %v", err, res)
@@ -136,7 +137,36 @@ func TestKeysAreGeneratedKeptAndPrintedOnce(t *testing.T) {
 	if m := regexp.MustCompile(`(?m)^parley_store_wal_fsyncs_total (\d+)`).FindSubmatch(metrics); m == nil || string(m[1]) == "0" {
 		t.Fatalf("no WAL fsync counted after a write: %q", m)
 	}
+	wantModes(t, map[string]os.FileMode{
+		dir: 0o700, filepath.Join(dir, "api-key"): 0o600, filepath.Join(dir, "server-key"): 0o600,
+		filepath.Join(dir, "parley.db"): 0o600, filepath.Join(dir, "parley.db-wal"): 0o600, filepath.Join(dir, "parley.db-shm"): 0o600,
+	})
 	p.stop(t)
+	logs := p.stderr.String()
+
+	p = start(t, dir)
+	if strings.Contains(p.stderr.String(), "generated") {
+		t.Fatalf("keys generated again on the second start:\n%s", p.stderr)
+	}
+	p.stop(t)
+	logs += p.stderr.String()
+	for _, key := range keys {
+		if strings.Contains(logs, key) {
+			t.Fatalf("a key is in the log:\n%s", logs)
+		}
+	}
+}
+
+func wantModes(t *testing.T, modes map[string]os.FileMode) {
+	t.Helper()
+	for path, want := range modes {
+		info, err := os.Stat(path)
+		if err != nil {
+			t.Error(err)
+		} else if info.Mode().Perm() != want {
+			t.Errorf("%s is %v, want %v", path, info.Mode().Perm(), want)
+		}
+	}
 }
 
 func TestConfiguredKeysWin(t *testing.T) {
@@ -192,10 +222,177 @@ func TestSIGTERMDrainsInFlightRequests(t *testing.T) {
 	}
 }
 
-func TestBadSettingIsRefused(t *testing.T) {
-	out, err := exec.Command(binary, "serve", "-sqlite-synchronous", "SOMETIMES", "-data-dir", t.TempDir()).CombinedOutput()
-	if err == nil || !strings.Contains(string(out), "PARLEY_SQLITE_SYNCHRONOUS") {
-		t.Fatalf("want a refusal naming the setting, got %v: %s", err, out)
+// TestBadSettingsStopTheServer runs the binary with bad values, as variables and as
+// flags: each stops it with exit code 2 and one line naming the setting, and nothing is
+// created.
+func TestBadSettingsStopTheServer(t *testing.T) {
+	for _, tc := range []struct {
+		env, args []string
+		name      string
+	}{
+		{env: []string{"PARLEY_SECURE_MODE=yes"}, name: "PARLEY_SECURE_MODE"},
+		{args: []string{"-secure-mode=yes"}, name: "-secure-mode"},
+		{env: []string{"PARLEY_TOKEN_TTL=30days"}, name: "PARLEY_TOKEN_TTL"},
+		{env: []string{"PARLEY_MAX_BODY_BYTES=0"}, name: "PARLEY_MAX_BODY_BYTES"},
+		{env: []string{"PARLEY_PUBLIC_URL=chat.example.com"}, name: "PARLEY_PUBLIC_URL"},
+		{env: []string{"PARLEY_LOG_FORMAT=xml"}, name: "PARLEY_LOG_FORMAT"},
+		{args: []string{"-log-format", "xml"}, name: "-log-format"},
+		{env: []string{"PARLEY_DB=mysql://root:pw@127.0.0.1/parley"}, name: "PARLEY_DB"},
+		{args: []string{"-db", "foo:bar"}, name: "-db"},
+		{args: []string{"-sqlite-synchronous", "SOMETIMES"}, name: "-sqlite-synchronous"},
+		{env: []string{"PARLEY_ACCESS_LOG=yes"}, name: "PARLEY_ACCESS_LOG"},
+		{env: []string{"PARLEY_LISTEN=8080"}, name: "PARLEY_LISTEN"},
+		{env: []string{"PARLEY_MEDIA=livekit"}, name: "PARLEY_LIVEKIT_URL"},
+		{args: []string{"-no-such-setting"}, name: "-no-such-setting"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "data")
+			// A server that takes the setting runs on: it is killed after a while.
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, binary, append([]string{"serve"}, tc.args...)...)
+			cmd.Env = append(os.Environ(), append([]string{"PARLEY_DATA_DIR=" + dir, "PARLEY_LISTEN=127.0.0.1:0"}, tc.env...)...)
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			err := cmd.Run()
+			if code := exitCode(err); code != 2 {
+				t.Fatalf("exit code %d, want 2; stderr:\n%s", code, &stderr)
+			}
+			if out := strings.TrimSuffix(stderr.String(), "\n"); strings.Contains(out, "\n") || !strings.Contains(out, tc.name) {
+				t.Fatalf("want one line naming %s, got:\n%s", tc.name, out)
+			}
+			if _, err := os.Stat(dir); err == nil {
+				t.Fatal("a refused setting must stop the server before it creates its data dir")
+			}
+		})
+	}
+}
+
+func exitCode(err error) int {
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &exit):
+		return exit.ExitCode()
+	}
+	return -1
+}
+
+// TestHelpExitsZero: asking for the usage is no failure.
+func TestHelpExitsZero(t *testing.T) {
+	for _, args := range [][]string{{"serve", "-h"}, {"serve", "--help"}, {"-h"}, {"help"}} {
+		out, err := exec.Command(binary, args...).Output()
+		if code := exitCode(err); code != 0 {
+			t.Errorf("parley %s: exit code %d, want 0", strings.Join(args, " "), code)
+		}
+		want := "parley <command>"
+		if args[0] == "serve" {
+			want = "-listen, PARLEY_LISTEN (default 127.0.0.1:8080)"
+		}
+		if !strings.Contains(string(out), want) {
+			t.Errorf("parley %s printed no usage on stdout (want %q):\n%s", strings.Join(args, " "), want, out)
+		}
+	}
+	if code := exitCode(exec.Command(binary).Run()); code != 2 {
+		t.Errorf("parley without a command: exit code %d, want 2", code)
+	}
+}
+
+// TestVersion compares `parley version` with what `go version -m` reads from the same
+// binary: the module version, the commit (when the build recorded one) and Go's version.
+func TestVersion(t *testing.T) {
+	for _, arg := range []string{"version", "-version"} {
+		out, err := exec.Command(binary, arg).Output()
+		if err != nil {
+			t.Fatalf("parley %s: %v", arg, err)
+		}
+		info, err := exec.Command("go", "version", "-m", binary).Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		line := strings.TrimSpace(string(out))
+		want := []string{"parley "}
+		if m := regexp.MustCompile(`(?m)^\s+mod\s+\S+\s+(\S+)`).FindSubmatch(info); m != nil {
+			want = append(want, "parley "+string(m[1]))
+		}
+		if m := regexp.MustCompile(`(?m)^\s+build\s+vcs.revision=(\S+)`).FindSubmatch(info); m != nil {
+			want = append(want, "commit "+string(m[1]))
+		}
+		if m := regexp.MustCompile(`(?m)^\S+: (go\S+)`).FindSubmatch(info); m != nil {
+			want = append(want, string(m[1]))
+		}
+		if len(want) < 3 {
+			t.Fatalf("go version -m told neither the module nor Go's version:\n%s", info)
+		}
+		for _, w := range want {
+			if !strings.Contains(line, w) {
+				t.Errorf("parley %s = %q, want it to hold %q (go version -m:\n%s)", arg, line, w, info)
+			}
+		}
+	}
+}
+
+func TestDescribeBuild(t *testing.T) {
+	info := &debug.BuildInfo{GoVersion: "go1.99.1", Main: debug.Module{Version: "v1.2.3"}, Settings: []debug.BuildSetting{
+		{Key: "vcs.revision", Value: "0123abcd"}, {Key: "vcs.time", Value: "2026-12-01T10:00:00Z"}, {Key: "vcs.modified", Value: "true"},
+	}}
+	for _, tc := range []struct {
+		release string
+		info    *debug.BuildInfo
+		want    string
+	}{
+		{"", info, "parley v1.2.3 commit 0123abcd+modified 2026-12-01T10:00:00Z go1.99.1"},
+		{"v2.0.0", info, "parley v2.0.0 commit 0123abcd+modified 2026-12-01T10:00:00Z go1.99.1"},
+		{"", &debug.BuildInfo{GoVersion: "go1.99.1", Main: debug.Module{Version: "(devel)"}}, "parley (devel) go1.99.1"},
+	} {
+		if got := describeBuild(tc.release, tc.info); got != tc.want {
+			t.Errorf("describeBuild(%q) = %q, want %q", tc.release, got, tc.want)
+		}
+	}
+}
+
+// TestReadyzAnswers503WhileDraining sends SIGTERM with a long drain delay: /readyz turns
+// 503 at once, while new connections are still accepted and requests served.
+func TestReadyzAnswers503WhileDraining(t *testing.T) {
+	p := start(t, t.TempDir(), "PARLEY_API_KEY=k", "PARLEY_SERVER_KEY=s", "PARLEY_DRAIN_DELAY=60s")
+	fresh := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}} // a new connection each time
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		res, err := fresh.Get(p.base + "/readyz")
+		if err != nil {
+			t.Fatalf("the listener refused a connection during the drain delay: %v\n%s", err, p.stderr)
+		}
+		res.Body.Close()
+		if res.StatusCode == 503 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/readyz still answers %d after SIGTERM", res.StatusCode)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	req, _ := http.NewRequest("POST", p.base+"/api/v5/sessions", strings.NewReader(`{"userId":"late","deviceId":"d"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-API-Key", "k")
+	res, err := fresh.Do(req)
+	if err != nil {
+		t.Fatalf("a request during the drain delay: %v", err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Fatalf("a login during the drain delay answered %d", res.StatusCode)
+	}
+	if !strings.Contains(p.stderr.String(), "draining") {
+		t.Fatalf("no drain in the log:\n%s", p.stderr)
+	}
+	// A second signal ends the wait at once.
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(15 * time.Second):
+		t.Fatal("a second SIGTERM did not end the process")
 	}
 }
 

@@ -77,7 +77,7 @@ type MessagePayload struct {
 type ReactionItem struct {
 	ReactionID   string `json:"reactionId"`
 	ReactionName string `json:"reactionName"`
-	UserID       string `json:"userId"` // internal id
+	UserID       string `json:"userId"` // public id: the SDK compares it with its own userId (myReactions)
 	UserPublicID string `json:"userPublicId"`
 }
 

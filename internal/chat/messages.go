@@ -229,27 +229,38 @@ func checkData(p *Problems, dataType string, data json.RawMessage, fileID *strin
 	return out
 }
 
-// checkMentions reads mentionedUsers: [{type:"channel"} | {type:"user", userPublicIds:[…]}].
+// mentionInput is one item of mentionedUsers as clients send it. Amity's API names the
+// users in userPublicIds; the SDK's own mention type (Amity.UserMention) names them in
+// userIds, and Amity takes that too. Both hold public user ids.
+type mentionInput struct {
+	Type          string   `json:"type"`
+	UserPublicIDs []string `json:"userPublicIds"`
+	UserIDs       []string `json:"userIds"`
+}
+
+// checkMentions reads mentionedUsers: [{type:"channel"} | {type:"user", userPublicIds|userIds:[…]}].
+// Messages keep and answer the userPublicIds form.
 func checkMentions(p *Problems, raw json.RawMessage) []Mention {
 	if len(bytes.TrimSpace(raw)) == 0 || string(bytes.TrimSpace(raw)) == "null" {
 		return []Mention{}
 	}
-	var ms []Mention
-	if err := json.Unmarshal(raw, &ms); err != nil {
+	var in []mentionInput
+	if err := json.Unmarshal(raw, &in); err != nil {
 		p.Add("mentionedUsers", "must be a list of {type, userPublicIds}")
 		return nil
 	}
-	if len(ms) > 10 {
+	if len(in) > 10 {
 		p.Add("mentionedUsers", "must have at most 10 items")
 		return nil
 	}
+	ms := make([]Mention, len(in))
 	n := 0
-	for i := range ms {
-		switch ms[i].Type {
+	for i, m := range in {
+		ms[i].Type = m.Type
+		switch m.Type {
 		case "channel":
-			ms[i].UserPublicIDs = nil
 		case "user":
-			ms[i].UserPublicIDs = Unique(ms[i].UserPublicIDs)
+			ms[i].UserPublicIDs = Unique(append(m.UserPublicIDs, m.UserIDs...))
 			p.List("mentionedUsers.userPublicIds", ms[i].UserPublicIDs, 1, MaxMentionedUsers, 1, 50)
 			n += len(ms[i].UserPublicIDs)
 		default:

@@ -31,7 +31,7 @@ type ReactionQuery struct {
 type Reactor struct {
 	ReactionID     string `json:"reactionId"`
 	ReactionName   string `json:"reactionName"`
-	UserID         string `json:"userId"` // internal id
+	UserID         string `json:"userId"` // public id: the SDK looks the reactor up by it
 	UserInternalID string `json:"userInternalId"`
 	UserPublicID   string `json:"userPublicId"`
 	CreatedAt      Time   `json:"createdAt"`
@@ -156,7 +156,7 @@ func (s *Service) reactionEvent(tx Tx, c *Caller, m *Message, ch *Channel, r *Re
 	if err != nil {
 		return err
 	}
-	out.Reactions = []ReactionItem{{ReactionID: r.ID, ReactionName: r.Name, UserID: c.User.ID, UserPublicID: c.User.UserID}}
+	out.Reactions = []ReactionItem{{ReactionID: r.ID, ReactionName: r.Name, UserID: c.User.UserID, UserPublicID: c.User.UserID}}
 	return tx.AppendEvent(Event{Type: event, ChannelID: ch.ID, Data: out})
 }
 
@@ -200,7 +200,7 @@ func (s *Service) QueryReactions(ctx context.Context, c *Caller, referenceID, re
 		}
 		list := ReactionList{ReferenceID: m.ID, ReferenceType: "message", Reactors: []Reactor{}}
 		for _, r := range rs {
-			list.Reactors = append(list.Reactors, Reactor{ReactionID: r.ID, ReactionName: r.Name, UserID: r.UserID,
+			list.Reactors = append(list.Reactors, Reactor{ReactionID: r.ID, ReactionName: r.Name, UserID: public[r.UserID],
 				UserInternalID: r.UserID, UserPublicID: public[r.UserID], CreatedAt: r.CreatedAt, UpdatedAt: r.CreatedAt})
 		}
 		out.Reactions = []ReactionList{list}

@@ -200,6 +200,9 @@ type RoomQuery struct {
 	After     *Cursor
 	// ViewerID leaves out the rooms this user is banned from viewing.
 	ViewerID string
+	// TargetTypes keeps the rooms whose targetType is one of these (community, user); nil
+	// for every room.
+	TargetTypes []string
 }
 
 // RoomPath is the MQTT topic base of a room.
@@ -613,6 +616,11 @@ func (s *Service) QueryRooms(ctx context.Context, c *Caller, q RoomQuery) (*Room
 		}
 	}
 	q.Statuses = Unique(q.Statuses)
+	q.TargetTypes = Unique(q.TargetTypes)
+	p.List("targetTypes", q.TargetTypes, 0, 2, 1, 20)
+	for _, t := range q.TargetTypes {
+		p.OneOf("targetTypes", &t, "community", "user")
+	}
 	if q.SortBy != "" {
 		p.OneOf("sortBy", &q.SortBy, "firstCreated", "lastCreated")
 	}

@@ -41,6 +41,15 @@ type LoginInput struct {
 	DeviceInfo  *DeviceInfo `json:"deviceInfo"`
 }
 
+// Limits of deviceInfo. Amity documents model ≤ 100 and sdkVersion ≤ 30 characters, but
+// the web SDK sends model = "gecko#" + navigator.userAgent, 100 to 250 characters in
+// real browsers, and Amity's servers take it: Parley keeps nothing of deviceInfo, so the
+// limits only bound the work (docs/decisions.md, "deviceInfo").
+const (
+	MaxDeviceModelChars = 1000
+	MaxSDKVersionChars  = 100
+)
+
 // DeviceInfo describes the client's device; Parley checks it and keeps nothing of it.
 type DeviceInfo struct {
 	Kind       *string `json:"kind"`
@@ -78,8 +87,8 @@ func (s *Service) Login(ctx context.Context, apiKey string, in LoginInput) (*Log
 	p.Text("authToken", in.AuthToken, 1, 200)
 	if d := in.DeviceInfo; d != nil {
 		p.OneOf("deviceInfo.kind", d.Kind, "ios", "android", "web", "node")
-		p.Text("deviceInfo.model", d.Model, 0, 100)
-		p.Text("deviceInfo.sdkVersion", d.SDKVersion, 0, 30)
+		p.Text("deviceInfo.model", d.Model, 0, MaxDeviceModelChars)
+		p.Text("deviceInfo.sdkVersion", d.SDKVersion, 0, MaxSDKVersionChars)
 	}
 	if err := p.Err(); err != nil {
 		return nil, err

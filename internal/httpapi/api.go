@@ -16,6 +16,12 @@ import (
 type Config struct {
 	MaxBodyBytes   int64 // JSON bodies
 	MaxUploadBytes int64 // multipart file uploads
+	// CORSOrigins are the browser origins that may call the API and open /mqtt
+	// (ParseCORSOrigins); nil means `*`.
+	CORSOrigins []string
+	// AccessLog is the share of requests logged, from 0 (none) to 1 (all); answers of
+	// 400 and over are logged whenever it is above 0.
+	AccessLog float64
 }
 
 // API serves the REST routes.
@@ -26,6 +32,8 @@ type API struct {
 	metrics *metrics
 	ready   func(context.Context) error
 	mux     *http.ServeMux
+
+	corsPolicy corsPolicy // Config.CORSOrigins, parsed
 }
 
 // Options are the collaborators the API needs besides the domain.
@@ -50,10 +58,14 @@ func New(svc *chat.Service, opt Options) *API {
 	if opt.Config.MaxUploadBytes == 0 {
 		opt.Config.MaxUploadBytes = 100 << 20
 	}
+	if opt.Config.CORSOrigins == nil {
+		opt.Config.CORSOrigins = []string{"*"}
+	}
 	if opt.Ready == nil {
 		opt.Ready = func(context.Context) error { return nil }
 	}
-	a := &API{svc: svc, cfg: opt.Config, log: opt.Logger, metrics: newMetrics(opt.Registry), ready: opt.Ready, mux: http.NewServeMux()}
+	a := &API{svc: svc, cfg: opt.Config, log: opt.Logger, metrics: newMetrics(opt.Registry), ready: opt.Ready, mux: http.NewServeMux(),
+		corsPolicy: newCORSPolicy(opt.Config.CORSOrigins)}
 	a.routesHealth(opt.Registry)
 	a.routesSessions()
 	a.routesUsers()
@@ -78,7 +90,9 @@ func New(svc *chat.Service, opt Options) *API {
 func (a *API) Handle(pattern string, h http.Handler) { a.mux.Handle(pattern, h) }
 
 // ServeHTTP serves a request through the common wrapping.
-func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.outer(a.mux).ServeHTTP(w, r) }
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	a.outer(a.validText(a.mux)).ServeHTTP(w, r)
+}
 
 func (a *API) routesHealth(reg *prometheus.Registry) {
 	a.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {

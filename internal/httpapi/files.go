@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/parley-chat/parley/internal/chat"
 )
@@ -42,8 +43,12 @@ func (a *API) upload(kind string) authed {
 				}
 				return nil, uploadReadError(err)
 			}
-			return &chat.UploadPart{Field: p.FormName(), FileName: p.FileName(),
-				ContentType: p.Header.Get("Content-Type"), Body: partReader{p}}, nil
+			part := &chat.UploadPart{Field: p.FormName(), FileName: p.FileName(),
+				ContentType: p.Header.Get("Content-Type"), Body: partReader{p}}
+			if !utf8.ValidString(part.Field) || !utf8.ValidString(part.FileName) || !utf8.ValidString(part.ContentType) {
+				return nil, badRequest("Multipart field names, file names and content types must be valid UTF-8.")
+			}
+			return part, nil
 		}}
 		out, err := a.svc.UploadFiles(r.Context(), c, in)
 		a.reply(w, r, out, err)

@@ -32,7 +32,7 @@ func filePart(name, contentType string, data []byte) part {
 func field(name, value string) part { return part{field: name, data: []byte(value)} }
 
 // multipartBody encodes parts as multipart/form-data, the way the SDK's FormData does.
-func multipartBody(t *testing.T, parts ...part) ([]byte, string) {
+func multipartBody(t testing.TB, parts ...part) ([]byte, string) {
 	t.Helper()
 	var b bytes.Buffer
 	w := multipart.NewWriter(&b)
@@ -85,7 +85,7 @@ func (e *env) blobCount() int {
 	return n
 }
 
-func pngBytes(t *testing.T, w, h int) []byte {
+func pngBytes(t testing.TB, w, h int) []byte {
 	t.Helper()
 	img := image.NewRGBA(image.Rect(0, 0, w, h))
 	img.Set(1, 1, color.RGBA{R: 200, A: 255})

@@ -86,7 +86,7 @@ func newFakeLiveKitEnv(t *testing.T) (*env, *fakeRoomService) {
 
 // signWebhook signs a body the way LiveKit does: a JWT made with the API key and secret
 // whose sha256 claim is the body's hash, sent as the raw Authorization header.
-func signWebhook(t *testing.T, key, secret string, body []byte) string {
+func signWebhook(t testing.TB, key, secret string, body []byte) string {
 	t.Helper()
 	sum := sha256.Sum256(body)
 	tok, err := auth.NewAccessToken(key, secret).SetValidFor(5 * time.Minute).

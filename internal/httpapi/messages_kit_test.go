@@ -18,7 +18,7 @@ type msgFixture struct {
 	feed                 string
 }
 
-func newMsgFixture(t *testing.T) *msgFixture {
+func newMsgFixture(t testing.TB) *msgFixture {
 	e := newEnv(t)
 	f := &msgFixture{e: e}
 	f.alice, f.aliceU = e.user("alice")

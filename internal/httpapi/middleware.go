@@ -27,30 +27,21 @@ func (a *API) auth(h authed) http.HandlerFunc {
 			a.writeError(w, r, err)
 			return
 		}
+		if rec := recorderOf(w); rec != nil && c.User != nil {
+			rec.userID = c.User.UserID
+		}
 		h(w, r, c)
 	}
 }
 
-// statusRecorder remembers the status a handler wrote, for logs and metrics.
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (s *statusRecorder) WriteHeader(code int) {
-	s.status = code
-	s.ResponseWriter.WriteHeader(code)
-}
-
-func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
-
-// outer wraps every request: a request id, a body size limit, panic recovery (a panic
-// is a 500000, never a dropped connection) and metrics.
+// outer wraps every request: a request id, CORS (preflights are answered here, for every
+// route and /mqtt), a body size limit, panic recovery (a panic is a 500000, never a
+// dropped connection), metrics and the access log.
 func (a *API) outer(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := r.Header.Get("X-Request-Id")
-		if id == "" || len(id) > 64 {
+		if !validRequestID(id) {
 			var b [8]byte
 			rand.Read(b[:])
 			id = hex.EncodeToString(b[:])
@@ -62,6 +53,12 @@ func (a *API) outer(next http.Handler) http.Handler {
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		if a.cors(rec, r) {
+			d := time.Since(start)
+			a.metrics.observe("cors", rec.status, d)
+			a.logAccess(r, rec, id, d)
+			return
+		}
 		defer func() {
 			if p := recover(); p != nil {
 				if p == http.ErrAbortHandler {
@@ -74,10 +71,26 @@ func (a *API) outer(next http.Handler) http.Handler {
 			if route == "" {
 				route = "unmatched"
 			}
-			a.metrics.observe(route, rec.status, time.Since(start))
+			d := time.Since(start)
+			a.metrics.observe(route, rec.status, d)
+			a.logAccess(r, rec, id, d)
 		}()
 		next.ServeHTTP(rec, r)
 	})
+}
+
+// validRequestID takes a caller's X-Request-Id only when it is 1 to 64 printable ASCII
+// characters: it is echoed in a header and written to the logs as it is.
+func validRequestID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] < 0x21 || id[i] > 0x7e {
+			return false
+		}
+	}
+	return true
 }
 
 func isUpload(r *http.Request) bool {

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/parley-chat/parley/internal/chat"
 )
@@ -27,11 +28,12 @@ func (q *query) list(name string) []string {
 }
 
 // ids returns a list of ids that the SDK's by-ids helpers encode twice: each value is
-// unescaped once more, which leaves plain ids unchanged.
+// unescaped once more, which leaves plain ids unchanged. A value whose second unescape is
+// not valid UTF-8 ("%FF") cannot have been encoded twice and stays as it is.
 func (q *query) ids(name string) []string {
 	raw := q.list(name)
 	for i, s := range raw {
-		if u, err := url.QueryUnescape(s); err == nil {
+		if u, err := url.QueryUnescape(s); err == nil && utf8.ValidString(u) {
 			raw[i] = u
 		}
 	}

@@ -54,6 +54,9 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		a.log.Error("request failed", "requestId", w.Header().Get("X-Request-Id"), "method", r.Method, "path", r.URL.Path, "err", err)
 		e = &chat.Error{Code: chat.CodeInternal, Message: "Internal error. Request id: " + w.Header().Get("X-Request-Id")}
 	}
+	if rec := recorderOf(w); rec != nil {
+		rec.code = e.Code // for the access log
+	}
 	var body errorBody
 	body.Status, body.Code, body.Message = "error", int(e.Code), e.Message
 	body.Data.Detail = e.Detail
@@ -128,7 +131,8 @@ func badRequest(format string, args ...any) error {
 }
 
 // decode reads a JSON object body into v. Every way a body can be wrong (not JSON, not an
-// object, a field of the wrong type, too large, trailing data) is a 400000 naming it.
+// object, a field of the wrong type, too large, trailing data, text that is not valid
+// Unicode) is a 400000 naming it.
 func decode(r *http.Request, v any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
@@ -146,6 +150,9 @@ func decode(r *http.Request, v any) error {
 	}
 	if raw[0] != '{' { // null would otherwise decode as an empty object
 		return badRequest("The body must be a JSON object.")
+	}
+	if err := jsonText(raw); err != nil {
+		return err
 	}
 	obj := json.NewDecoder(bytes.NewReader(raw))
 	obj.UseNumber()

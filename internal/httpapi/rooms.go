@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"slices"
 
 	"github.com/parley-chat/parley/internal/chat"
 )
@@ -9,6 +10,8 @@ import (
 func (a *API) routesRooms() {
 	a.mux.HandleFunc("POST /api/v1/rooms", a.auth(a.createRoom))
 	a.mux.HandleFunc("GET /api/v1/rooms", a.auth(a.queryRooms))
+	// More specific than /rooms/{roomId}, so "lives" is never taken for a room id.
+	a.mux.HandleFunc("GET /api/v1/rooms/lives", a.auth(a.liveRooms))
 	a.mux.HandleFunc("GET /api/v1/rooms/{roomId}", a.auth(a.getRoom))
 	a.mux.HandleFunc("PUT /api/v1/rooms/{roomId}", a.auth(a.updateRoom))
 	a.mux.HandleFunc("DELETE /api/v1/rooms/{roomId}", a.auth(a.deleteRoom))
@@ -50,6 +53,49 @@ func (a *API) queryRooms(w http.ResponseWriter, r *http.Request, c *chat.Caller)
 	}
 	out, err := a.svc.QueryRooms(r.Context(), c, in)
 	a.reply(w, r, out, err)
+}
+
+// livePostsPage is the answer of GET /api/v1/rooms/lives: in Amity, a page of the posts
+// that carry live rooms (the 7.x SDK's getLiveRoomPosts), in the shape of every post
+// page. Parley serves chat and rooms, not the social feed, so it has no posts: it answers
+// the rooms that are live now, and the post collections empty.
+type livePostsPage struct {
+	*chat.RoomPayload
+	Posts                  []struct{} `json:"posts"`
+	PostChildren           []struct{} `json:"postChildren"`
+	Comments               []struct{} `json:"comments"`
+	Communities            []struct{} `json:"communities"`
+	CommunityUsers         []struct{} `json:"communityUsers"`
+	Categories             []struct{} `json:"categories"`
+	Feeds                  []struct{} `json:"feeds"`
+	VideoStreamings        []struct{} `json:"videoStreamings"`
+	VideoStreamingChildren []struct{} `json:"videoStreamingChildren"`
+	Products               []struct{} `json:"products"`
+}
+
+// liveRooms answers GET /api/v1/rooms/lives: live rooms, newest first by default. The SDK
+// sends targetTypes[]=all, options[limit] and options[sortBy].
+func (a *API) liveRooms(w http.ResponseWriter, r *http.Request, c *chat.Caller) {
+	q := newQuery(r)
+	notDeleted := false
+	in := chat.RoomQuery{Statuses: []string{chat.RoomLive}, IsDeleted: &notDeleted,
+		SortBy: q.enum("options[sortBy]", "lastCreated", "lastCreated", "firstCreated")}
+	if types := q.list("targetTypes"); !slices.Contains(types, "all") {
+		in.TargetTypes = types
+	}
+	in.Limit, in.After = q.page()
+	if err := q.err(); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	rooms, err := a.svc.QueryRooms(r.Context(), c, in)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	none := []struct{}{}
+	a.reply(w, r, livePostsPage{RoomPayload: rooms, Posts: none, PostChildren: none, Comments: none, Communities: none,
+		CommunityUsers: none, Categories: none, Feeds: none, VideoStreamings: none, VideoStreamingChildren: none, Products: none}, nil)
 }
 
 func (a *API) getRoom(w http.ResponseWriter, r *http.Request, c *chat.Caller) {

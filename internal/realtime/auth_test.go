@@ -67,6 +67,47 @@ func TestLoginRefusedWithFinalCode(t *testing.T) {
 	waitFor(t, "the valid login counted as the one connected client", func() bool { return e.broker.Connected() == 1 })
 }
 
+// TestRefusedLoginsAreLogged: each refused login is one line saying who tried from
+// where and why, and never the password (an access token).
+func TestRefusedLoginsAreLogged(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	u1, u2 := e.login("u1"), e.login("u2")
+	cases := []struct{ clientID, username, password, reason string }{
+		{"c-garbage", u1.ID, "not-a-token-secret", "token refused"},
+		{"c-other", u1.ID, u2.Token, "username is not the token's user"},
+	}
+	for _, c := range cases {
+		if _, err := e.dial("tcp", c.username, c.password, c.clientID); err == nil {
+			t.Fatalf("%s: login accepted", c.clientID)
+		}
+	}
+	if _, err := e.dial("tcp", u1.ID, u1.Token, "c-ok"); err != nil {
+		t.Fatal(err)
+	}
+	logs := e.logs.String()
+	var lines []string
+	for _, l := range strings.Split(logs, "\n") {
+		if strings.Contains(l, `msg="mqtt login refused"`) {
+			lines = append(lines, l)
+		}
+	}
+	if len(lines) != len(cases) {
+		t.Fatalf("want %d refusal lines, got:\n%s", len(cases), logs)
+	}
+	for i, c := range cases {
+		for _, want := range []string{"client=" + c.clientID, "username=" + c.username, "remote=127.0.0.1:", c.reason} {
+			if !strings.Contains(lines[i], want) {
+				t.Errorf("refusal line %q lacks %q", lines[i], want)
+			}
+		}
+	}
+	for _, secret := range []string{"not-a-token-secret", u1.Token, u2.Token} {
+		if strings.Contains(logs, secret) {
+			t.Fatalf("a password is in the log:\n%s", logs)
+		}
+	}
+}
+
 func TestSubscriptionsOutsideOwnTopicsGetQoS128(t *testing.T) {
 	ch := newFakeChannels()
 	e := newEnv(t, envOptions{channels: ch})

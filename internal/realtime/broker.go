@@ -16,6 +16,7 @@ import (
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/packets"
 	"github.com/parley-chat/parley/internal/chat"
+	"github.com/parley-chat/parley/internal/ratelog"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -57,6 +58,13 @@ type Options struct {
 	// SessionExpiry is how long a disconnected persistent (clean: false) session keeps
 	// its subscriptions. Default one hour.
 	SessionExpiry time.Duration
+	// ConnectTimeout is how long a new connection may take to send CONNECT before it is
+	// closed. Default 10 s.
+	ConnectTimeout time.Duration
+	// MaxPendingWrites is how many packets may wait to be written to one client. A client
+	// that lets its queue fill (it stopped reading) is disconnected: the SDK reconnects
+	// and catches up over REST. Default 1024.
+	MaxPendingWrites int
 }
 
 // Broker is the embedded MQTT broker with Parley's auth, ACL and fan-out.
@@ -71,6 +79,10 @@ type Broker struct {
 	metrics  *metrics
 	members  *memberCache
 	ws       *wsListener
+	// connectTimeout bounds the wait for a new connection's CONNECT (Options).
+	connectTimeout time.Duration
+	// Connections the broker cuts are logged one line per interval and reason.
+	connectLog, slowLog *ratelog.Limiter
 
 	mu      sync.RWMutex
 	pending map[*mqtt.Client]*conn            // authenticated, session not yet established
@@ -103,16 +115,26 @@ func New(opt Options) (*Broker, error) {
 	if opt.SessionExpiry == 0 {
 		opt.SessionExpiry = time.Hour
 	}
+	if opt.ConnectTimeout == 0 {
+		opt.ConnectTimeout = 10 * time.Second
+	}
+	if opt.MaxPendingWrites == 0 {
+		opt.MaxPendingWrites = 1024
+	}
 	caps := mqtt.NewDefaultServerCapabilities()
 	caps.MaximumSessionExpiryInterval = uint32(opt.SessionExpiry / time.Second)
 	caps.MaximumPacketSize = 256 << 10 // clients only send CONNECT, SUBSCRIBE and pings
 	caps.SharedSubAvailable = 0
+	// mochi drops what does not fit a client's queue and keeps the client; the hook's
+	// OnPublishDropped disconnects it instead (hook.go).
+	caps.MaximumClientWritesPending = int32(opt.MaxPendingWrites)
 	caps.Compatibilities.ObscureNotAuthorized = true // a refused SUBSCRIBE is granted 0x80, for v3 and v5 alike
 	b := &Broker{
 		ident: opt.Identity, channels: opt.Channels, rooms: opt.Rooms, sessions: opt.Sessions, net: opt.Identity.NetworkID(),
 		log:     opt.Logger,
 		pending: map[*mqtt.Client]*conn{}, conns: map[*mqtt.Client]*conn{}, byUser: map[string]map[*mqtt.Client]*conn{}, revoked: map[string]time.Time{},
-		members: newMemberCache(opt.Channels),
+		members: newMemberCache(opt.Channels), connectTimeout: opt.ConnectTimeout,
+		connectLog: ratelog.New(10 * time.Second), slowLog: ratelog.New(10 * time.Second),
 	}
 	b.srv = mqtt.New(&mqtt.Options{
 		Capabilities: caps,
@@ -138,11 +160,17 @@ func (b *Broker) ListenTCP(addr string) (net.Addr, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := b.srv.AddListener(&tcpListener{b: b, ln: ln}); err != nil {
+	if err := b.ServeTCP(ln); err != nil {
 		ln.Close()
 		return nil, err
 	}
 	return ln.Addr(), nil
+}
+
+// ServeTCP adds a plain TCP listener the caller opened (and may have wrapped, to cap
+// connections). Call it before Serve.
+func (b *Broker) ServeTCP(ln net.Listener) error {
+	return b.srv.AddListener(&tcpListener{b: b, ln: ln})
 }
 
 // Serve starts the broker's listeners and housekeeping; it returns at once.

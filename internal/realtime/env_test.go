@@ -43,6 +43,7 @@ type env struct {
 	tcp      string // plain TCP MQTT address
 	channels realtime.Channels
 	reg      *prometheus.Registry
+	logs     *logBuffer // what the broker logged
 
 	mu        sync.Mutex
 	stopRelay func()
@@ -51,6 +52,9 @@ type env struct {
 type envOptions struct {
 	channels realtime.Channels
 	noRelay  bool
+	// limits (zero: the broker's defaults)
+	connectTimeout   time.Duration
+	maxPendingWrites int
 }
 
 func newEnv(t testing.TB, opt envOptions) *env {
@@ -65,7 +69,7 @@ func newEnv(t testing.TB, opt envOptions) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, db: db, reg: prometheus.NewRegistry()}
+	e := &env{t: t, db: db, reg: prometheus.NewRegistry(), logs: &logBuffer{}}
 	e.srv = httptest.NewUnstartedServer(nil)
 	e.svc, err = chat.New(ctx, db, blobs, chat.Config{APIKey: testAPIKey, ServerKey: "sk", PublicURL: "http://" + e.srv.Listener.Addr().String()})
 	if err != nil {
@@ -75,7 +79,8 @@ func newEnv(t testing.TB, opt envOptions) *env {
 	if e.channels == nil {
 		e.channels = e.svc // the real domain; tests of the broker's own logic use a fake
 	}
-	e.broker, err = realtime.New(realtime.Options{Identity: e.svc, Channels: e.channels, Rooms: e.svc, Registry: e.reg, Logger: slog.New(slog.DiscardHandler)})
+	e.broker, err = realtime.New(realtime.Options{Identity: e.svc, Channels: e.channels, Rooms: e.svc, Registry: e.reg, Logger: slog.New(slog.NewTextHandler(e.logs, nil)),
+		ConnectTimeout: opt.connectTimeout, MaxPendingWrites: opt.maxPendingWrites})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -427,4 +432,22 @@ func (f *fakeChannels) CanReadChannel(ctx context.Context, userID, channelID str
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.members[channelID][userID] || f.readers[channelID][userID], nil
+}
+
+// logBuffer keeps log lines written from the broker's goroutines.
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

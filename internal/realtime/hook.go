@@ -3,6 +3,7 @@ package realtime
 import (
 	"bytes"
 	"context"
+	"log/slog"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -22,8 +23,23 @@ func (h *hook) ID() string { return "parley" }
 func (h *hook) Provides(b byte) bool {
 	return bytes.Contains([]byte{
 		mqtt.OnConnect, mqtt.OnConnectAuthenticate, mqtt.OnSessionEstablished,
-		mqtt.OnDisconnect, mqtt.OnACLCheck, mqtt.OnClientExpired,
+		mqtt.OnDisconnect, mqtt.OnACLCheck, mqtt.OnClientExpired, mqtt.OnPublishDropped,
 	}, []byte{b})
+}
+
+// OnPublishDropped is called when a packet does not fit a client's outbound queue
+// (Options.MaxPendingWrites): the client has stopped reading. mochi would drop the packet
+// and keep the client, which would then miss events without knowing; it is disconnected
+// instead, so the SDK reconnects and resyncs over REST. Stop closes the socket, which also
+// ends a write blocked on it; it takes no lock, so the publisher (the relay) never waits.
+func (h *hook) OnPublishDropped(cl *mqtt.Client, pk packets.Packet) {
+	if cl.Closed() {
+		return
+	}
+	cl.Stop(packets.ErrPendingClientWritesExceeded)
+	h.b.metrics.closed.WithLabelValues(closedSlowConsumer).Inc()
+	h.b.slowLog.Log(h.b.log, slog.LevelWarn, "mqtt client disconnected: it stopped reading and its outbound queue is full",
+		"client", cl.ID, "listener", cl.Net.Listener, "remote", cl.Net.Remote)
 }
 
 // checkTimeout bounds the storage reads a login or a subscription may cause.
@@ -39,20 +55,29 @@ func (h *hook) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
 	defer cancel()
 	user := string(pk.Connect.Username)
 	caller, err := b.ident.Authenticate(ctx, string(pk.Connect.Password))
-	ok := err == nil && caller.User != nil && user != "" && caller.User.ID == user
-	if ok {
+	refused := "" // why, for the log
+	switch {
+	case err != nil:
+		refused = "token refused: " + err.Error()
+	case caller.User == nil:
+		refused = "token of no user"
+	case user == "" || caller.User.ID != user:
+		refused = "username is not the token's user"
+	default:
 		// Registered before the revocation check, under one lock with it: a revocation
 		// the relay handles while this login is under way either sees the client or is
 		// seen here.
 		b.mu.Lock()
 		if _, revoked := b.revoked[caller.SessionID]; revoked {
-			ok = false
+			refused = "session revoked"
 		} else {
 			b.pending[cl] = &conn{cl: cl, userID: user, session: caller.SessionID, grants: map[string]bool{}}
 		}
 		b.mu.Unlock()
 	}
-	if !ok {
+	if refused != "" {
+		// Never the password: it is an access token.
+		b.log.Info("mqtt login refused", "client", clip(cl.ID), "username", clip(user), "remote", cl.Net.Remote, "reason", refused)
 		code := packets.ErrNotAuthorized
 		if cl.Properties.ProtocolVersion < 5 {
 			code = packets.ErrClientIdentifierNotValid // sent as 3.1.1 code 2
@@ -77,6 +102,14 @@ func (h *hook) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
 	}
 	b.mu.Unlock()
 	return nil
+}
+
+// clip bounds what a client chose (its id, its username) before it goes to the log.
+func clip(s string) string {
+	if len(s) > 100 {
+		return s[:100] + "…"
+	}
+	return s
 }
 
 // OnConnectAuthenticate lets in whoever OnConnect let through.

@@ -77,9 +77,7 @@ func (l *wsListener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return // the upgrader has answered
 	}
 	defer ws.Close()
-	if err := est(listenerWS, &wsConn{Conn: ws.UnderlyingConn(), ws: ws}); err != nil {
-		logEstablish(l.b.log, err)
-	}
+	l.b.establish(est, listenerWS, &wsConn{Conn: ws.UnderlyingConn(), ws: ws})
 }
 
 // hijacker finds, under the HTTP middleware's wrappers, a ResponseWriter that can hand
@@ -157,11 +155,7 @@ func (l *tcpListener) Serve(est listeners.EstablishFn) {
 			}
 			return
 		}
-		go func() {
-			if err := est(listenerTCP, c); err != nil {
-				logEstablish(l.b.log, err)
-			}
-		}()
+		go l.b.establish(est, listenerTCP, c)
 	}
 }
 
@@ -172,8 +166,36 @@ func (l *tcpListener) Close(listeners.CloseFn) {
 	}
 }
 
-// logEstablish logs why a connection ended: refused logins and clients going away are
-// normal traffic, not warnings.
-func logEstablish(log *slog.Logger, err error) {
-	log.Debug("mqtt connection ended", "reason", err)
+// establish hands a new connection to mochi and logs why it ended. mochi reads the first
+// packet with no deadline, so a connection that never sends CONNECT would stay open for
+// ever: it gets connectTimeout to send it. Once mochi has read CONNECT it sets the
+// keepalive deadline (SetDeadline, which replaces this one).
+func (b *Broker) establish(est listeners.EstablishFn, id string, c net.Conn) {
+	gc := &greetingConn{Conn: c}
+	c.SetReadDeadline(time.Now().Add(b.connectTimeout))
+	err := est(id, gc)
+	if err == nil {
+		return
+	}
+	var ne net.Error
+	if !gc.connected.Load() && errors.As(err, &ne) && ne.Timeout() {
+		b.metrics.closed.WithLabelValues(closedConnectTimeout).Inc()
+		b.connectLog.Log(b.log, slog.LevelInfo, "mqtt connection closed: no CONNECT in time",
+			"listener", id, "remote", c.RemoteAddr().String(), "timeout", b.connectTimeout)
+		return
+	}
+	// Refused logins and clients going away are normal traffic, not warnings.
+	b.log.Debug("mqtt connection ended", "reason", err)
+}
+
+// greetingConn notes when mochi, having read CONNECT, sets the connection's keepalive
+// deadline: a timeout before that is the connect timeout.
+type greetingConn struct {
+	net.Conn
+	connected atomic.Bool
+}
+
+func (c *greetingConn) SetDeadline(t time.Time) error {
+	c.connected.Store(true)
+	return c.Conn.SetDeadline(t)
 }

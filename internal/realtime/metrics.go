@@ -9,7 +9,14 @@ type metrics struct {
 	publishes prometheus.Counter
 	fanout    prometheus.Histogram
 	delay     prometheus.Histogram
+	closed    *prometheus.CounterVec // connections the broker cut, by reason
 }
+
+// Reasons the broker cuts a connection (parley_mqtt_connections_closed_total).
+const (
+	closedConnectTimeout = "connect_timeout" // no CONNECT within ConnectTimeout
+	closedSlowConsumer   = "slow_consumer"   // outbound queue full: the client stopped reading
+)
 
 func newMetrics(reg prometheus.Registerer, b *Broker) *metrics {
 	buckets := []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5}
@@ -29,9 +36,15 @@ func newMetrics(reg prometheus.Registerer, b *Broker) *metrics {
 		delay: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "parley_mqtt_event_delay_seconds", Help: "Time from an event's creation in its transaction to the end of its fan-out.", Buckets: buckets,
 		}),
+		closed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "parley_mqtt_connections_closed_total", Help: "MQTT connections the broker cut: connect_timeout (no CONNECT in time), slow_consumer (outbound queue full).",
+		}, []string{"reason"}),
+	}
+	for _, r := range []string{closedConnectTimeout, closedSlowConsumer} {
+		m.closed.WithLabelValues(r) // exported at 0 from the start
 	}
 	if reg != nil {
-		reg.MustRegister(m.refused, m.events, m.publishes, m.fanout, m.delay,
+		reg.MustRegister(m.closed, m.refused, m.events, m.publishes, m.fanout, m.delay,
 			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 				Name: "parley_mqtt_clients_connected", Help: "MQTT clients connected now.",
 			}, func() float64 { return float64(b.Connected()) }))

@@ -130,6 +130,10 @@ func (t *tx) ListRooms(q chat.RoomQuery) ([]chat.Room, error) {
 		where = append(where, "status IN ("+placeholders(len(q.Statuses))+")")
 		args = append(args, anys(q.Statuses)...)
 	}
+	if len(q.TargetTypes) > 0 {
+		where = append(where, "target_type IN ("+placeholders(len(q.TargetTypes))+")")
+		args = append(args, anys(q.TargetTypes)...)
+	}
 	if q.IsDeleted != nil {
 		where = append(where, "is_deleted = ?")
 		args = append(args, boolInt(*q.IsDeleted))

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io/fs"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -202,6 +203,13 @@ func OpenSQLite(ctx context.Context, path string, opt Options) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The database is the owner's alone: created 0600 here (an empty file is an empty
+	// database), SQLite gives its -wal and -shm files the database file's mode.
+	f, err := os.OpenFile(abs, os.O_RDONLY|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", abs, err)
+	}
+	f.Close()
 	// temp_store(MEMORY): the sub-journal every savepoint (one per write unit, see
 	// groupWriter) and every multi-row statement keeps goes to memory, not to a temp
 	// file written with a syscall per page.

@@ -91,7 +91,47 @@ function createClient({ apiKey, http, mqtt }) {
     rteEnabled: RTE_ENABLED,
   });
   if (process.env.PARLEY_SDK_TRACE === '1') trace(client);
+  watchMarkerFetches(client);
   return client;
+}
+
+/*
+ * Switching users safely. Every answer that carries messages makes the SDK
+ * fetch their read markers 2 s later from a timer it never awaits
+ * (prepareMessagePayload → getMessageMarkers, DEBOUNCE_TIME 2000). If the
+ * harness logs the user out inside that window, the fetch goes out with no
+ * token, the server rightly answers 400100, and the SDK's unhandled rejection
+ * fails whichever test is running then. A real app has one user per process;
+ * the harness, which switches users, waits for that fetch to have gone and
+ * for every request in flight to end before it switches.
+ */
+const MARKER_FETCH_DELAY_MS = 2000;
+const quiet = { inFlight: 0, lastMessages: 0 };
+
+function watchMarkerFetches(client) {
+  if (client.http.parleyWatched) return;
+  client.http.parleyWatched = true;
+  client.http.interceptors.request.use((cfg) => { quiet.inFlight += 1; return cfg; });
+  const done = (res) => {
+    quiet.inFlight = Math.max(0, quiet.inFlight - 1);
+    if (Array.isArray(res?.data?.messages) && res.data.messages.length > 0) quiet.lastMessages = Date.now();
+  };
+  client.http.interceptors.response.use(
+    (res) => { done(res); return res; },
+    (err) => { done(err?.response); return Promise.reject(err); },
+  );
+}
+
+/** Resolves once no SDK request is in flight and no marker fetch is pending. */
+async function settleRequests(timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  const sleep = (ms) => new Promise((r) => { setTimeout(r, ms); });
+  for (;;) {
+    const pendingFetch = quiet.lastMessages + MARKER_FETCH_DELAY_MS + 100 - Date.now();
+    if (quiet.inFlight === 0 && pendingFetch <= 0) return;
+    if (Date.now() > deadline) return; // the switch then shows what is still pending
+    await sleep(Math.max(20, Math.min(pendingFetch, 200)));
+  }
 }
 
 /** Renews by logging in again, as the SDK documents. */
@@ -155,6 +195,7 @@ function firstServerSnapshot(subscribe, timeoutMs = 10_000) {
  * in as each in turn; the SDK's cache is cleared on every switch.
  */
 async function loginAs(userId, displayName) {
+  await settleRequests();
   const ok = await login({ userId, displayName });
   if (ok !== true) throw new Error(`Client.login(${userId}) resolved ${ok}`);
   const { Client } = load();
