@@ -206,8 +206,8 @@ func TestConsoleInABrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.ID("#nav")),
 		waitJS(`document.getElementById('who').textContent.startsWith('Logged in as ')`),
 		// Features this server lacks say so in the nav.
-		waitJS(`['moderation', 'webhooks', 'push'].every((id) => document.getElementById('nav-' + id).textContent.includes('not available on this server'))`),
-		waitJS(`!document.getElementById('nav-users').textContent.includes('not available')`))
+		waitJS(`['moderation', 'push'].every((id) => document.getElementById('nav-' + id).textContent.includes('not available on this server'))`),
+		waitJS(`['users', 'webhooks'].every((id) => !document.getElementById('nav-' + id).textContent.includes('not available'))`))
 
 	// Find a user.
 	b.step("find a user",
@@ -306,8 +306,11 @@ func TestConsoleInABrowser(t *testing.T) {
 		waitJS(`/^\d+\.\d$/.test(document.getElementById('outbox-lag').textContent)`),
 		waitJS(`document.getElementById('routes-table').textContent.includes('GET /api/v3/users/{userId}')`))
 	b.step("unavailable page",
-		chromedp.Click(chromedp.ID("#nav-webhooks")),
+		chromedp.Click(chromedp.ID("#nav-moderation")),
 		waitJS(`document.getElementById('view').textContent.includes('Not available on this server')`))
+	b.step("webhooks page",
+		chromedp.Click(chromedp.ID("#nav-webhooks")),
+		waitJS(`document.getElementById('view').textContent.includes('The server has this feature')`))
 	b.step("log out",
 		chromedp.Click(chromedp.ID("#logout")),
 		chromedp.WaitVisible(chromedp.ID("#secret")),
