@@ -57,7 +57,7 @@ type Dispatcher struct {
 // New makes a dispatcher; Run starts it.
 func New(src Source, opt Options) *Dispatcher {
 	if opt.Client == nil {
-		opt.Client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		opt.Client = noRedirects()
 	}
 	if opt.Clock == nil {
 		opt.Clock = time.Now
@@ -80,6 +80,12 @@ func New(src Source, opt Options) *Dispatcher {
 		opt.Logger = slog.Default()
 	}
 	return &Dispatcher{src: src, opt: opt, log: opt.Logger, m: newMetrics(opt.Registry), wake: make(chan struct{}, 1)}
+}
+
+// noRedirects is the default client: a redirect is an answer (a failure), never
+// followed, so a delivery's signed body goes only to the URL the operator registered.
+func noRedirects() *http.Client {
+	return &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
 
 // Wake makes the dispatcher look for due deliveries now (after a commit that may have

@@ -24,7 +24,7 @@ type PreSend struct {
 // NewPreSend makes the caller; reg (may be nil) gets its metric.
 func NewPreSend(client *http.Client, reg prometheus.Registerer) *PreSend {
 	if client == nil {
-		client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		client = noRedirects()
 	}
 	p := &PreSend{Client: client, calls: prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "parley_presend_hook_calls_total", Help: "Pre-send hook calls by outcome: allow, deny, error (no usable answer in time).",
