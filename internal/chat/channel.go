@@ -177,11 +177,6 @@ var Forever = Time{time.Date(9999, 12, 31, 23, 59, 59, 999e6, time.UTC)}
 // ChannelPath is the MQTT topic base of a channel.
 func (s *Service) ChannelPath(internalID string) string { return s.networkID + "/chat/" + internalID }
 
-// EventChannelAccessRevoked is an internal event: users lost the right to read a channel
-// (banned, removed or left), and the real-time layer must drop their subscriptions to
-// its path. Never published to clients.
-const EventChannelAccessRevoked = "internal.channelAccessRevoked"
-
 // ChannelAccessRevoked is the data of EventChannelAccessRevoked.
 type ChannelAccessRevoked struct {
 	ChannelID string   `json:"channelId"` // internal id

@@ -59,7 +59,7 @@ func (s *Service) channelPayloadKnown(tx Tx, channels []Channel, members []Membe
 		if m.Roles == nil {
 			m.Roles = []string{}
 		}
-		m.Permissions = permissionsOf(u.Roles, m.Roles)
+		m.Permissions = permissionsOf(s.roleSet(), u.Roles, m.Roles)
 		out.ChannelUsers = append(out.ChannelUsers, m)
 	}
 	var fileIDs []string
@@ -99,7 +99,7 @@ func (s *Service) ownPayloadWith(tx Tx, c *Caller, channels []Channel, own []Mem
 			continue
 		}
 		all, err := tx.ListMemberships(MemberQuery{ChannelID: ch.ID, Memberships: []string{MembershipMember},
-			SortBy: "firstCreated", Limit: conversationMembersShown})
+			SortBy: SortFirstCreated, Limit: conversationMembersShown})
 		if err != nil {
 			return nil, err
 		}

@@ -130,7 +130,7 @@ func (s *Service) createChannel(tx Tx, c *Caller, ch *Channel, userIDs []string)
 	if err != nil {
 		return nil, err
 	}
-	return out, tx.AppendEvent(Event{Type: "channel.created", ChannelID: ch.ID, UserIDs: memberIDs(members), Data: out})
+	return out, tx.AppendEvent(Event{Type: EventChannelCreated, ChannelID: ch.ID, UserIDs: memberIDs(members), Data: out})
 }
 
 func newMember(channelID, userID string, roles []string, now Time) Membership {
@@ -242,6 +242,9 @@ func (s *Service) CreateConversation(ctx context.Context, c *Caller, in Conversa
 			set = append(set, u.ID)
 		}
 		set = Unique(set)
+		if err := conversationBlockRule(tx, c, set); err != nil {
+			return err
+		}
 		if ch.IsDistinct {
 			ch.DistinctKey = distinctKey(set)
 			existing, err := tx.ChannelByDistinctKey(ch.DistinctKey)
@@ -302,7 +305,7 @@ func (s *Service) reopenConversation(tx Tx, c *Caller, ch *Channel, set []string
 		if err != nil {
 			return nil, err
 		}
-		if err := tx.AppendEvent(Event{Type: "channel.membersAdded", ChannelID: ch.ID, UserIDs: memberIDs(back), Data: ev}); err != nil {
+		if err := tx.AppendEvent(Event{Type: EventChannelMembersAdded, ChannelID: ch.ID, UserIDs: memberIDs(back), Data: ev}); err != nil {
 			return nil, err
 		}
 	}
@@ -387,7 +390,7 @@ func (s *Service) QueryChannels(ctx context.Context, c *Caller, q ChannelQuery) 
 	var p Problems
 	p.Text("keyword", &q.Keyword, 0, 100)
 	p.OneOf("filter", &q.Filter, "all", "member", "notMember")
-	p.OneOf("sortBy", &q.SortBy, "lastActivity", "lastCreated", "firstCreated", "displayName")
+	p.OneOf("sortBy", &q.SortBy, SortLastActivity, SortLastCreated, SortFirstCreated, SortDisplayName)
 	p.List("types", q.Types, 0, 10, 1, 20)
 	for i, t := range q.Types {
 		switch t { // the deprecated names of community and live
@@ -431,9 +434,9 @@ func (s *Service) QueryChannels(ctx context.Context, c *Caller, q ChannelQuery) 
 
 func channelCursor(ch Channel, sortBy string) *Cursor {
 	switch sortBy {
-	case "displayName":
+	case SortDisplayName:
 		return &Cursor{S: strings.ToLower(ch.DisplayName), ID: ch.ID}
-	case "lastCreated", "firstCreated":
+	case SortLastCreated, SortFirstCreated:
 		return &Cursor{N: ch.CreatedAt.Millis(), ID: ch.ID}
 	}
 	return &Cursor{N: ch.LastActivity.Millis(), ID: ch.ID}
@@ -494,7 +497,7 @@ func (s *Service) UpdateChannel(ctx context.Context, c *Caller, channelID string
 		if err != nil {
 			return err
 		}
-		return tx.AppendEvent(Event{Type: "channel.updated", ChannelID: ch.ID, Data: out})
+		return tx.AppendEvent(Event{Type: EventChannelUpdated, ChannelID: ch.ID, Data: out})
 	})
 	return out, err
 }
@@ -520,7 +523,7 @@ func (s *Service) DeleteChannel(ctx context.Context, c *Caller, channelID string
 		if err != nil {
 			return err
 		}
-		return tx.AppendEvent(Event{Type: "channel.deleted", ChannelID: ch.ID, Data: out})
+		return tx.AppendEvent(Event{Type: EventChannelDeleted, ChannelID: ch.ID, Data: out})
 	})
 }
 

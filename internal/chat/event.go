@@ -2,14 +2,16 @@ package chat
 
 import (
 	"context"
+	"encoding/json"
 	"sync/atomic"
+	"time"
 )
 
 // Event is a change the real-time clients must hear about. It is appended to the outbox in
 // the same transaction as the change, so it exists if and only if the change does.
 type Event struct {
 	Seq  int64  // the outbox position, set by the store
-	Type string // Amity eventType, e.g. "channel.created"
+	Type string // Amity eventType: one of the Event* constants (event_types.go)
 	Data any    // the payload the SDK reads under `data`
 	// Routing: the realtime layer turns these into topics.
 	ChannelID string   // internal id of the channel concerned: its path and its members' smartfeeds
@@ -17,6 +19,28 @@ type Event struct {
 	UserIDs   []string // internal ids of users who must also hear it on their own topics
 	Network   bool     // published on the network topic too (user.deleted)
 	CreatedAt Time
+}
+
+// OutboxEvent is an event as the outbox stores it, its data still encoded: what the relay
+// reads and the real-time layer publishes.
+type OutboxEvent struct {
+	Event
+	RawData json.RawMessage
+}
+
+// Lease is the right to drain the outbox: in a cluster exactly one node's relay holds it
+// at a time (the store grants it).
+type Lease interface {
+	// Lost is closed when the lease ends: released, or taken away.
+	Lost() <-chan struct{}
+	// Release gives the lease up.
+	Release()
+}
+
+// Leases grants the relay lease: AcquireRelayLease waits until this process holds it,
+// trying every retry, or until ctx ends (then it returns ctx's error).
+type Leases interface {
+	AcquireRelayLease(ctx context.Context, retry time.Duration) (Lease, error)
 }
 
 // EventStore appends to the outbox.

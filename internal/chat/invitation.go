@@ -214,7 +214,7 @@ func (s *Service) CreateInvitations(ctx context.Context, c *Caller, in CreateInv
 			if err := tx.InsertInvitation(&invs[i]); err != nil {
 				return err
 			}
-			if err := s.invitationEvent(tx, "room.didCohostInvite", invs[i]); err != nil {
+			if err := s.invitationEvent(tx, EventRoomCohostInvite, invs[i]); err != nil {
 				return err
 			}
 		}
@@ -280,10 +280,10 @@ func (s *Service) AcceptInvitation(ctx context.Context, c *Caller, id string) er
 		if err := tx.UpdateRoom(r); err != nil {
 			return err
 		}
-		if err := s.invitationEvent(tx, "room.didCohostInviteAccept", *inv); err != nil {
+		if err := s.invitationEvent(tx, EventRoomCohostInviteAccept, *inv); err != nil {
 			return err
 		}
-		return s.roomEvent(tx, "room.participantJoined", r, inv.UserID)
+		return s.roomEvent(tx, EventRoomParticipantJoined, r, inv.UserID)
 	})
 }
 
@@ -297,7 +297,7 @@ func (s *Service) RejectInvitation(ctx context.Context, c *Caller, id string) er
 		if err := respond(tx, inv, InvitationRejected); err != nil {
 			return err
 		}
-		return s.invitationEvent(tx, "room.didCohostInviteReject", *inv)
+		return s.invitationEvent(tx, EventRoomCohostInviteReject, *inv)
 	})
 }
 
@@ -336,7 +336,7 @@ func (s *Service) CancelInvitation(ctx context.Context, c *Caller, id string) er
 		if err := respond(tx, inv, InvitationCancelled); err != nil {
 			return err
 		}
-		return s.invitationEvent(tx, "room.didCohostInviteCancel", *inv)
+		return s.invitationEvent(tx, EventRoomCohostInviteCancel, *inv)
 	})
 }
 
@@ -360,12 +360,12 @@ func checkInvitationQuery(p *Problems, q *InvitationQuery) {
 	}
 	q.Statuses = Unique(q.Statuses)
 	if q.SortBy != "" {
-		p.OneOf("sortBy", &q.SortBy, "firstCreated", "lastCreated", "createdAt", "_id")
+		p.OneOf("sortBy", &q.SortBy, SortFirstCreated, SortLastCreated, "createdAt", "_id")
 	}
 	if q.SortOrder != "" {
 		p.OneOf("sortOrder", &q.SortOrder, "asc", "desc")
 	}
-	q.Ascending = q.SortBy == "firstCreated" || (q.SortBy != "lastCreated" && q.SortOrder == "asc")
+	q.Ascending = q.SortBy == SortFirstCreated || (q.SortBy != SortLastCreated && q.SortOrder == "asc")
 }
 
 // QueryInvitations answers GET /api/v1/invitations: the invitations to one room, for its

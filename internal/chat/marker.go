@@ -404,7 +404,7 @@ func (s *Service) markRead(ctx context.Context, c *Caller, feeds func(Tx) ([]Fee
 		ev := &MarkerPayload{FeedMarkers: out.FeedMarkers, UserFeedMarkers: out.UserFeedMarkers,
 			UserEntityMarkers: out.UserEntityMarkers, UserMarkers: []UserMarker{}, ContentMarkers: []ContentMarker{}}
 		// Private to the reader: their devices hear it on their marker topic.
-		return tx.AppendEvent(Event{Type: "marker.userFeed-updated", UserIDs: []string{c.User.ID}, Data: ev})
+		return tx.AppendEvent(Event{Type: EventMarkerUserFeedUpdated, UserIDs: []string{c.User.ID}, Data: ev})
 	})
 	return out, err
 }

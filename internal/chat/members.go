@@ -170,7 +170,7 @@ func (s *Service) JoinChannel(ctx context.Context, c *Caller, channelID string) 
 		if err != nil {
 			return err
 		}
-		return tx.AppendEvent(Event{Type: "channel.joined", ChannelID: ch.ID, UserIDs: []string{c.User.ID}, Data: out})
+		return tx.AppendEvent(Event{Type: EventChannelJoined, ChannelID: ch.ID, UserIDs: []string{c.User.ID}, Data: out})
 	})
 	return out, err
 }
@@ -202,7 +202,7 @@ func (s *Service) LeaveChannel(ctx context.Context, c *Caller, channelID string)
 			return err
 		}
 		ids := []string{c.User.ID}
-		if err := tx.AppendEvent(Event{Type: "channel.left", ChannelID: ch.ID, UserIDs: ids, Data: out}); err != nil {
+		if err := tx.AppendEvent(Event{Type: EventChannelLeft, ChannelID: ch.ID, UserIDs: ids, Data: out}); err != nil {
 			return err
 		}
 		return tx.AppendEvent(Event{Type: EventChannelAccessRevoked, ChannelID: ch.ID, UserIDs: ids,
@@ -234,12 +234,17 @@ type memberUpdate struct {
 	change func(m Membership, now Time) (Membership, bool)
 	// beforeWrite runs on the changed rows before they are written.
 	beforeWrite func(tx Tx, ch *Channel, changed []Membership, now Time) error
+	// audit, when set, is the audit log action of each changed user, with reason.
+	audit, reason string
 }
 
 // updateMembers runs a bulk membership change in one transaction: one unknown or refused
 // user refuses the whole request, and nothing changes.
 func (s *Service) updateMembers(ctx context.Context, c *Caller, channelID string, userIDs []string, up memberUpdate) (*ChannelPayload, error) {
 	if err := checkUserIDs(userIDs); err != nil {
+		return nil, err
+	}
+	if err := checkReason(up.reason); err != nil {
 		return nil, err
 	}
 	var out *ChannelPayload
@@ -262,6 +267,7 @@ func (s *Service) updateMembers(ctx context.Context, c *Caller, channelID string
 			return err
 		}
 		var changed []Membership
+		var changedUsers []string
 		for i, m := range t.all() {
 			if up.target != nil {
 				if err := up.target(c, ch, t.users[i], m); err != nil {
@@ -270,10 +276,19 @@ func (s *Service) updateMembers(ctx context.Context, c *Caller, channelID string
 			}
 			if next, ok := up.change(m, now); ok {
 				changed = append(changed, next)
+				changedUsers = append(changedUsers, t.users[i].UserID)
 			}
 		}
 		if up.beforeWrite != nil {
 			if err := up.beforeWrite(tx, ch, changed, now); err != nil {
+				return err
+			}
+		}
+		for _, id := range changedUsers {
+			if up.audit == "" {
+				break // not a moderation act (add, remove)
+			}
+			if err := s.audit(tx, c, up.audit, "user", id, ch.ChannelID, up.reason, nil); err != nil {
 				return err
 			}
 		}
@@ -288,7 +303,7 @@ func (s *Service) updateMembers(ctx context.Context, c *Caller, channelID string
 // they are; banned users refuse the whole request.
 func (s *Service) AddMembers(ctx context.Context, c *Caller, channelID string, userIDs []string) (*ChannelPayload, error) {
 	return s.updateMembers(ctx, c, channelID, userIDs, memberUpdate{
-		perm: PermAddChannelUser, event: "channel.membersAdded",
+		perm: PermAddChannelUser, event: EventChannelMembersAdded,
 		target: func(_ *Caller, _ *Channel, _ User, m Membership) error {
 			if m.Membership == MembershipBanned {
 				return Errorf(CodeUserBanned, "User is banned from this channel.")
@@ -309,7 +324,7 @@ func (s *Service) AddMembers(ctx context.Context, c *Caller, channelID string, u
 // REMOVE_CHANNEL_USER. Users who are not members are left as they are.
 func (s *Service) RemoveMembers(ctx context.Context, c *Caller, channelID string, userIDs []string) (*ChannelPayload, error) {
 	return s.updateMembers(ctx, c, channelID, userIDs, memberUpdate{
-		perm: PermRemoveChannelUser, event: "channel.membersRemoved", revoke: true,
+		perm: PermRemoveChannelUser, event: EventChannelMembersRemoved, revoke: true,
 		change: func(m Membership, now Time) (Membership, bool) {
 			if m.Membership != MembershipMember {
 				return m, false
@@ -324,9 +339,9 @@ func (s *Service) RemoveMembers(ctx context.Context, c *Caller, channelID string
 // BAN_USER_FROM_CHANNEL. Conversations and broadcast channels have no bans; the creator,
 // the caller and global admins cannot be banned. Non-members can be banned, to keep them
 // out. The banned users' messages in the channel are soft-deleted.
-func (s *Service) BanMembers(ctx context.Context, c *Caller, channelID string, userIDs []string) (*ChannelPayload, error) {
+func (s *Service) BanMembers(ctx context.Context, c *Caller, channelID string, userIDs []string, reason string) (*ChannelPayload, error) {
 	return s.updateMembers(ctx, c, channelID, userIDs, memberUpdate{
-		perm: PermBanUserFromChannel, event: "channel.banned", revoke: true,
+		perm: PermBanUserFromChannel, event: EventChannelBanned, revoke: true, audit: AuditChannelBan, reason: reason,
 		allowed: func(ch *Channel) error {
 			if ch.Type == ChannelConversation || ch.Type == ChannelBroadcast {
 				return Errorf(CodeForbidden, "Users cannot be banned from a %s channel.", ch.Type)
@@ -354,9 +369,9 @@ func (s *Service) BanMembers(ctx context.Context, c *Caller, channelID string, u
 
 // UnbanMembers answers PUT /api/v3/channels/{channelId}/users/unban. Unbanned users are
 // out ('none') until they join or are added again; naming anyone not banned refuses all.
-func (s *Service) UnbanMembers(ctx context.Context, c *Caller, channelID string, userIDs []string) (*ChannelPayload, error) {
+func (s *Service) UnbanMembers(ctx context.Context, c *Caller, channelID string, userIDs []string, reason string) (*ChannelPayload, error) {
 	return s.updateMembers(ctx, c, channelID, userIDs, memberUpdate{
-		perm: PermBanUserFromChannel, event: "channel.unbanned",
+		perm: PermBanUserFromChannel, event: EventChannelUnbanned, audit: AuditChannelUnban, reason: reason,
 		target: func(_ *Caller, _ *Channel, u User, m Membership) error {
 			if m.Membership != MembershipBanned {
 				return Errorf(CodeNotBanned, "User %q is not banned.", u.UserID)
@@ -374,6 +389,7 @@ func (s *Service) UnbanMembers(ctx context.Context, c *Caller, channelID string,
 type RoleInput struct {
 	Role    *string  `json:"role"`
 	UserIDs []string `json:"userIds"`
+	Reason  *string  `json:"reason"` // for the audit log
 }
 
 // ChangeRole answers POST (add) and DELETE (remove) /api/v3/channels/{channelId}/users/roles;
@@ -388,12 +404,13 @@ func (s *Service) ChangeRole(ctx context.Context, c *Caller, channelID string, i
 		p.Add("userIds", "is required")
 	}
 	p.List("userIds", in.UserIDs, 1, 100, 1, 50)
+	p.Text("reason", in.Reason, 0, MaxAuditReason)
 	if err := p.Err(); err != nil {
 		return nil, err
 	}
-	event := "channel.roleAdded"
+	event, action := EventChannelRoleAdded, AuditChannelRoleAdd
 	if !add {
-		event = "channel.roleRemoved"
+		event, action = EventChannelRoleRemoved, AuditChannelRoleRemove
 	}
 	var out *ChannelPayload
 	err := s.store.Write(ctx, func(tx Tx) error {
@@ -410,12 +427,16 @@ func (s *Service) ChangeRole(ctx context.Context, c *Caller, channelID string, i
 			return err
 		}
 		var changed []Membership
-		for _, m := range t.all() {
+		for i, m := range t.all() {
 			if m.Membership != MembershipMember {
 				return NotFound("Channel member")
 			}
 			if hasRole(m.Roles, *in.Role) == add {
 				continue
+			}
+			detail := map[string]string{"role": *in.Role}
+			if err := s.audit(tx, c, action, "user", t.users[i].UserID, ch.ChannelID, deref(in.Reason, ""), detail); err != nil {
+				return err
 			}
 			if add {
 				m.Roles = append(append([]string{}, m.Roles...), *in.Role)
@@ -470,10 +491,11 @@ type ChannelMuted struct {
 
 // MuteChannel answers PUT /api/v2/channel/{channelId}/mute; it needs MUTE_CHANNEL. The
 // mute ends by itself: isMuted is worked out from muteTimeout whenever it is read.
-func (s *Service) MuteChannel(ctx context.Context, c *Caller, channelID string, period *int64) error {
+func (s *Service) MuteChannel(ctx context.Context, c *Caller, channelID string, period *int64, reason string) error {
 	now := Now()
 	var p Problems
 	until := muteUntil(&p, period, now)
+	p.Text("reason", &reason, 0, MaxAuditReason)
 	if err := p.Err(); err != nil {
 		return err
 	}
@@ -489,13 +511,16 @@ func (s *Service) MuteChannel(ctx context.Context, c *Caller, channelID string, 
 		if err := tx.UpdateChannel(ch); err != nil {
 			return err
 		}
+		if err := s.audit(tx, c, AuditChannelMute, "channel", ch.ChannelID, ch.ChannelID, reason, map[string]any{"mutePeriod": *period}); err != nil {
+			return err
+		}
 		payload, err := s.channelPayload(tx, []Channel{*ch}, nil)
 		if err != nil {
 			return err
 		}
 		ev := ChannelMuted{ChannelPayload: *payload, ChannelID: ch.ChannelID, MuteTimeout: payload.Channels[0].MuteTimeout,
 			Actor: actorID(c), NetworkID: s.networkID}
-		return tx.AppendEvent(Event{Type: "channel.setMuted", ChannelID: ch.ID, Data: ev})
+		return tx.AppendEvent(Event{Type: EventChannelSetMuted, ChannelID: ch.ID, Data: ev})
 	})
 }
 
@@ -511,10 +536,11 @@ type MembersMuted struct {
 
 // MuteMembers answers PUT /api/v2/channel/{channelId}/users/mute; it needs
 // MUTE_CHANNEL_USER, and the users must be members.
-func (s *Service) MuteMembers(ctx context.Context, c *Caller, channelID string, userIDs []string, period *int64) error {
+func (s *Service) MuteMembers(ctx context.Context, c *Caller, channelID string, userIDs []string, period *int64, reason string) error {
 	now := Now()
 	var p Problems
 	until := muteUntil(&p, period, now)
+	p.Text("reason", &reason, 0, MaxAuditReason)
 	if userIDs == nil {
 		p.Add("userIds", "is required")
 	}
@@ -544,6 +570,11 @@ func (s *Service) MuteMembers(ctx context.Context, c *Caller, channelID string, 
 		if err := tx.PutMemberships(changed); err != nil {
 			return err
 		}
+		for _, u := range t.users {
+			if err := s.audit(tx, c, AuditChannelUserMute, "user", u.UserID, ch.ChannelID, reason, map[string]any{"mutePeriod": *period}); err != nil {
+				return err
+			}
+		}
 		payload, err := s.channelPayload(tx, []Channel{*ch}, changed)
 		if err != nil {
 			return err
@@ -553,7 +584,7 @@ func (s *Service) MuteMembers(ctx context.Context, c *Caller, channelID string, 
 		if mutedAt(until, now) {
 			ev.MuteTimeout = until
 		}
-		return tx.AppendEvent(Event{Type: "channel.setMutedUsers", ChannelID: ch.ID, UserIDs: ids, Data: ev})
+		return tx.AppendEvent(Event{Type: EventChannelSetMutedUsers, ChannelID: ch.ID, UserIDs: ids, Data: ev})
 	})
 }
 
@@ -585,7 +616,7 @@ func (s *Service) QueryMembers(ctx context.Context, c *Caller, channelID string,
 	}
 	p.List("roles", q.Roles, 0, 20, 1, 100)
 	p.Text("search", &q.Search, 0, 100)
-	p.OneOf("sortBy", &q.SortBy, "lastCreated", "firstCreated")
+	p.OneOf("sortBy", &q.SortBy, SortLastCreated, SortFirstCreated)
 	if err := p.Err(); err != nil {
 		return nil, err
 	}

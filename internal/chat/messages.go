@@ -363,6 +363,12 @@ func (s *Service) CreateMessage(ctx context.Context, c *Caller, in CreateMessage
 		if err := sendRule(c, ch, own, now); err != nil {
 			return err
 		}
+		if err := sendBlockRule(tx, c, ch); err != nil {
+			return err
+		}
+		if err := s.checkMessageContent(tx, content.data); err != nil {
+			return err
+		}
 		if err := s.rateLimit(tx, c, ch, own, now); err != nil {
 			return err
 		}
@@ -409,7 +415,7 @@ func (s *Service) CreateMessage(ctx context.Context, c *Caller, in CreateMessage
 		if _, err := tx.PutReadMarker(f.ID, ch.ID, c.User.ID, m.Segment, f.IsDefault, now); err != nil {
 			return err
 		}
-		out, err = s.messageEvent(tx, c, "message.created", m, ch)
+		out, err = s.messageEvent(tx, c, EventMessageCreated, m, ch)
 		return err
 	})
 	return out, err
@@ -780,6 +786,9 @@ func (s *Service) UpdateMessage(ctx context.Context, c *Caller, id string, in Up
 			if err := s.checkFiles(tx, content.fileIDs); err != nil {
 				return err
 			}
+			if err := s.checkMessageContent(tx, content.data); err != nil {
+				return err
+			}
 			m.Data = content.data
 		}
 		if in.Tags != nil {
@@ -807,7 +816,7 @@ func (s *Service) UpdateMessage(ctx context.Context, c *Caller, id string, in Up
 		if err := tx.UpdateMessage(m); err != nil {
 			return err
 		}
-		out, err = s.messageEvent(tx, c, "message.updated", m, ch)
+		out, err = s.messageEvent(tx, c, EventMessageUpdated, m, ch)
 		return err
 	})
 	return out, err
@@ -838,11 +847,17 @@ func (s *Service) mayChange(c *Caller, m *Message, own Membership, perm string) 
 // DeleteMessage answers DELETE /api/v5/messages/{messageId}: a soft delete. The message
 // stays readable with isDeleted true, and the answer carries it (the SDK's deleteMessage
 // reads it). Deleting someone else's message needs DELETE_MESSAGE.
-func (s *Service) DeleteMessage(ctx context.Context, c *Caller, id string) (*MessagePayload, error) {
+func (s *Service) DeleteMessage(ctx context.Context, c *Caller, id, reason string) (*MessagePayload, error) {
+	if err := checkReason(reason); err != nil {
+		return nil, err
+	}
 	var out *MessagePayload
 	err := s.store.Write(ctx, func(tx Tx) error {
 		m, ch, err := s.changeableMessage(tx, c, id, PermDeleteMessage)
 		if err != nil {
+			return err
+		}
+		if err := s.auditModeratorDelete(tx, c, m, ch, reason); err != nil {
 			return err
 		}
 		out, err = s.deleteMessage(tx, c, m, ch)
@@ -861,7 +876,7 @@ func (s *Service) deleteMessage(tx Tx, c *Caller, m *Message, ch *Channel) (*Mes
 			return nil, err
 		}
 	}
-	return s.messageEvent(tx, c, "message.deleted", m, ch)
+	return s.messageEvent(tx, c, EventMessageDeleted, m, ch)
 }
 
 // DeleteMessagesOfBanned soft-deletes the messages banned users wrote in a channel, in
@@ -906,7 +921,7 @@ func (s *Service) FlagMessage(ctx context.Context, c *Caller, id string, reason 
 		if err := tx.UpdateMessage(m); err != nil {
 			return err
 		}
-		out, err = s.messageEvent(tx, c, "message.flagged", m, ch)
+		out, err = s.messageEvent(tx, c, EventMessageFlagged, m, ch)
 		if err != nil {
 			return err
 		}
@@ -943,7 +958,7 @@ func (s *Service) UnflagMessage(ctx context.Context, c *Caller, id string) (*Mes
 		if err := tx.UpdateMessage(m); err != nil {
 			return err
 		}
-		out, err = s.messageEvent(tx, c, "message.unflagged", m, ch)
+		out, err = s.messageEvent(tx, c, EventMessageUnflagged, m, ch)
 		return err
 	})
 	return out, err

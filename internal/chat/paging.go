@@ -51,6 +51,15 @@ func DecodeCursor(token string) (*Cursor, error) {
 	return &c, nil
 }
 
+// Sort orders of the lists (the sortBy option): one name each, for every list that
+// offers it.
+const (
+	SortLastActivity = "lastActivity"
+	SortLastCreated  = "lastCreated"
+	SortFirstCreated = "firstCreated"
+	SortDisplayName  = "displayName"
+)
+
 // Page sizes of every list endpoint.
 const (
 	DefaultPageSize = 10

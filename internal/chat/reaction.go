@@ -110,7 +110,7 @@ func (s *Service) AddReaction(ctx context.Context, c *Caller, in ReactionInput) 
 		}
 		m.Reactions[r.Name]++
 		m.ReactionCount++
-		return s.reactionEvent(tx, c, m, ch, r, "message.reactionAdded")
+		return s.reactionEvent(tx, c, m, ch, r, EventMessageReactionAdded)
 	})
 	return id, err
 }
@@ -141,7 +141,7 @@ func (s *Service) RemoveReaction(ctx context.Context, c *Caller, in ReactionInpu
 			delete(m.Reactions, r.Name)
 		}
 		m.ReactionCount = max(m.ReactionCount-1, 0)
-		return s.reactionEvent(tx, c, m, ch, r, "message.reactionRemoved")
+		return s.reactionEvent(tx, c, m, ch, r, EventMessageReactionRemoved)
 	})
 	return id, err
 }

@@ -47,7 +47,7 @@ var channelPermissions = []string{
 }
 
 // builtinRoles are the roles every network has. A global admin holds every permission.
-var builtinRoles = map[string][]string{
+var builtinRoles = roleSet{
 	RoleGlobalAdmin: append([]string{
 		PermEditUser, PermBanUser, PermCreateRole, PermEditRole, PermDeleteRole,
 		PermAssignUserRole, PermManageRoom, PermBanUserFromChannel,
@@ -55,14 +55,15 @@ var builtinRoles = map[string][]string{
 	RoleChannelModerator: channelPermissions,
 }
 
-// permissionsOf unions the permissions of roles, sorted for stable answers.
-func permissionsOf(roles ...[]string) []string {
-	// Most users and members hold no built-in role: answer them without building a set
-	// (this runs for every user and membership of every payload).
+// permissionsOf unions the permissions roles have in the role set, sorted for stable
+// answers. Roles the set does not know grant nothing.
+func permissionsOf(known roleSet, roles ...[]string) []string {
+	// Most users and members hold no role: answer them without building a set (this runs
+	// for every user and membership of every payload).
 	granted := false
 	for _, rs := range roles {
 		for _, r := range rs {
-			if _, ok := builtinRoles[r]; ok {
+			if _, ok := known[r]; ok {
 				granted = true
 			}
 		}
@@ -73,7 +74,7 @@ func permissionsOf(roles ...[]string) []string {
 	set := map[string]struct{}{}
 	for _, rs := range roles {
 		for _, r := range rs {
-			for _, p := range builtinRoles[r] {
+			for _, p := range known[r] {
 				set[p] = struct{}{}
 			}
 		}
@@ -86,8 +87,8 @@ func permissionsOf(roles ...[]string) []string {
 	return out
 }
 
-// Roles answers GET /api/v3/roles.
-func (s *Service) Roles() []Role {
+// builtinRoleList is the built-in roles as GET /api/v3/roles lists them.
+func (s *Service) builtinRoleList() []Role {
 	ids := make([]string, 0, len(builtinRoles))
 	for id := range builtinRoles {
 		ids = append(ids, id)
@@ -95,7 +96,7 @@ func (s *Service) Roles() []Role {
 	sort.Strings(ids)
 	out := make([]Role, 0, len(ids))
 	for _, id := range ids {
-		perms := permissionsOf([]string{id})
+		perms := permissionsOf(builtinRoles, []string{id})
 		out = append(out, Role{RoleID: id, DisplayName: id, Permissions: perms, CreatedAt: s.started, UpdatedAt: s.started})
 	}
 	return out
@@ -106,6 +107,7 @@ type Caller struct {
 	User      *User // nil only for the server-to-server admin token before its user exists
 	SessionID string
 	perms     map[string]struct{}
+	roles     roleSet // the network's roles when the caller was read, for channel roles
 }
 
 // Can tells whether the caller's network roles grant perm.
@@ -120,7 +122,7 @@ func (c *Caller) CanIn(channelRoles []string, perm string) bool {
 		return true
 	}
 	for _, r := range channelRoles {
-		for _, p := range builtinRoles[r] {
+		for _, p := range c.roles[r] {
 			if p == perm {
 				return true
 			}
@@ -141,9 +143,9 @@ func hasRole(roles []string, role string) bool {
 	return false
 }
 
-func newCaller(u *User, sessionID string) *Caller {
-	c := &Caller{User: u, SessionID: sessionID, perms: map[string]struct{}{}}
-	for _, p := range permissionsOf(u.Roles) {
+func newCaller(u *User, sessionID string, roles roleSet) *Caller {
+	c := &Caller{User: u, SessionID: sessionID, perms: map[string]struct{}{}, roles: roles}
+	for _, p := range permissionsOf(roles, u.Roles) {
 		c.perms[p] = struct{}{}
 	}
 	return c

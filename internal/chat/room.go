@@ -151,11 +151,11 @@ func hasEnded(status string) bool {
 
 // statusEvents names the event each status change publishes.
 var statusEvents = map[string]string{
-	RoomLive:             "room.startBroadcasting",
-	RoomWaitingReconnect: "room.waitingReconnect",
-	RoomEnded:            "room.endBroadcasting",
-	RoomRecorded:         "room.recordedAvailable",
-	RoomTerminated:       "room.terminated",
+	RoomLive:             EventRoomStartBroadcasting,
+	RoomWaitingReconnect: EventRoomWaitingReconnect,
+	RoomEnded:            EventRoomEndBroadcasting,
+	RoomRecorded:         EventRoomRecordedAvailable,
+	RoomTerminated:       EventRoomTerminated,
 }
 
 // Amity's API documents snake_case spellings of some enums while the SDK sends
@@ -471,7 +471,7 @@ func (s *Service) CreateRoom(ctx context.Context, c *Caller, in CreateRoomInput)
 			if err != nil {
 				return err
 			}
-			return s.roomEvent(tx, "room.didUpdate", parent, "")
+			return s.roomEvent(tx, EventRoomDidUpdate, parent, "")
 		}
 		return nil
 	})
@@ -622,7 +622,7 @@ func (s *Service) QueryRooms(ctx context.Context, c *Caller, q RoomQuery) (*Room
 		p.OneOf("targetTypes", &t, "community", "user")
 	}
 	if q.SortBy != "" {
-		p.OneOf("sortBy", &q.SortBy, "firstCreated", "lastCreated")
+		p.OneOf("sortBy", &q.SortBy, SortFirstCreated, SortLastCreated)
 	}
 	if err := p.Err(); err != nil {
 		return nil, err
@@ -693,7 +693,7 @@ func (s *Service) UpdateRoom(ctx context.Context, c *Caller, roomID string, in U
 			}
 		}
 		r.UpdatedAt = Now()
-		out, err = s.saveRoom(tx, r, "room.didUpdate", "")
+		out, err = s.saveRoom(tx, r, EventRoomDidUpdate, "")
 		if err != nil {
 			return err
 		}
@@ -707,7 +707,7 @@ func (s *Service) UpdateRoom(ctx context.Context, c *Caller, roomID string, in U
 				return err
 			}
 			if parent != nil {
-				if err := s.roomEvent(tx, "room.didUpdate", parent, ""); err != nil {
+				if err := s.roomEvent(tx, EventRoomDidUpdate, parent, ""); err != nil {
 					return err
 				}
 			}
@@ -750,7 +750,7 @@ func (s *Service) DeleteRoom(ctx context.Context, c *Caller, roomID string) erro
 		if err := tx.UpdateRoom(r); err != nil {
 			return err
 		}
-		return s.roomEvent(tx, "room.didUpdate", r, "")
+		return s.roomEvent(tx, EventRoomDidUpdate, r, "")
 	})
 	if err == nil && ended != nil && s.cfg.Media != nil {
 		// Committed already: a media server that fails to hang up is its backend's to
@@ -801,7 +801,7 @@ func (s *Service) createRoomChannel(tx Tx, c *Caller, roomID string, ch *Channel
 	if err := tx.UpdateRoom(r); err != nil {
 		return nil, err
 	}
-	return out, s.roomEvent(tx, "room.didUpdate", r, "")
+	return out, s.roomEvent(tx, EventRoomDidUpdate, r, "")
 }
 
 // truncate cuts s to at most n characters.

@@ -85,7 +85,7 @@ func (s *Service) BanRoomViewers(ctx context.Context, c *Caller, roomID string, 
 		if err := tx.BanRoomViewers(r.ID, fresh, c.User.ID, Now()); err != nil {
 			return err
 		}
-		return s.viewerBanEvent(tx, "room.usersBanned", r, fresh)
+		return s.viewerBanEvent(tx, EventRoomUsersBanned, r, fresh)
 	})
 }
 
@@ -115,7 +115,7 @@ func (s *Service) UnbanRoomViewers(ctx context.Context, c *Caller, roomID string
 		if err := tx.UnbanRoomViewers(r.ID, internal); err != nil {
 			return err
 		}
-		return s.viewerBanEvent(tx, "room.usersUnbanned", r, internal)
+		return s.viewerBanEvent(tx, EventRoomUsersUnbanned, r, internal)
 	})
 }
 

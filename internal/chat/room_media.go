@@ -121,9 +121,9 @@ func (s *Service) ApplyMediaPresence(ctx context.Context, m MediaPresence) (allo
 		if err := tx.PruneMediaEvents(MediaEventPresence, now.Add(-presenceMemory)); err != nil {
 			return err
 		}
-		typ := "room.participantLeft"
+		typ := EventRoomParticipantLeft
 		if m.Joined {
-			typ = "room.participantJoined"
+			typ = EventRoomParticipantJoined
 		}
 		return s.roomEvent(tx, typ, r, m.UserInternalID)
 	})

@@ -31,7 +31,7 @@ func (s *Service) LeaveRoom(ctx context.Context, c *Caller, roomID string) (*Roo
 		}
 		r.UpdatedAt = Now()
 		left = r
-		out, err = s.saveRoom(tx, r, "room.participantLeft", c.User.ID, c.User.ID)
+		out, err = s.saveRoom(tx, r, EventRoomParticipantLeft, c.User.ID, c.User.ID)
 		return err
 	})
 	if err == nil && s.cfg.Media != nil {
@@ -81,7 +81,7 @@ func (s *Service) RemoveParticipant(ctx context.Context, c *Caller, roomID strin
 		r.UpdatedAt = Now()
 		room, removed = r, u.ID
 		// The removed user is no longer a participant, so they are named explicitly.
-		out, err = s.saveRoom(tx, r, "room.participantRemoved", u.ID, u.ID)
+		out, err = s.saveRoom(tx, r, EventRoomParticipantRemoved, u.ID, u.ID)
 		return err
 	})
 	if err == nil && s.cfg.Media != nil {
@@ -130,7 +130,7 @@ func (s *Service) UpdateParticipant(ctx context.Context, c *Caller, roomID, user
 			return err
 		}
 		r.UpdatedAt = Now()
-		out, err = s.saveRoom(tx, r, "room.didUpdate", "")
+		out, err = s.saveRoom(tx, r, EventRoomDidUpdate, "")
 		return err
 	})
 	return out, err

@@ -36,6 +36,8 @@ type Service struct {
 	onCommit  atomic.Pointer[func()]
 	onRevoke  atomic.Pointer[func(context.Context, SessionsRevoked)]
 	preSend   preSendState
+	roles     atomic.Pointer[roleSet] // built-in and custom roles (role_admin.go)
+	content   contentCache            // compiled blocklist and allowlist (content_moderation.go)
 }
 
 // AdminUserID is the public id of the user that server-to-server admin tokens act as.
@@ -80,7 +82,7 @@ func New(ctx context.Context, store Store, blobs Blobs, cfg Config) (*Service, e
 			}
 		}
 		s.adminID = admin.ID
-		return nil
+		return s.loadRoles(tx)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open chat service: %w", err)

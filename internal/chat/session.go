@@ -272,7 +272,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Caller, erro
 		if err != nil {
 			return err
 		}
-		if sess == nil || !sess.RevokedAt.IsZero() || time.Now().After(sess.ExpiresAt.Time) {
+		if sess == nil {
 			return Unauthorized("Access token has been revoked or has expired.")
 		}
 		u, err := tx.UserByID(sess.UserID)
@@ -282,11 +282,16 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Caller, erro
 		if u == nil || u.IsDeleted {
 			return Unauthorized("User no longer exists.")
 		}
+		// Before the revocation check: a global ban revokes every session, and the
+		// client must hear 400312 (banned), not 400100 (log in again).
 		if u.IsGlobalBan {
 			return Errorf(CodeGlobalBanned, "User is globally banned.")
 		}
+		if !sess.RevokedAt.IsZero() || time.Now().After(sess.ExpiresAt.Time) {
+			return Unauthorized("Access token has been revoked or has expired.")
+		}
 		s.decorate([]User{*u})
-		caller = newCaller(u, sess.ID)
+		caller = newCaller(u, sess.ID, s.roleSet())
 		return nil
 	})
 	if err != nil {
@@ -346,19 +351,30 @@ func (s *Service) RevokeUser(ctx context.Context, c *Caller, userID string) erro
 	return err
 }
 
-// EventSessionRevoked is an internal event: nodes drop cached sessions and close the
-// MQTT connections of the revoked sessions. It is never published to clients.
-const EventSessionRevoked = "internal.sessionsRevoked"
-
 // SessionsRevoked is the data of EventSessionRevoked.
 type SessionsRevoked struct {
 	UserID     string   `json:"userId"`
 	SessionIDs []string `json:"sessionIds"`
+	// RolesChanged says a role's permissions changed: every cached caller is stale,
+	// and the node reloads the roles (role_admin.go).
+	RolesChanged bool `json:"rolesChanged,omitempty"`
+	// ContentRulesChanged says the blocklist, allowlist or its switch changed: the node
+	// drops its compiled rules (content_moderation.go). These node caches ride the same
+	// two paths as revocations: the outbox event and the cluster's broadcast.
+	ContentRulesChanged bool `json:"contentRulesChanged,omitempty"`
 }
 
 // ForgetSessions drops a user's cached sessions; other nodes call it when a revocation
 // or a change of the user's roles reaches them.
 func (s *Service) ForgetSessions(r SessionsRevoked) {
+	if r.ContentRulesChanged {
+		s.content.reset()
+		return
+	}
+	if r.RolesChanged {
+		s.rolesChanged()
+		return
+	}
 	s.sessions.forgetUser(r.UserID)
 }
 

@@ -25,6 +25,8 @@ type sessionCache struct {
 	// until the size bound pushed them out, and a long-running node kept up to
 	// sessionCacheSize sessions (about 1 kB each) that nobody had used for days.
 	nextSweep time.Time
+	// allForgotten is forgotten for everyone: when a role's permissions last changed.
+	allForgotten time.Time
 }
 
 type cachedSession struct {
@@ -75,6 +77,9 @@ func (c *sessionCache) put(caller *Caller, token string, tokenExp int64, readAt 
 	if now := time.Now(); now.After(c.nextSweep) {
 		c.sweepLocked(now)
 		c.nextSweep = now.Add(sessionCacheTTL / 5)
+	}
+	if !readAt.After(c.allForgotten) {
+		return // a role changed while this one was being read
 	}
 	if at, ok := c.forgotten[uid]; ok && !readAt.After(at) {
 		return // the user's sessions were dropped while this one was being read
@@ -139,4 +144,15 @@ func (c *sessionCache) dropLocked(id, userID string) {
 			delete(c.byUser, userID)
 		}
 	}
+}
+
+// forgetAll drops every cached caller: a role's permissions changed, and each caller
+// holds the permissions its roles had when it was read.
+func (c *sessionCache) forgetAll() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.allForgotten = time.Now()
+	c.byID = map[string]cachedSession{}
+	c.byUser = map[string]map[string]struct{}{}
+	c.byToken = map[string]string{}
 }

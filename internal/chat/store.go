@@ -25,6 +25,13 @@ type Tx interface {
 	RoomMediaStore
 	InvitationStore
 	WebhookStore
+	UserBlockStore
+	UserFlagStore
+	GlobalBanStore
+	AuditStore
+	RoleStore
+	UserDeleteStore
+	WordStore
 }
 
 // SettingStore keeps network-wide values such as the network id and the token key.

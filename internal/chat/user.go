@@ -83,7 +83,7 @@ func (s *Service) decorate(users []User) {
 		u.UserInternalID = u.ID
 		u.UserPublicID = u.UserID
 		u.Path = s.UserPath(u.ID)
-		u.Permissions = permissionsOf(u.Roles)
+		u.Permissions = permissionsOf(s.roleSet(), u.Roles)
 		if u.Metadata == nil {
 			u.Metadata = json.RawMessage("{}")
 		}
@@ -162,7 +162,7 @@ func (s *Service) GetUsers(ctx context.Context, c *Caller, userIDs []string) (*U
 // QueryUsers answers GET /api/v3/users.
 func (s *Service) QueryUsers(ctx context.Context, c *Caller, q UserQuery) (*UserPayload, error) {
 	var p Problems
-	p.OneOf("sortBy", &q.SortBy, "firstCreated", "lastCreated", "displayName")
+	p.OneOf("sortBy", &q.SortBy, SortFirstCreated, SortLastCreated, SortDisplayName)
 	p.Text("keyword", &q.Keyword, 0, 100)
 	if err := p.Err(); err != nil {
 		return nil, err
@@ -187,7 +187,7 @@ func (s *Service) QueryUsers(ctx context.Context, c *Caller, q UserQuery) (*User
 }
 
 func userCursor(u User, sortBy string) *Cursor {
-	if sortBy == "displayName" {
+	if sortBy == SortDisplayName {
 		return &Cursor{S: strings.ToLower(u.DisplayName), ID: u.ID}
 	}
 	return &Cursor{N: u.CreatedAt.Millis(), ID: u.ID}
@@ -204,6 +204,7 @@ type UpdateUserInput struct {
 	Tags                      []string         `json:"tags"`
 	Roles                     []string         `json:"roles"`
 	CreateNewUserWhenNotFound bool             `json:"createNewUserWhenNotFound"`
+	Reason                    *string          `json:"reason"` // for the audit log of a role change
 }
 
 // UpdateUser answers PUT /api/v3/users: a user edits their own profile; a global admin
@@ -220,10 +221,11 @@ func (s *Service) UpdateUser(ctx context.Context, c *Caller, in UpdateUserInput)
 	p.Text("avatarCustomUrl", in.AvatarCustomURL, 0, 1000)
 	p.List("tags", in.Tags, 0, 10, 1, 100)
 	p.Metadata("metadata", in.Metadata)
+	p.Text("reason", in.Reason, 0, MaxAuditReason)
 	if in.Roles != nil {
 		p.List("roles", in.Roles, 0, 10, 1, 100)
 		for _, r := range in.Roles {
-			if _, ok := builtinRoles[r]; !ok {
+			if _, ok := s.roleSet()[r]; !ok {
 				p.Add("roles", "has an unknown role %q", r)
 				break
 			}
@@ -275,7 +277,13 @@ func (s *Service) UpdateUser(ctx context.Context, c *Caller, in UpdateUserInput)
 		if err != nil {
 			return err
 		}
-		return tx.AppendEvent(Event{Type: "user.updated", UserIDs: []string{u.ID}, Data: out})
+		if in.Roles != nil {
+			detail := map[string]any{"roles": u.Roles}
+			if err := s.audit(tx, c, AuditUserRoles, "user", u.UserID, "", deref(in.Reason, ""), detail); err != nil {
+				return err
+			}
+		}
+		return tx.AppendEvent(Event{Type: EventUserUpdated, UserIDs: []string{u.ID}, Data: out})
 	})
 	if err == nil && in.Roles != nil {
 		s.sessions.forgetUser(out.Users[0].ID)

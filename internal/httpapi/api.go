@@ -80,6 +80,10 @@ func New(svc *chat.Service, opt Options) *API {
 	a.routesInvitations()
 	a.routesWebhooks()
 	a.routesWebhookEndpoints()
+	a.routesUserSafety()
+	a.routesModeration()
+	a.routesRoles()
+	a.routesBlocklists()
 	a.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, chat.Errorf(chat.CodeNotFound, "Route %s %s not found.", r.Method, r.URL.Path))
 	})

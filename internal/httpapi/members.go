@@ -24,6 +24,7 @@ func (a *API) routesMembers() {
 // usersBody is the body of the calls that name users: {channelId?, userIds}.
 type usersBody struct {
 	UserIDs []string `json:"userIds"`
+	Reason  *string  `json:"reason"` // ban and unban: for the audit log
 }
 
 func (a *API) joinChannel(w http.ResponseWriter, r *http.Request, c *chat.Caller) {
@@ -38,31 +39,31 @@ func (a *API) leaveChannel(w http.ResponseWriter, r *http.Request, c *chat.Calle
 
 // membersCall is the shape of add, remove, ban and unban: decode {userIds}, call, answer.
 func (a *API) membersCall(w http.ResponseWriter, r *http.Request, c *chat.Caller,
-	call func(*chat.Service, *http.Request, *chat.Caller, string, []string) (*chat.ChannelPayload, error)) {
+	call func(*chat.Service, *http.Request, *chat.Caller, string, usersBody) (*chat.ChannelPayload, error)) {
 	var in usersBody
 	if err := decode(r, &in); err != nil {
 		a.writeError(w, r, err)
 		return
 	}
-	out, err := call(a.svc, r, c, r.PathValue("channelId"), in.UserIDs)
+	out, err := call(a.svc, r, c, r.PathValue("channelId"), in)
 	a.reply(w, r, out, err)
 }
 
 func (a *API) addMembers(w http.ResponseWriter, r *http.Request, c *chat.Caller) {
-	a.membersCall(w, r, c, func(s *chat.Service, r *http.Request, c *chat.Caller, id string, users []string) (*chat.ChannelPayload, error) {
-		return s.AddMembers(r.Context(), c, id, users)
+	a.membersCall(w, r, c, func(s *chat.Service, r *http.Request, c *chat.Caller, id string, in usersBody) (*chat.ChannelPayload, error) {
+		return s.AddMembers(r.Context(), c, id, in.UserIDs)
 	})
 }
 
 func (a *API) banMembers(w http.ResponseWriter, r *http.Request, c *chat.Caller) {
-	a.membersCall(w, r, c, func(s *chat.Service, r *http.Request, c *chat.Caller, id string, users []string) (*chat.ChannelPayload, error) {
-		return s.BanMembers(r.Context(), c, id, users)
+	a.membersCall(w, r, c, func(s *chat.Service, r *http.Request, c *chat.Caller, id string, in usersBody) (*chat.ChannelPayload, error) {
+		return s.BanMembers(r.Context(), c, id, in.UserIDs, deref(in.Reason))
 	})
 }
 
 func (a *API) unbanMembers(w http.ResponseWriter, r *http.Request, c *chat.Caller) {
-	a.membersCall(w, r, c, func(s *chat.Service, r *http.Request, c *chat.Caller, id string, users []string) (*chat.ChannelPayload, error) {
-		return s.UnbanMembers(r.Context(), c, id, users)
+	a.membersCall(w, r, c, func(s *chat.Service, r *http.Request, c *chat.Caller, id string, in usersBody) (*chat.ChannelPayload, error) {
+		return s.UnbanMembers(r.Context(), c, id, in.UserIDs, deref(in.Reason))
 	})
 }
 
@@ -104,6 +105,7 @@ func (a *API) changeRole(add bool) authed {
 type muteBody struct {
 	UserIDs    []string `json:"userIds"`
 	MutePeriod *int64   `json:"mutePeriod"`
+	Reason     *string  `json:"reason"` // for the audit log
 }
 
 func (a *API) muteChannel(w http.ResponseWriter, r *http.Request, c *chat.Caller) {
@@ -112,7 +114,7 @@ func (a *API) muteChannel(w http.ResponseWriter, r *http.Request, c *chat.Caller
 		a.writeError(w, r, err)
 		return
 	}
-	err := a.svc.MuteChannel(r.Context(), c, r.PathValue("channelId"), in.MutePeriod)
+	err := a.svc.MuteChannel(r.Context(), c, r.PathValue("channelId"), in.MutePeriod, deref(in.Reason))
 	a.reply(w, r, success{Success: true}, err)
 }
 
@@ -122,7 +124,7 @@ func (a *API) muteMembers(w http.ResponseWriter, r *http.Request, c *chat.Caller
 		a.writeError(w, r, err)
 		return
 	}
-	err := a.svc.MuteMembers(r.Context(), c, r.PathValue("channelId"), in.UserIDs, in.MutePeriod)
+	err := a.svc.MuteMembers(r.Context(), c, r.PathValue("channelId"), in.UserIDs, in.MutePeriod, deref(in.Reason))
 	a.reply(w, r, success{Success: true}, err)
 }
 

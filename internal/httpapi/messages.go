@@ -79,7 +79,12 @@ func (a *API) updateMessage(w http.ResponseWriter, r *http.Request, c *chat.Call
 }
 
 func (a *API) deleteMessage(w http.ResponseWriter, r *http.Request, c *chat.Caller) {
-	out, err := a.svc.DeleteMessage(r.Context(), c, r.PathValue("messageId"))
+	var in reasonBody // optional: a moderator's reason, for the audit log
+	if err := decodeOptional(r, &in); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	out, err := a.svc.DeleteMessage(r.Context(), c, r.PathValue("messageId"), deref(in.Reason))
 	a.reply(w, r, out, err)
 }
 

@@ -22,5 +22,6 @@ type rolesPayload struct {
 }
 
 func (a *API) roles(w http.ResponseWriter, r *http.Request, c *chat.Caller) {
-	writeJSON(w, http.StatusOK, rolesPayload{Roles: a.svc.Roles(), Paging: &chat.Paging{}})
+	roles, err := a.svc.Roles(r.Context())
+	a.reply(w, r, rolesPayload{Roles: roles, Paging: &chat.Paging{}}, err)
 }

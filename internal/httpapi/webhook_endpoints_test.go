@@ -311,6 +311,8 @@ func TestWebhookPayloads(t *testing.T) {
 	e.do(req{method: "DELETE", path: "/api/v5/messages/" + mid + "/flags", token: alice}).ok()
 	e.do(req{method: "DELETE", path: "/api/v5/messages/" + mid, token: bob}).ok()
 	e.do(req{method: "PUT", path: "/api/v3/users", token: bob, body: map[string]any{"displayName": "Robert"}}).ok()
+	e.do(req{method: "POST", path: "/api/v4/me/flags/carol", token: bob}).ok()
+	e.do(req{method: "DELETE", path: "/api/v4/me/flags/carol", token: bob}).ok()
 	e.do(req{method: "PUT", path: "/api/v3/channels/c/users/ban", token: alice, body: users("carol")}).ok()
 	e.do(req{method: "DELETE", path: "/api/v3/channels/c/leave", token: bob}).ok()
 	e.do(req{method: "DELETE", path: "/api/v3/channels/c", token: alice}).ok()
@@ -318,23 +320,23 @@ func TestWebhookPayloads(t *testing.T) {
 	want := []string{"channel.didCreate", "channel.didJoin", "channel.didRemoveUsers", "channel.didAddUsers", "channel.didUpdate",
 		"message.didCreate", "v5.message.didCreate", "message.didUpdate", "v5.message.didUpdate", "message.didAddReaction",
 		"message.didRemoveReaction", "message.didFlag", "message.didUnflag", "message.didDelete", "v5.message.didDelete",
-		"user.didUpdate", "channel.didBan", "channel.didLeave", "channel.didClose"}
+		"user.didUpdate", "user.didFlag", "user.didUnflag", "channel.didBan", "channel.didLeave", "channel.didClose"}
 	got := rc.wait("every event", func(g []received) bool { return len(g) >= len(want) })
 	var names []string
 	for _, g := range got {
 		names = append(names, g.Event)
 		verify(t, secret, g)
 	}
-	// One channel's events arrive in commit order (the user's event is a queue of its own).
+	// One channel's events arrive in commit order (user events are queues of their own).
 	var channelOrder []string
 	for _, n := range names {
-		if n != "user.didUpdate" {
+		if !strings.HasPrefix(n, "user.") {
 			channelOrder = append(channelOrder, n)
 		}
 	}
 	var wantOrder []string
 	for _, n := range want {
-		if n != "user.didUpdate" {
+		if !strings.HasPrefix(n, "user.") {
 			wantOrder = append(wantOrder, n)
 		}
 	}
@@ -402,6 +404,11 @@ func TestWebhookPayloads(t *testing.T) {
 	shape("message.didUnflag", "messages", "users")
 	if d := shape("user.didUpdate", "files", "users"); first(d, "users")["displayName"] != "Robert" || first(d, "users")["_id"] != bobU.id() {
 		t.Errorf("user.didUpdate: %v", d)
+	}
+	for _, ev := range []string{"user.didFlag", "user.didUnflag"} {
+		if d := shape(ev, "files", "users"); first(d, "users")["userId"] != "carol" {
+			t.Errorf("%s: %v", ev, d)
+		}
 	}
 	// The exact bytes: the envelope is {"event","data"} and nothing else.
 	g := rc.byEvent(got, "channel.didClose")[0]

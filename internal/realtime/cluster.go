@@ -13,7 +13,6 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/parley-chat/parley/internal/chat"
-	"github.com/parley-chat/parley/internal/store"
 )
 
 // Cluster joins this node to the others through NATS (PARLEY_NATS_URL).
@@ -190,7 +189,7 @@ type wireEvent struct {
 // stored every one of them (the relay then confirms the batch). The publishes are
 // pipelined; each expects the one before it as the stream's last message, so if one
 // fails, all that follow fail too and the relay sends the batch again, in order.
-func (c *Cluster) Publish(ctx context.Context, evs []store.OutboxEvent) error {
+func (c *Cluster) Publish(ctx context.Context, evs []chat.OutboxEvent) error {
 	acks := make([]jetstream.PubAckFuture, 0, len(evs))
 	for _, e := range evs {
 		body, err := json.Marshal(wireEvent{
@@ -242,7 +241,7 @@ func (c *Cluster) onEvent(m jetstream.Msg) {
 		c.log.Error("decode cluster event", "error", err)
 		return
 	}
-	c.b.deliver(context.Background(), store.OutboxEvent{
+	c.b.deliver(context.Background(), chat.OutboxEvent{
 		Event: chat.Event{
 			Seq: w.Seq, Type: w.Type, ChannelID: w.ChannelID, RoomID: w.RoomID, UserIDs: w.UserIDs,
 			Network: w.Network, CreatedAt: chat.FromMillis(w.CreatedAt),

@@ -10,7 +10,6 @@ import (
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/packets"
 	"github.com/parley-chat/parley/internal/chat"
-	"github.com/parley-chat/parley/internal/store"
 )
 
 // message is what a client receives: the SDK dispatches on eventType and reads data.
@@ -44,7 +43,7 @@ func (m message) encode() []byte {
 }
 
 // deliver publishes one committed event, or for internal.* events acts on it.
-func (b *Broker) deliver(ctx context.Context, e store.OutboxEvent) {
+func (b *Broker) deliver(ctx context.Context, e chat.OutboxEvent) {
 	start := time.Now()
 	// Before publishing: whoever lost access hears of it on their own topics, not on the
 	// object's path.
@@ -57,11 +56,15 @@ func (b *Broker) deliver(ctx context.Context, e store.OutboxEvent) {
 	if e.RoomID != "" && cutsRoomAccess(e.Type) {
 		b.cutAccess(ctx, "room", e.RoomID, e.UserIDs)
 	}
-	if strings.HasPrefix(e.Type, "internal.") {
+	if chat.IsInternalEvent(e.Type) {
 		b.internal(e)
 		return
 	}
-	if e.Type == "user.updated" && b.sessions != nil {
+	if e.Type == chat.EventUserDidGlobalBan {
+		b.farewell(e)
+		return
+	}
+	if e.Type == chat.EventUserUpdated && b.sessions != nil {
 		// Roles may have changed: cached callers of the user hold the old permissions.
 		for _, u := range e.UserIDs {
 			b.sessions.ForgetSessions(chat.SessionsRevoked{UserID: u})
@@ -79,7 +82,7 @@ func (b *Broker) deliver(ctx context.Context, e store.OutboxEvent) {
 // fanOut publishes an event to the feed topic of every concerned user who is connected,
 // and under the object's own path; it returns how many topics it published to. A channel
 // of 300,000 members with 10 connected costs 10 publishes, not 300,000.
-func (b *Broker) fanOut(ctx context.Context, e store.OutboxEvent) int {
+func (b *Broker) fanOut(ctx context.Context, e chat.OutboxEvent) int {
 	m := message{EventType: e.Type, Data: e.RawData, NetworkID: b.net, SentTime: chat.Now(), Version: "v3"}
 	switch {
 	case e.ChannelID != "":
@@ -123,7 +126,7 @@ func (b *Broker) fanOut(ctx context.Context, e store.OutboxEvent) int {
 // deepest object it is about (a message, a message feed), so that one publish reaches the
 // subscribers of the channel (`<channel path>/#`), of the sub-channel (`<feed path>/#`,
 // getSubChannelTopic) and of the message itself (getMessageTopic) alike.
-func (b *Broker) objectPath(e store.OutboxEvent) string {
+func (b *Broker) objectPath(e chat.OutboxEvent) string {
 	channel := b.channelPath(e.ChannelID)
 	var data struct {
 		Messages []struct {
@@ -173,7 +176,7 @@ func (b *Broker) feedOf(eventType string) func(uid string) string {
 
 // connectedUsers returns the users concerned by an event who have a connected client:
 // the channel's members and the event's target users.
-func (b *Broker) connectedUsers(ctx context.Context, e store.OutboxEvent) []string {
+func (b *Broker) connectedUsers(ctx context.Context, e chat.OutboxEvent) []string {
 	var members map[string]struct{}
 	b.mu.RLock()
 	anyone := len(b.byUser) > 0 || len(b.pending) > 0
@@ -233,19 +236,20 @@ func (b *Broker) connectedUsers(ctx context.Context, e store.OutboxEvent) []stri
 // channel (chat.EventChannelAccessRevoked) are the domain's explicit signal.
 func cutsChannelAccess(t string) bool {
 	switch t {
-	case "channel.left", "channel.membersRemoved", "channel.banned", "channel.deleted":
+	case chat.EventChannelLeft, chat.EventChannelMembersRemoved, chat.EventChannelBanned, chat.EventChannelDeleted:
 		return true
 	}
-	return strings.HasPrefix(t, "internal.")
+	return chat.IsInternalEvent(t)
 }
 
-// cutsRoomAccess is the same for rooms: a viewer ban, or a room deleted.
+// cutsRoomAccess is the same for rooms: a viewer ban. (A deleted room is announced as
+// chat.EventRoomDidUpdate; chat appends no event of its own for it.)
 func cutsRoomAccess(t string) bool {
 	switch t {
-	case "room.usersBanned", "room.didDelete", "room.deleted":
+	case chat.EventRoomUsersBanned:
 		return true
 	}
-	return strings.HasPrefix(t, "internal.")
+	return chat.IsInternalEvent(t)
 }
 
 // cutAccess re-checks the access to a channel ("chat") or room ("room") of the connected
@@ -299,7 +303,7 @@ func (b *Broker) cutAccess(ctx context.Context, kind, id string, users []string)
 }
 
 // internal acts on node-side events; they are never published.
-func (b *Broker) internal(e store.OutboxEvent) {
+func (b *Broker) internal(e chat.OutboxEvent) {
 	switch e.Type {
 	case chat.EventSessionRevoked:
 		var r chat.SessionsRevoked
@@ -386,7 +390,7 @@ func (m *memberCache) get(ctx context.Context, channelID string) map[string]stru
 }
 
 // apply brings a cached member set up to date with one committed event.
-func (m *memberCache) apply(e store.OutboxEvent) {
+func (m *memberCache) apply(e chat.OutboxEvent) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	set, ok := m.sets[e.ChannelID]
@@ -394,21 +398,21 @@ func (m *memberCache) apply(e store.OutboxEvent) {
 		return
 	}
 	switch e.Type {
-	case "channel.joined", "channel.membersAdded":
+	case chat.EventChannelJoined, chat.EventChannelMembersAdded:
 		for _, u := range e.UserIDs {
 			if _, in := set.ids[u]; !in {
 				set.ids[u] = struct{}{}
 				m.total++
 			}
 		}
-	case "channel.left", "channel.membersRemoved", "channel.banned", chat.EventChannelAccessRevoked:
+	case chat.EventChannelLeft, chat.EventChannelMembersRemoved, chat.EventChannelBanned, chat.EventChannelAccessRevoked:
 		for _, u := range e.UserIDs {
 			if _, in := set.ids[u]; in {
 				delete(set.ids, u)
 				m.total--
 			}
 		}
-	case "channel.created", "channel.deleted":
+	case chat.EventChannelCreated, chat.EventChannelDeleted:
 		m.dropLocked(e.ChannelID)
 	}
 }

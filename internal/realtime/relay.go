@@ -4,27 +4,28 @@ import (
 	"context"
 	"time"
 
-	"github.com/parley-chat/parley/internal/store"
+	"github.com/parley-chat/parley/internal/chat"
 )
 
 // Outbox is the event log the relay drains. Events stay in it until they have been
 // published, so a crash or restart re-sends what was not confirmed (at least once).
 type Outbox interface {
-	PendingEvents(ctx context.Context, after int64, limit int) ([]store.OutboxEvent, error)
+	PendingEvents(ctx context.Context, after int64, limit int) ([]chat.OutboxEvent, error)
 	DeleteEventsThrough(ctx context.Context, seq int64) error
 }
 
 // Sink takes committed events, in commit order, from the relay. The relay confirms
 // (deletes) a batch once Publish returned nil for it; on an error it sends the batch again.
 type Sink interface {
-	Publish(ctx context.Context, evs []store.OutboxEvent) error
+	Publish(ctx context.Context, evs []chat.OutboxEvent) error
 }
 
 // Relay publishes committed events, in commit order, to its sink: the broker itself on a
 // single node, NATS in a cluster (Cluster), from which every node's broker receives them.
-// There is one relay per outbox: order holds because a single goroutine reads the log
-// (seq order is commit order, see store.AppendEvent) and publishes sequentially; in a
-// cluster the relay runs only on the node holding the relay lease (RunLeader).
+// There is one relay per outbox: order holds because a single goroutine reads the log in
+// seq order (the store holds back an event that an earlier seq may still precede, see
+// store.PendingEvents) and publishes sequentially; in a cluster the relay runs only on
+// the node holding the relay lease (RunLeader).
 type Relay struct {
 	b     *Broker
 	out   Outbox
@@ -48,7 +49,7 @@ func NewRelay(b *Broker, out Outbox) *Relay {
 // localSink delivers events to this node's clients.
 type localSink struct{ b *Broker }
 
-func (s localSink) Publish(ctx context.Context, evs []store.OutboxEvent) error {
+func (s localSink) Publish(ctx context.Context, evs []chat.OutboxEvent) error {
 	for _, e := range evs {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -153,9 +154,7 @@ func (r *Relay) Run(ctx context.Context) error {
 }
 
 // Leases grants the relay lease; *store.DB implements it.
-type Leases interface {
-	AcquireRelayLease(ctx context.Context, retry time.Duration) (*store.Lease, error)
-}
+type Leases = chat.Leases
 
 // RunLeader runs the relay while this node holds the relay lease, and waits for the lease
 // again (trying every second) whenever it is lost, until ctx ends. In a cluster every

@@ -154,11 +154,7 @@ func (t *tx) channelsBy(column string, keys []string) ([]chat.Channel, error) {
 	if len(keys) == 0 {
 		return nil, nil
 	}
-	var cache *rowCache[chat.Channel]
-	if t.caches != nil {
-		cache = t.caches.channels
-	}
-	found, err := cachedBy(t, cache, column == "channel_id", keys, func(missing []string) ([]chat.Channel, error) {
+	found, err := cachedBy(t, t.caches.channels, column == "channel_id", keys, func(missing []string) ([]chat.Channel, error) {
 		if len(missing) == 1 { // the usual case, with a statement of its own
 			c, err := one(t.queryRow(`SELECT `+channelColumns+` FROM channels WHERE `+column+` = ?`, missing[0]), scanChannel)
 			if c == nil {
@@ -218,32 +214,21 @@ func (t *tx) ListChannels(q chat.ChannelQuery) ([]chat.Channel, error) {
 		where = append(where, `NOT EXISTS (SELECT 1 FROM channel_tags x WHERE x.channel_id = c.id AND x.tag IN (`+placeholders(len(q.ExcludeTags))+`))`)
 		args = append(args, anys(q.ExcludeTags)...)
 	}
-	key, dir := "c.last_activity", "DESC"
+	k := keyset{key: "c.last_activity", id: "c.id", desc: true}
 	switch q.SortBy {
-	case "lastCreated":
-		key = "c.created_at"
-	case "firstCreated":
-		key, dir = "c.created_at", "ASC"
-	case "displayName":
-		key, dir = "c.display_name_lower", "ASC"
+	case chat.SortLastCreated:
+		k.key = "c.created_at"
+	case chat.SortFirstCreated:
+		k.key, k.desc = "c.created_at", false
+	case chat.SortDisplayName:
+		k.key, k.desc, k.text = "c.display_name_lower", false, true
 	}
-	if c := q.After; c != nil && c.ID != "" {
-		op := "<"
-		if dir == "ASC" {
-			op = ">"
-		}
-		var v any = c.N
-		if key == "c.display_name_lower" {
-			v = c.S
-		}
-		where = append(where, "("+key+" "+op+" ? OR ("+key+" = ? AND c.id "+op+" ?))")
-		args = append(args, v, v, c.ID)
-	}
+	where, args = k.after(where, args, q.After)
 	text := `SELECT ` + prefixed("c.", channelColumns) + ` FROM channels c`
 	if len(where) > 0 {
 		text += " WHERE " + strings.Join(where, " AND ")
 	}
-	text += " ORDER BY " + key + " " + dir + ", c.id " + dir + " LIMIT ?"
+	text += k.orderLimit()
 	args = append(args, q.Limit)
 	return queryAll(t, scanChannel, text, args...)
 }
@@ -303,11 +288,7 @@ func (t *tx) MembershipsOfUser(userID string, channelIDs []string) ([]chat.Membe
 // membershipsBy returns the rows of the given memberKeys that exist, from the row cache
 // where it can (row_cache.go); query reads the keys it lacks.
 func (t *tx) membershipsBy(keys []string, query func(missing []string) ([]chat.Membership, error)) ([]chat.Membership, error) {
-	var cache *rowCache[chat.Membership]
-	if t.caches != nil {
-		cache = t.caches.members
-	}
-	return cachedBy(t, cache, false, keys, query)
+	return cachedBy(t, t.caches.members, false, keys, query)
 }
 
 // memberBatch bounds the rows of one multi-row INSERT, well inside both engines' limits
@@ -376,7 +357,7 @@ func (t *tx) ListMemberships(q chat.MemberQuery) ([]chat.Membership, error) {
 	if hasString(kinds, chat.MembershipMember) { // muted members are members
 		kinds = removeString(kinds, "muted")
 	}
-	desc := q.SortBy != "firstCreated"
+	desc := q.SortBy != chat.SortFirstCreated
 	var all []chat.Membership
 	for _, kind := range kinds {
 		page, err := t.listMembershipsOf(kind, q, desc)
@@ -424,18 +405,11 @@ func (t *tx) listMembershipsOf(kind string, q chat.MemberQuery, desc bool) ([]ch
 			args = append(args, boolInt(*q.IsDeleted))
 		}
 	}
-	dir, op := "ASC", ">"
-	if desc {
-		dir, op = "DESC", "<"
-	}
-	if c := q.After; c != nil && c.ID != "" {
-		where = append(where, "(m.created_at "+op+" ? OR (m.created_at = ? AND m.user_id "+op+" ?))")
-		args = append(args, c.N, c.N, c.ID)
-	}
+	k := keyset{key: "m.created_at", id: "m.user_id", desc: desc}
+	where, args = k.after(where, args, q.After)
 	args = append(args, q.Limit)
-	tail := ` FROM channel_members m` + join + ` WHERE ` + strings.Join(where, " AND ") +
-		` ORDER BY m.created_at ` + dir + `, m.user_id ` + dir + ` LIMIT ?`
-	if t.caches == nil {
+	tail := ` FROM channel_members m` + join + ` WHERE ` + strings.Join(where, " AND ") + k.orderLimit()
+	if !t.caches.holds { // the rows in the same statement: no cache to take them from
 		return queryAll(t, scanMembership, `SELECT `+prefixed("m.", membershipColumns)+tail, args...)
 	}
 	// With the row cache: the page's keys from the index alone (channel_members_by_created
@@ -443,7 +417,7 @@ func (t *tx) listMembershipsOf(kind string, q chat.MemberQuery, desc bool) ([]ch
 	// the rows from the cache. Decoding 20 full rows was a quarter of a members page's CPU.
 	var variant string
 	if t.batch == nil && q.After == nil && join == "" && len(q.Roles) == 0 && kind != "muted" {
-		variant = fmt.Sprintf("%s/%s/%d", kind, dir, q.Limit)
+		variant = fmt.Sprintf("%s/%s/%d", kind, k.dir(), q.Limit)
 		if keys, ok := t.caches.pages.get(q.ChannelID, variant); ok {
 			out, whole, err := t.pageRows(q, kind, keys)
 			if err != nil || whole {

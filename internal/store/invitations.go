@@ -71,19 +71,13 @@ func (t *tx) ListInvitations(q chat.InvitationQuery) ([]chat.Invitation, error) 
 		where = append(where, "status IN ("+placeholders(len(q.Statuses))+")")
 		args = append(args, anys(q.Statuses)...)
 	}
-	dir, op := "DESC", "<"
-	if q.Ascending {
-		dir, op = "ASC", ">"
-	}
-	if c := q.After; c != nil && c.ID != "" {
-		where = append(where, "(created_at "+op+" ? OR (created_at = ? AND id "+op+" ?))")
-		args = append(args, c.N, c.N, c.ID)
-	}
+	k := keyset{key: "created_at", id: "id", desc: !q.Ascending}
+	where, args = k.after(where, args, q.After)
 	text := `SELECT ` + invitationColumns + ` FROM invitations`
 	if len(where) > 0 {
 		text += " WHERE " + strings.Join(where, " AND ")
 	}
-	text += " ORDER BY created_at " + dir + ", id " + dir + " LIMIT ?"
+	text += k.orderLimit()
 	args = append(args, q.Limit)
 	return queryAll(t, scanInvitation, text, args...)
 }

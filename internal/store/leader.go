@@ -6,6 +6,8 @@ import (
 	"database/sql/driver"
 	"sync"
 	"time"
+
+	"github.com/parley-chat/parley/internal/chat"
 )
 
 // Lease is the right to drain the outbox: in a cluster, exactly one node's relay holds
@@ -26,7 +28,7 @@ const leaseCheck = time.Second
 
 // AcquireRelayLease waits until this process holds the relay lease, trying once every
 // retry (default one second), or until ctx ends (then it returns ctx's error).
-func (db *DB) AcquireRelayLease(ctx context.Context, retry time.Duration) (*Lease, error) {
+func (db *DB) AcquireRelayLease(ctx context.Context, retry time.Duration) (chat.Lease, error) {
 	l := &Lease{lost: make(chan struct{}), stop: make(chan struct{})}
 	if db.d.relayLock == "" {
 		return l, nil

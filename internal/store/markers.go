@@ -2,6 +2,7 @@ package store
 
 import (
 	"database/sql"
+	"strings"
 
 	"github.com/parley-chat/parley/internal/chat"
 )
@@ -128,12 +129,8 @@ func (t *tx) CountReaders(feedID string, segment int64, delivered bool, exceptUs
 
 func (t *tx) Readers(feedID string, segment int64, delivered bool, exceptUser string, after *chat.Cursor, limit int) ([]chat.UserFeedMarker, error) {
 	col := receiptColumn(delivered)
-	where := `feed_id = ? AND ` + col + ` >= ? AND user_id <> ?`
-	args := []any{feedID, segment, exceptUser}
-	if after != nil && after.ID != "" {
-		where += ` AND (` + col + ` > ? OR (` + col + ` = ? AND user_id > ?))`
-		args = append(args, after.N, after.N, after.ID)
-	}
+	k := keyset{key: col, id: "user_id"}
+	where, args := k.after([]string{"feed_id = ?", col + " >= ?", "user_id <> ?"}, []any{feedID, segment, exceptUser}, after)
 	args = append(args, limit)
 	return queryAll(t, func(s scanner) (chat.UserFeedMarker, error) {
 		var m chat.UserFeedMarker
@@ -142,7 +139,7 @@ func (t *tx) Readers(feedID string, segment int64, delivered bool, exceptUser st
 		m.CreatedAt, m.UpdatedAt = chat.FromMillis(created), chat.FromMillis(updated)
 		return m, err
 	}, `SELECT feed_id, channel_id, user_id, read_to_segment, delivered_to_segment, last_mentioned_segment, created_at, updated_at
-		FROM feed_markers WHERE `+where+` ORDER BY `+col+`, user_id LIMIT ?`, args...)
+		FROM feed_markers WHERE `+strings.Join(where, " AND ")+k.orderLimit(), args...)
 }
 
 // TotalUnread sums over the user's own memberships (channel_members_of_user), never over

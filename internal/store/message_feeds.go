@@ -79,13 +79,10 @@ func (t *tx) ListMessageFeeds(q chat.FeedQuery) ([]chat.MessageFeed, error) {
 		where = append(where, "is_deleted = ?")
 		args = append(args, boolInt(*q.IsDeleted))
 	}
-	if c := q.After; c != nil && c.ID != "" {
-		where = append(where, "(created_at > ? OR (created_at = ? AND id > ?))")
-		args = append(args, c.N, c.N, c.ID)
-	}
+	k := keyset{key: "created_at", id: "id"}
+	where, args = k.after(where, args, q.After)
 	args = append(args, q.Limit)
-	return queryAll(t, scanFeed, `SELECT `+feedColumns+` FROM message_feeds WHERE `+strings.Join(where, " AND ")+
-		` ORDER BY created_at, id LIMIT ?`, args...)
+	return queryAll(t, scanFeed, `SELECT `+feedColumns+` FROM message_feeds WHERE `+strings.Join(where, " AND ")+k.orderLimit(), args...)
 }
 
 // NextSegment increments the feed's counter and reads it back in one statement: the

@@ -274,11 +274,9 @@ func (t *tx) ListReactions(q chat.ReactionQuery) ([]chat.Reaction, error) {
 		where = append(where, "name = ?")
 		args = append(args, q.Name)
 	}
-	if c := q.After; c != nil && c.ID != "" {
-		where = append(where, "(created_at < ? OR (created_at = ? AND id < ?))")
-		args = append(args, c.N, c.N, c.ID)
-	}
+	k := keyset{key: "created_at", id: "id", desc: true}
+	where, args = k.after(where, args, q.After)
 	args = append(args, q.Limit)
 	return queryAll(t, scanReaction, `SELECT `+reactionColumns+` FROM message_reactions WHERE `+
-		strings.Join(where, " AND ")+` ORDER BY created_at DESC, id DESC LIMIT ?`, args...)
+		strings.Join(where, " AND ")+k.orderLimit(), args...)
 }

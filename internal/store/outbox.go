@@ -4,66 +4,197 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/parley-chat/parley/internal/chat"
 )
 
-// AppendEvent writes an event to the outbox inside the caller's transaction. On
-// PostgreSQL it first takes the outbox lock, held until commit, so that seq order is
-// commit order: append events last in a transaction, to hold the lock briefly.
+// Commit order without a lock.
+//
+// The relay reads the outbox in seq order and remembers only the last seq it passed, so
+// it must never pass a seq while a lower one may still commit. SQLite's single writer
+// commits in seq order. PostgreSQL draws seqs from a sequence when a transaction
+// inserts, and transactions commit in any order: the relay may see seq 11 committed
+// while 10 is still running. Parley used to make writers commit one at a time from
+// their first event on (an exclusive advisory lock held until commit, through the WAL
+// flush), so that 8 clients did no better than 1. Now each event proves, with the
+// transaction ids PostgreSQL keeps, that no lower seq can still commit:
+//
+//  1. A writer first gets its transaction id, then takes the outbox-writer lock in
+//     shared mode (writers never wait for each other; it is held until commit), then
+//     starts a subtransaction and inserts the event: the seq is drawn, then the row is
+//     written, which hands the subtransaction an id, the row's xmin (outboxSavepoint,
+//     outboxInsert). Ids are handed out in increasing order.
+//  2. So a writer T that drew a lower seq than event E held the writer lock, and had
+//     its id, before E's xmin was handed out: T's id is below E's xmin.
+//  3. The relay first reads (outboxWriters) the transaction ids of the writers holding
+//     the lock now, and an id X below which every id had been handed out; then, in a
+//     later snapshot, the pending events. It passes E if E's xmin is below X and below
+//     the id of every writer it saw. Then any T of step 2 took the lock before E's xmin
+//     was handed out, so before the relay looked at the lock: T either held it then
+//     (and E waits, as T's id is below E's xmin), or had already ended, and then its
+//     events are in the relay's later snapshot, or never will be (it rolled back).
+//  4. The relay passes events in seq order up to the first that does not pass yet. A
+//     seq that rolled back is a gap that closes once its writer has ended.
+//
+// The order is seq order, and that is the order that matters: two units that touch the
+// same channel (or user, or any row) take its row lock before they append events
+// (append events last), so the second draws its seqs only after the first committed;
+// a unit that starts after another's commit draws higher seqs than it. Units that share
+// no row may commit in either order; their events come in seq order.
+//
+// An event waits only for the writers that were appending events when it was written
+// (milliseconds), never for unrelated transactions; the writer lock is per schema,
+// like everything of one Parley. Each event costs a subtransaction (a unit that appends
+// more than 64 makes other sessions' snapshots look its subtransactions up; units
+// append one to a few) and the same two round trips as the exclusive lock did.
+
+// AppendEvent writes an event to the outbox inside the caller's transaction. Append
+// events after every row lock the unit takes (last): see "Commit order without a lock".
 func (t *tx) AppendEvent(e chat.Event) error {
 	data, err := encodeEventData(e.Data)
 	if err != nil {
 		return fmt.Errorf("encode event %s: %w", e.Type, err)
-	}
-	if t.d.outboxLock != "" {
-		if _, err := t.exec(t.d.outboxLock); err != nil {
-			return fmt.Errorf("outbox lock: %w", err)
-		}
 	}
 	users, _ := json.Marshal(nonNil(e.UserIDs))
 	at := e.CreatedAt
 	if at.IsZero() {
 		at = chat.Now()
 	}
-	_, err = t.exec(`INSERT INTO outbox (type, channel_id, room_id, user_ids, network, data, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		e.Type, e.ChannelID, e.RoomID, string(users), boolInt(e.Network), string(data), at.Millis())
+	if t.d.outboxSavepoint != "" {
+		if _, err := t.exec(t.d.outboxSavepoint); err != nil {
+			return fmt.Errorf("outbox savepoint: %w", err)
+		}
+	}
+	_, err = t.exec(t.d.outboxInsert, e.Type, e.ChannelID, e.RoomID, string(users), boolInt(e.Network), string(data), at.Millis())
 	if err != nil {
 		return err
 	}
 	return t.enqueueWebhooks(e, data, at) // same transaction: an event exists iff its deliveries do
 }
 
-// OutboxEvent is an event as stored, its data still encoded.
-type OutboxEvent struct {
-	chat.Event
-	RawData json.RawMessage
+// OutboxEvent is chat's: the real-time layer reads it without importing the store.
+type OutboxEvent = chat.OutboxEvent
+
+// PendingEvents returns up to limit events after seq, in commit order (seq order, held
+// back where a lower seq may still commit: see "Commit order without a lock").
+//
+// When the first pending event is held back, it waits for it (its transactions end in
+// milliseconds), up to pendingWait; when later ones are, it waits a little for them
+// too (heldWait), so that the tail of a burst does not wait for the relay's next wake.
+func (db *DB) PendingEvents(ctx context.Context, after int64, limit int) ([]OutboxEvent, error) {
+	var waited time.Duration
+	var passed []OutboxEvent // what the last read passed
+	pause := 500 * time.Microsecond
+	for {
+		out, held, err := db.pendingEvents(ctx, after, limit)
+		if err != nil && waited > 0 && ctx.Err() != nil {
+			return passed, nil // ended while waiting: answer what passed
+		}
+		if err != nil || !held || (len(out) > 0 && waited >= heldWait) || waited >= pendingWait {
+			return out, err
+		}
+		passed = out
+		select {
+		case <-ctx.Done():
+			return out, nil
+		case <-time.After(pause):
+		}
+		waited += pause
+		pause = min(2*pause, 8*time.Millisecond)
+	}
 }
 
-// PendingEvents returns up to limit events after seq, in commit order.
-func (db *DB) PendingEvents(ctx context.Context, after int64, limit int) ([]OutboxEvent, error) {
+const (
+	pendingWait = time.Second
+	heldWait    = 5 * time.Millisecond
+)
+
+// pendingEvents reads once; held tells that committed events after the last one returned
+// are held back.
+func (db *DB) pendingEvents(ctx context.Context, after int64, limit int) (out []OutboxEvent, held bool, err error) {
+	passes := func(int64) bool { return true }
+	if db.d.outboxWriters != "" {
+		// Before the snapshot that reads the events, in a statement of its own (step 3).
+		var below int64
+		var writers string
+		if err := db.reader.QueryRowContext(ctx, db.d.outboxWriters).Scan(&below, &writers); err != nil {
+			return nil, false, statementError("SELECT FROM pg_locks", err)
+		}
+		ids, err := parseIDs(writers)
+		if err != nil {
+			return nil, false, err
+		}
+		passes = func(xid int64) bool {
+			if !xidBefore(xid, below) {
+				return false
+			}
+			for _, w := range ids {
+				if xidBefore(w, xid) {
+					return false
+				}
+			}
+			return true
+		}
+	}
 	// Committed events only: a read sees exactly those (on SQLite the writer's connection
 	// may be inside a group commit's open transaction), on a held reader with the query
 	// prepared once (the relay runs it after every commit).
-	var out []OutboxEvent
-	err := db.Read(ctx, func(ct chat.Tx) error {
-		var err error
-		out, err = queryAll(ct.(*tx), scanOutboxEvent, `SELECT seq, type, channel_id, room_id, user_ids, network, data, created_at
+	err = db.Read(ctx, func(ct chat.Tx) error {
+		rows, err := ct.(*tx).query(`SELECT seq, type, channel_id, room_id, user_ids, network, data, created_at, `+db.d.outboxXid+`
 			FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?`, after, limit)
-		return err
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			e, xid, err := scanOutboxEvent(rows)
+			if err != nil {
+				return err
+			}
+			if !passes(xid) {
+				held = true
+				break
+			}
+			out = append(out, e)
+		}
+		return rows.Err()
 	})
-	return out, err
+	return out, held, err
 }
 
-func scanOutboxEvent(s scanner) (OutboxEvent, error) {
-	var e OutboxEvent
+// xidBefore compares PostgreSQL transaction ids as 32-bit numbers modulo 2^32 (a row's
+// xmin has no epoch): events are deleted within a second of passing, long before 2^31
+// more transactions.
+func xidBefore(a, b int64) bool { return int32(uint32(a)-uint32(b)) < 0 }
+
+// parseIDs reads a comma-separated list of transaction ids.
+func parseIDs(s string) ([]int64, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var ids []int64
+	for _, f := range strings.Split(s, ",") {
+		id, err := strconv.ParseInt(f, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("store: outbox writers: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
+}
+
+// scanOutboxEvent reads an event and the id of the transaction that wrote it.
+func scanOutboxEvent(s scanner) (e OutboxEvent, xid int64, err error) {
 	var users, data string
 	var network int
 	var created int64
-	err := s.Scan(&e.Seq, &e.Type, &e.ChannelID, &e.RoomID, &users, &network, &data, &created)
+	err = s.Scan(&e.Seq, &e.Type, &e.ChannelID, &e.RoomID, &users, &network, &data, &created, &xid)
 	json.Unmarshal([]byte(users), &e.UserIDs)
 	e.Network, e.RawData, e.CreatedAt = network == 1, json.RawMessage(data), chat.FromMillis(created)
-	return e, err
+	return e, xid, err
 }
 
 // DeleteEventsThrough removes delivered events up to and including seq.

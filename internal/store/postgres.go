@@ -40,7 +40,7 @@ func OpenPostgres(ctx context.Context, rawURL string) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("open postgres %s@%s/%s: %w", cfg.User, cfg.Host, cfg.Database, err)
 	}
-	db := &DB{d: postgres, writer: pool, reader: pool}
+	db := &DB{d: postgres, writer: pool, reader: pool, caches: noRowCaches()}
 	if err := db.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, err

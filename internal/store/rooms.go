@@ -142,19 +142,13 @@ func (t *tx) ListRooms(q chat.RoomQuery) ([]chat.Room, error) {
 		where = append(where, "NOT EXISTS (SELECT 1 FROM room_viewer_bans b WHERE b.room_id = rooms.id AND b.user_id = ?)")
 		args = append(args, q.ViewerID)
 	}
-	dir, op := "DESC", "<"
-	if q.SortBy == "firstCreated" {
-		dir, op = "ASC", ">"
-	}
-	if c := q.After; c != nil && c.ID != "" {
-		where = append(where, "(created_at "+op+" ? OR (created_at = ? AND id "+op+" ?))")
-		args = append(args, c.N, c.N, c.ID)
-	}
+	k := keyset{key: "created_at", id: "id", desc: q.SortBy != chat.SortFirstCreated}
+	where, args = k.after(where, args, q.After)
 	text := `SELECT ` + roomColumns + ` FROM rooms`
 	if len(where) > 0 {
 		text += " WHERE " + strings.Join(where, " AND ")
 	}
-	text += " ORDER BY created_at " + dir + ", id " + dir + " LIMIT ?"
+	text += k.orderLimit()
 	args = append(args, q.Limit)
 	return queryAll(t, scanRoom, text, args...)
 }
@@ -229,12 +223,8 @@ func (t *tx) UnbanRoomViewers(roomID string, userIDs []string) error {
 // ListRoomViewerBans pages through a room's bans, newest first, by keyset on
 // (created_at, user_id).
 func (t *tx) ListRoomViewerBans(roomID string, limit int, after *chat.Cursor) ([]chat.RoomViewerBan, error) {
-	where := "b.room_id = ?"
-	args := []any{roomID}
-	if after != nil && after.ID != "" {
-		where += " AND (b.created_at < ? OR (b.created_at = ? AND b.user_id < ?))"
-		args = append(args, after.N, after.N, after.ID)
-	}
+	k := keyset{key: "b.created_at", id: "b.user_id", desc: true}
+	where, args := k.after([]string{"b.room_id = ?"}, []any{roomID}, after)
 	args = append(args, limit)
 	return queryAll(t, func(s scanner) (chat.RoomViewerBan, error) {
 		var b chat.RoomViewerBan
@@ -244,5 +234,5 @@ func (t *tx) ListRoomViewerBans(roomID string, limit int, after *chat.Cursor) ([
 		return b, err
 	}, `SELECT b.user_id, u.user_id, b.banned_by, COALESCE(bu.user_id, ''), b.created_at
 		FROM room_viewer_bans b JOIN users u ON u.id = b.user_id LEFT JOIN users bu ON bu.id = b.banned_by
-		WHERE `+where+` ORDER BY b.created_at DESC, b.user_id DESC LIMIT ?`, args...)
+		WHERE `+strings.Join(where, " AND ")+k.orderLimit(), args...)
 }

@@ -27,8 +27,12 @@ import (
 //     are the committed rows, and no commit can drop anything while it holds the writer.
 //     Rows its batch inserted or changed are dirty, so nothing uncommitted gets in.
 //
-// PostgreSQL has no caches: other nodes write to the same database.
+// PostgreSQL has none, as other nodes write to the same database: it gets the no-op twin
+// (noRowCaches), which holds nothing, so that no lookup branches on the engine.
 type rowCaches struct {
+	// holds tells whether the caches keep rows (SQLite) or are the no-op twin. Only a
+	// query that a cache changes the shape of asks (the members page: keys, then rows).
+	holds    bool
 	gen      atomic.Uint64 // moves around each commit that drops rows; odd during one
 	users    *rowCache[chat.User]
 	channels *rowCache[chat.Channel]
@@ -46,14 +50,25 @@ const (
 	maxCachedMembers  = 25_000
 )
 
-func newRowCaches() *rowCaches {
-	c := &rowCaches{}
-	c.users = newRowCache(&c.gen, cachedUsers, maxCachedUsers, func(u chat.User) (string, string) { return u.ID, u.UserID }, copyUser)
-	c.channels = newRowCache(&c.gen, cachedChannels, maxCachedChannels, func(ch chat.Channel) (string, string) { return ch.ID, ch.ChannelID }, copyChannel)
-	c.members = newRowCache(&c.gen, cachedMembers, maxCachedMembers, func(m chat.Membership) (string, string) {
+func newRowCaches() *rowCaches { return makeRowCaches(true) }
+
+// noRowCaches is the no-op twin: every lookup misses, and fills and drops do nothing.
+func noRowCaches() *rowCaches { return makeRowCaches(false) }
+
+func makeRowCaches(holds bool) *rowCaches {
+	c := &rowCaches{holds: holds}
+	size := func(n int) int {
+		if holds {
+			return n
+		}
+		return 0
+	}
+	c.users = newRowCache(&c.gen, cachedUsers, size(maxCachedUsers), func(u chat.User) (string, string) { return u.ID, u.UserID }, copyUser)
+	c.channels = newRowCache(&c.gen, cachedChannels, size(maxCachedChannels), func(ch chat.Channel) (string, string) { return ch.ID, ch.ChannelID }, copyChannel)
+	c.members = newRowCache(&c.gen, cachedMembers, size(maxCachedMembers), func(m chat.Membership) (string, string) {
 		return memberKey(m.ChannelInternalID, m.UserInternalID), ""
 	}, copyMembership)
-	c.pages = &firstPages{gen: &c.gen, byChannel: map[string]map[string][]pageKey{}}
+	c.pages = &firstPages{gen: &c.gen, byChannel: map[string]map[string][]pageKey{}, max: size(maxCachedPageChannels)}
 	return c
 }
 
@@ -128,6 +143,7 @@ type firstPages struct {
 	mu        sync.RWMutex // every members page reads it
 	gen       *atomic.Uint64
 	byChannel map[string]map[string][]pageKey // channel -> page variant -> keys
+	max       int                             // channels kept; 0: none (the no-op twin)
 }
 
 // pageKey is one member of a page: the keyset position it was read at.
@@ -150,11 +166,11 @@ func (c *firstPages) get(channel, variant string) ([]pageKey, bool) {
 func (c *firstPages) fill(gen uint64, channel, variant string, keys []pageKey) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.gen.Load() != gen || gen%2 == 1 {
+	if c.max == 0 || c.gen.Load() != gen || gen%2 == 1 {
 		return
 	}
 	if c.byChannel[channel] == nil {
-		if len(c.byChannel) >= maxCachedPageChannels {
+		if len(c.byChannel) >= c.max {
 			clear(c.byChannel) // rare: start over rather than track use
 		}
 		c.byChannel[channel] = map[string][]pageKey{}
@@ -178,7 +194,7 @@ func (c *firstPages) drop(members map[string]bool) {
 // rowCache holds rows of one kind by internal id, and the internal id of each public id
 // (neither id of a row ever changes).
 type rowCache[T any] struct {
-	kind  int // its index in dirtyRows
+	kind  int // its index in dirtyRows; max 0 makes the no-op twin
 	mu    sync.RWMutex
 	byID  map[string]T
 	idOf  map[string]string
@@ -261,12 +277,11 @@ func (c *rowCache[T]) drop(ids map[string]bool) {
 	}
 }
 
-// cachedBy answers rows by internal ids (or public ids when public) from the cache c (nil
-// on PostgreSQL) where
-// it can and from the database (query, given the keys it lacks) for the rest, in no
-// particular order, and fills the cache with what it read (see rowCaches).
+// cachedBy answers rows by internal ids (or public ids when public) from the cache c
+// where it can and from the database (query, given the keys it lacks) for the rest, in
+// no particular order, and fills the cache with what it read (see rowCaches).
 func cachedBy[T any](t *tx, c *rowCache[T], public bool, keys []string, query func([]string) ([]T, error)) ([]T, error) {
-	if c == nil { // PostgreSQL
+	if c.max == 0 { // the no-op twin holds nothing
 		return query(keys)
 	}
 	var dirty map[string]bool // rows the unit's batch changed: only the database has them
@@ -296,7 +311,9 @@ func copyUser(u chat.User) chat.User {
 	u.Tags, u.Roles, u.Permissions = cloneStrings(u.Tags), cloneStrings(u.Roles), cloneStrings(u.Permissions)
 	u.Metadata = cloneJSON(u.Metadata)
 	u.AvatarFileID, u.AvatarCustomURL = clonePtr(u.AvatarFileID), clonePtr(u.AvatarCustomURL)
-	u.HashFlag = clonePtr(u.HashFlag)
+	if u.HashFlag = clonePtr(u.HashFlag); u.HashFlag != nil {
+		u.HashFlag.Hash = cloneSlice(u.HashFlag.Hash)
+	}
 	return u
 }
 
@@ -339,18 +356,16 @@ func copyMembership(m chat.Membership) chat.Membership {
 	return m
 }
 
-func cloneStrings(s []string) []string {
+func cloneStrings(s []string) []string { return cloneSlice(s) }
+
+func cloneJSON(b json.RawMessage) json.RawMessage { return cloneSlice(b) }
+
+// cloneSlice copies a slice; nil stays nil and empty stays empty.
+func cloneSlice[S ~[]E, E any](s S) S {
 	if s == nil {
 		return nil
 	}
-	return append(make([]string, 0, len(s)), s...)
-}
-
-func cloneJSON(b json.RawMessage) json.RawMessage {
-	if b == nil {
-		return nil
-	}
-	return append(make(json.RawMessage, 0, len(b)), b...)
+	return append(make(S, 0, len(s)), s...)
 }
 
 func clonePtr[T any](p *T) *T {

@@ -62,11 +62,15 @@ type dialect struct {
 	// clientError turns an engine error caused by the client's input into the chat
 	// error to answer, and leaves any other error as it is.
 	clientError func(error) error
-	// outboxLock runs before an event is appended: on PostgreSQL it holds a transaction
-	// lock until commit, so that outbox seq order is commit order (a sequence hands out
-	// numbers at insert, not at commit, and the relay must never see seq 11 before 10).
-	// SQLite's single writer already commits in seq order.
-	outboxLock string
+	// How events enter the outbox and when the relay may pass them (outbox.go, "Commit
+	// order without a lock"). On PostgreSQL outboxSavepoint gives the transaction its id,
+	// takes the shared outbox-writer lock and starts a subtransaction for the event;
+	// outboxInsert draws the seq and writes the row, whose xmin (outboxXid) is the
+	// subtransaction's id; outboxWriters reads an id below which every transaction id had
+	// been handed out (the snapshot's xmax) and the ids of the transactions holding the
+	// writer lock. SQLite's single writer commits in seq order: outboxWriters is empty and
+	// every committed event passes.
+	outboxSavepoint, outboxInsert, outboxXid, outboxWriters string
 	// migrationLock runs first in every migration transaction, so that nodes starting
 	// together on one database migrate it once.
 	migrationLock string
@@ -75,32 +79,49 @@ type dialect struct {
 	relayLock string
 }
 
-// Keys of PostgreSQL's advisory locks (any two fixed numbers that nothing else uses).
+// Key of PostgreSQL's migration lock (a fixed number that nothing else uses).
 const (
-	outboxLockKey    = 0x7061726c6579_01 // "parley" 1
 	migrationLockKey = 0x7061726c6579_02 // "parley" 2
 )
 
 var (
 	sqlite = dialect{
-		name:        "sqlite",
-		autoID:      "INTEGER PRIMARY KEY AUTOINCREMENT",
-		textColumns: func(s string) string { return s },
-		retryable:   func(error) bool { return false },
-		clientError: func(err error) error { return err },
+		name:         "sqlite",
+		autoID:       "INTEGER PRIMARY KEY AUTOINCREMENT",
+		textColumns:  func(s string) string { return s },
+		retryable:    func(error) bool { return false },
+		clientError:  func(err error) error { return err },
+		outboxInsert: `INSERT INTO outbox (type, channel_id, room_id, user_ids, network, data, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		outboxXid:    "0",
 	}
 	postgres = dialect{
-		name:          "postgres",
-		autoID:        "BIGSERIAL PRIMARY KEY",
-		numbered:      true,
-		textColumns:   collateC,
-		writeTx:       sql.TxOptions{Isolation: sql.LevelReadCommitted},
-		forUpdate:     " FOR UPDATE",
-		keyLock:       "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))",
-		readTx:        sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true},
-		retryable:     pgRetryable,
-		clientError:   pgClientError,
-		outboxLock:    "SELECT pg_advisory_xact_lock(" + strconv.Itoa(outboxLockKey) + ")",
+		name:        "postgres",
+		autoID:      "BIGSERIAL PRIMARY KEY",
+		numbered:    true,
+		textColumns: collateC,
+		writeTx:     sql.TxOptions{Isolation: sql.LevelReadCommitted},
+		forUpdate:   " FOR UPDATE",
+		keyLock:     "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))",
+		readTx:      sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true},
+		retryable:   pgRetryable,
+		clientError: pgClientError,
+		// One round trip (no arguments: pgx sends it as a simple query). The WHERE runs
+		// before the lock is taken: the transaction has its id while it holds the lock.
+		outboxSavepoint: `SELECT pg_advisory_xact_lock_shared(hashtextextended('parley outbox ' || current_schema(), 0))
+			WHERE pg_current_xact_id() IS NOT NULL; SAVEPOINT outbox_event`,
+		outboxInsert: `INSERT INTO outbox (type, channel_id, room_id, user_ids, network, data, created_at)
+			SELECT ?, ?, ?, ?, CAST(? AS INTEGER), ?, CAST(? AS BIGINT)`,
+		outboxXid: "xmin::text::bigint",
+		// pg_locks keeps a bigint advisory key's high half in classid and its low half in
+		// objid; every transaction holds an exclusive lock on its own id (and on those of
+		// its subtransactions).
+		outboxWriters: `WITH k AS (SELECT hashtextextended('parley outbox ' || current_schema(), 0) AS k)
+			SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint, COALESCE((
+				SELECT string_agg(x.transactionid::text, ',')
+				FROM k, pg_locks a JOIN pg_locks x ON x.pid = a.pid AND x.locktype = 'transactionid' AND x.granted
+				WHERE a.locktype = 'advisory' AND a.granted AND a.objsubid = 1
+				  AND a.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+				  AND a.classid = ((k.k >> 32) & 4294967295)::oid AND a.objid = (k.k & 4294967295)::oid), '')`,
 		migrationLock: "SELECT pg_advisory_xact_lock(" + strconv.Itoa(migrationLockKey) + ")",
 		// Keyed by schema: advisory locks are per database, and each schema is its own Parley.
 		relayLock: "SELECT pg_try_advisory_lock(hashtextextended('parley relay ' || current_schema(), 0))",
@@ -163,7 +184,7 @@ type DB struct {
 	// pools above keep a spare connection each for the few direct uses (Count, Ping).
 	w       *groupWriter
 	readers *readerPool
-	caches  *rowCaches // SQLite only (row_cache.go)
+	caches  *rowCaches // row_cache.go; the no-op twin on PostgreSQL
 }
 
 // sqliteReaders is how many reader connections SQLite holds: reads run in parallel up
@@ -414,7 +435,7 @@ func (db *DB) run(ctx context.Context, conn *sql.DB, opts *sql.TxOptions, write 
 	// Roll back however fn ends, a panic or a test's FailNow included: a transaction left
 	// open would hold its connection (SQLite's only writer) and its locks for ever.
 	defer sqltx.Rollback()
-	t := &tx{ctx: ctx, q: sqltx, d: db.d, write: write}
+	t := &tx{ctx: ctx, q: sqltx, d: db.d, write: write, caches: db.caches}
 	if err := fn(t); err != nil {
 		return db.d.clientError(err)
 	}
@@ -431,8 +452,8 @@ type tx struct {
 	d     dialect
 	write bool // a Write transaction, which locks what it reads to change
 
-	// SQLite only (row_cache.go): the row caches; for a reader, their generation before
-	// its snapshot; for a unit of the writer, the batch it runs in.
+	// The row caches (row_cache.go; the no-op twin on PostgreSQL); for a SQLite reader,
+	// their generation before its snapshot; for a unit of the writer, the batch it runs in.
 	caches *rowCaches
 	gen    uint64
 	batch  *batch
@@ -470,14 +491,59 @@ func (t *tx) exec(q string, args ...any) (sql.Result, error) {
 	if err := checkArgs(args); err != nil {
 		return nil, err
 	}
-	return t.q.ExecContext(t.ctx, t.d.rebind(q), args...)
+	r, err := t.q.ExecContext(t.ctx, t.d.rebind(q), args...)
+	if err != nil {
+		return nil, statementError(q, err)
+	}
+	return r, nil
 }
 
 func (t *tx) query(q string, args ...any) (*sql.Rows, error) {
 	if err := checkArgs(args); err != nil {
 		return nil, err
 	}
-	return t.q.QueryContext(t.ctx, t.d.rebind(q), args...)
+	rows, err := t.q.QueryContext(t.ctx, t.d.rebind(q), args...)
+	if err != nil {
+		return nil, statementError(q, err)
+	}
+	return rows, nil
+}
+
+// statementError says where a failed statement came from, "store: <table> <verb>: …",
+// so that a logged 500000 names it. The engine's error stays inside (errors.Is/As).
+func statementError(q string, err error) error {
+	return fmt.Errorf("store: %s: %w", statementName(q), err)
+}
+
+// statementName is a statement's table and verb ("users insert"), or its first word.
+func statementName(q string) string {
+	f := strings.Fields(q)
+	if len(f) == 0 {
+		return "statement"
+	}
+	verb := strings.ToLower(f[0])
+	table := ""
+	switch verb {
+	case "insert", "delete": // INSERT INTO t, DELETE FROM t
+		if len(f) > 2 {
+			table = f[2]
+		}
+	case "update":
+		if len(f) > 1 {
+			table = f[1]
+		}
+	case "select", "with":
+		for i, w := range f[:len(f)-1] {
+			if strings.EqualFold(w, "FROM") {
+				table = f[i+1]
+				break
+			}
+		}
+	}
+	if table = strings.Trim(table, "(),"); table == "" {
+		return verb
+	}
+	return table + " " + verb
 }
 
 func (t *tx) queryRow(q string, args ...any) *sql.Row {

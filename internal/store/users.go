@@ -41,17 +41,24 @@ func scanUser(s scanner) (chat.User, error) {
 // may update it from what it read. A missing user is not locked; two units creating it
 // meet at the unique key, and Write reruns the loser, which then finds it.
 func (t *tx) UserByID(id string) (*chat.User, error) {
-	if t.caches != nil {
-		return first(t.usersBy("id", []string{id}, userID))
-	}
-	return one(t.queryRow(`SELECT `+userColumns+` FROM users WHERE id = ?`+t.lockRow(), id), scanUser)
+	return t.userBy("id", id)
 }
 
 func (t *tx) UserByPublicID(userID string) (*chat.User, error) {
-	if t.caches != nil {
-		return first(t.usersBy("user_id", []string{userID}, publicID))
-	}
-	return one(t.queryRow(`SELECT `+userColumns+` FROM users WHERE user_id = ?`+t.lockRow(), userID), scanUser)
+	return t.userBy("user_id", userID)
+}
+
+// userBy reads one user, from the row cache where it can, locked in a write transaction
+// when read from the database.
+func (t *tx) userBy(column, key string) (*chat.User, error) {
+	found, err := cachedBy(t, t.caches.users, column == "user_id", []string{key}, func([]string) ([]chat.User, error) {
+		u, err := one(t.queryRow(`SELECT `+userColumns+` FROM users WHERE `+column+` = ?`+t.lockRow(), key), scanUser)
+		if u == nil {
+			return nil, err
+		}
+		return []chat.User{*u}, err
+	})
+	return first(found, err)
 }
 
 // UsersByPublicIDs returns the users that exist, in the order of userIDs.
@@ -71,11 +78,7 @@ func (t *tx) usersBy(column string, keys []string, key func(chat.User) string) (
 	if len(keys) == 0 {
 		return nil, nil
 	}
-	var cache *rowCache[chat.User]
-	if t.caches != nil {
-		cache = t.caches.users
-	}
-	found, err := cachedBy(t, cache, column == "user_id", keys, func(missing []string) ([]chat.User, error) {
+	found, err := cachedBy(t, t.caches.users, column == "user_id", keys, func(missing []string) ([]chat.User, error) {
 		return queryAll(t, scanUser, `SELECT `+userColumns+` FROM users WHERE `+column+` IN (`+placeholders(len(missing))+`)`, anys(missing)...)
 	})
 	if err != nil {
@@ -127,30 +130,19 @@ func (t *tx) ListUsers(q chat.UserQuery) ([]chat.User, error) {
 		// (SQLite's LIKE folds ASCII only, PostgreSQL's folds nothing).
 		args = append(args, "%"+likeEscape(strings.ToLower(q.Keyword))+"%")
 	}
-	key, dir := "created_at", "DESC"
+	k := keyset{key: "created_at", id: "id", desc: true}
 	switch q.SortBy {
-	case "firstCreated":
-		dir = "ASC"
-	case "displayName":
-		key, dir = "display_name_lower", "ASC"
+	case chat.SortFirstCreated:
+		k.desc = false
+	case chat.SortDisplayName:
+		k.key, k.desc, k.text = "display_name_lower", false, true
 	}
-	if c := q.After; c != nil && c.ID != "" {
-		op := "<"
-		if dir == "ASC" {
-			op = ">"
-		}
-		var v any = c.N
-		if key == "display_name_lower" {
-			v = c.S
-		}
-		where = append(where, "("+key+" "+op+" ? OR ("+key+" = ? AND id "+op+" ?))")
-		args = append(args, v, v, c.ID)
-	}
+	where, args = k.after(where, args, q.After)
 	sqlText := `SELECT ` + userColumns + ` FROM users`
 	if len(where) > 0 {
 		sqlText += " WHERE " + strings.Join(where, " AND ")
 	}
-	sqlText += " ORDER BY " + key + " " + dir + ", id " + dir + " LIMIT ?"
+	sqlText += k.orderLimit()
 	args = append(args, q.Limit)
 	return queryAll(t, scanUser, sqlText, args...)
 }

@@ -1,0 +1,89 @@
+package store_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/parley-chat/parley/internal/chat"
+	"github.com/parley-chat/parley/internal/store"
+	"github.com/parley-chat/parley/internal/store/storetest"
+)
+
+// On PostgreSQL writers append events without waiting for each other, so a later seq
+// can commit while an earlier one is still running. The relay must not pass it until
+// the earlier one has ended, or it would never see the earlier one (outbox.go, "Commit
+// order without a lock").
+func TestOutboxHoldsEventsBehindARunningWriter(t *testing.T) {
+	storetest.Require(t, "postgres")
+	db := storetest.Open(t, "postgres")
+	commit := holdWrite(t, db, func(tx chat.Tx) error { return tx.AppendEvent(chat.Event{Type: "first", Data: 1}) })
+	write(t, db, func(tx chat.Tx) error { return tx.AppendEvent(chat.Event{Type: "second", Data: 2}) })
+
+	short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	if evs, err := db.PendingEvents(short, 0, 10); err != nil || len(evs) != 0 {
+		t.Fatalf("while the first writer runs: %v %v, want nothing", types(evs), err)
+	}
+	if err := commit(); err != nil {
+		t.Fatal(err)
+	}
+	evs, err := db.PendingEvents(ctx, 0, 10)
+	if err != nil || len(evs) != 2 || evs[0].Type != "first" || evs[1].Type != "second" {
+		t.Fatalf("after both committed: %v %v, want [first second]", types(evs), err)
+	}
+}
+
+// A transaction that appends no event, however long it runs, does not hold events back.
+func TestOutboxPassesEventsBesideALongTransaction(t *testing.T) {
+	storetest.Require(t, "postgres")
+	db := storetest.Open(t, "postgres")
+	holdWrite(t, db, func(tx chat.Tx) error { return tx.PutSetting("long", "x") }) // it has a transaction id
+	write(t, db, func(tx chat.Tx) error { return tx.AppendEvent(chat.Event{Type: "e", Data: 1}) })
+
+	short, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+	defer cancel()
+	if evs, err := db.PendingEvents(short, 0, 10); err != nil || len(evs) != 1 {
+		t.Fatalf("beside a long transaction: %v %v, want [e]", types(evs), err)
+	}
+}
+
+// holdWrite runs fn in a write transaction that stays open until commit is called (at
+// the latest when the test ends, so that a failure leaves no writer waiting); commit
+// returns Write's error.
+func holdWrite(t *testing.T, db *store.DB, fn func(chat.Tx) error) (commit func() error) {
+	ran, release, done := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	go func() {
+		done <- db.Write(ctx, func(tx chat.Tx) error {
+			if err := fn(tx); err != nil {
+				return err
+			}
+			close(ran)
+			<-release
+			return nil
+		})
+	}()
+	var once sync.Once
+	var err error
+	commit = func() error {
+		once.Do(func() { close(release); err = <-done })
+		return err
+	}
+	t.Cleanup(func() { commit() })
+	select {
+	case <-ran:
+	case err := <-done:
+		done <- err // for commit, which the cleanup calls
+		t.Fatalf("the held write failed: %v", err)
+	}
+	return commit
+}
+
+func types(evs []store.OutboxEvent) []string {
+	var out []string
+	for _, e := range evs {
+		out = append(out, e.Type)
+	}
+	return out
+}
