@@ -53,6 +53,11 @@ type config struct {
 	MQTTMaxPendingWrites int64
 	MaxConnections       int64
 	Push                 pushConfig
+	// Outgoing webhooks (docs/webhooks.md).
+	WebhookTimeout      time.Duration
+	WebhookRetryFor     time.Duration
+	WebhookDisableAfter time.Duration
+	WebhookMaxInFlight  int64
 }
 
 // configError is a setting refused: main answers it with exit code 2, like a bad flag.
@@ -115,6 +120,10 @@ func serveSettings(c *config) *settings {
 	s.add(&durationValue{p: &c.MQTTConnectTimeout}, "mqtt-connect-timeout", "PARLEY_MQTT_CONNECT_TIMEOUT", "10s", "time a new MQTT connection has to send CONNECT")
 	s.add(&countValue{p: &c.MQTTMaxPendingWrites, max: 1 << 20}, "mqtt-max-pending-writes", "PARLEY_MQTT_MAX_PENDING_WRITES", "1024", "packets queued for one MQTT client; a client that lets its queue fill is disconnected")
 	s.add(&countValue{p: &c.MaxConnections, max: 1 << 30}, "max-connections", "PARLEY_MAX_CONNECTIONS", "10000", "concurrent connections, HTTP and MQTT TCP together; more are refused")
+	s.add(&durationValue{p: &c.WebhookTimeout}, "webhook-timeout", "PARLEY_WEBHOOK_TIMEOUT", "5s", "longest wait for a webhook receiver's answer")
+	s.add(&durationValue{p: &c.WebhookRetryFor}, "webhook-retry-for", "PARLEY_WEBHOOK_RETRY_FOR", "25h", "how long a webhook delivery is retried after its first attempt")
+	s.add(&durationValue{p: &c.WebhookDisableAfter}, "webhook-disable-after", "PARLEY_WEBHOOK_DISABLE_AFTER", "24h", "a webhook endpoint failing without a success this long is disabled")
+	s.add(&countValue{p: &c.WebhookMaxInFlight, max: 1 << 20}, "webhook-max-in-flight", "PARLEY_WEBHOOK_MAX_IN_FLIGHT", "64", "webhook attempts under way at once on this node")
 	str(&c.NATSURL, "nats-url", "PARLEY_NATS_URL", "", "NATS server (JetStream on) joining the nodes of a cluster, e.g. nats://127.0.0.1:4222; empty for a single node")
 	str(&c.DebugListen, "debug-listen", "PARLEY_DEBUG_LISTEN", "", "address of the pprof debug listener; off when empty", optional(address))
 	str(&c.Push.FCMCredentials, "push-fcm-credentials", "PARLEY_PUSH_FCM_CREDENTIALS", "", "FCM: path of the Firebase service account's JSON key; Android pushes off when empty")

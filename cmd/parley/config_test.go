@@ -67,6 +67,10 @@ var settingCases = []struct {
 	{"mqtt-connect-timeout", "PARLEY_MQTT_CONNECT_TIMEOUT", "3s", func(c *config) any { return c.MQTTConnectTimeout }, 3 * time.Second, []string{"0", "soon"}},
 	{"mqtt-max-pending-writes", "PARLEY_MQTT_MAX_PENDING_WRITES", "64", func(c *config) any { return c.MQTTMaxPendingWrites }, int64(64), []string{"0", "1048577", "lots"}},
 	{"max-connections", "PARLEY_MAX_CONNECTIONS", "500", func(c *config) any { return c.MaxConnections }, int64(500), []string{"0", "-1", "10k"}},
+	{"webhook-timeout", "PARLEY_WEBHOOK_TIMEOUT", "1500ms", func(c *config) any { return c.WebhookTimeout }, 1500 * time.Millisecond, []string{"0", "5"}},
+	{"webhook-retry-for", "PARLEY_WEBHOOK_RETRY_FOR", "48h", func(c *config) any { return c.WebhookRetryFor }, 48 * time.Hour, []string{"-1h", "a day"}},
+	{"webhook-disable-after", "PARLEY_WEBHOOK_DISABLE_AFTER", "2h", func(c *config) any { return c.WebhookDisableAfter }, 2 * time.Hour, []string{"0s", "2"}},
+	{"webhook-max-in-flight", "PARLEY_WEBHOOK_MAX_IN_FLIGHT", "8", func(c *config) any { return c.WebhookMaxInFlight }, int64(8), []string{"0", "1048577", "many"}},
 	{"nats-url", "PARLEY_NATS_URL", "nats://127.0.0.1:4222", func(c *config) any { return c.NATSURL }, "nats://127.0.0.1:4222", nil},
 	{"debug-listen", "PARLEY_DEBUG_LISTEN", "127.0.0.1:6060", func(c *config) any { return c.DebugListen }, "127.0.0.1:6060", []string{"6060"}},
 	{"push-fcm-credentials", "PARLEY_PUSH_FCM_CREDENTIALS", "/etc/parley/fcm.json", func(c *config) any { return c.Push.FCMCredentials }, "/etc/parley/fcm.json", nil},
@@ -194,7 +198,8 @@ func TestDefaults(t *testing.T) {
 		ShutdownGrace: 20 * time.Second, DrainDelay: 5 * time.Second, LogFormat: "text", AccessLog: 1,
 		CORSOrigins: []string{"*"}, HTTPIdleTimeout: time.Minute, HTTPBodyTimeout: 30 * time.Second, HTTPMinBodyRate: 10240,
 		HTTPWriteTimeout: 30 * time.Second, MQTTConnectTimeout: 10 * time.Second, MQTTMaxPendingWrites: 1024, MaxConnections: 10000,
-		Push: pushConfig{RetryFor: time.Hour},
+		Push:           pushConfig{RetryFor: time.Hour},
+		WebhookTimeout: 5 * time.Second, WebhookRetryFor: 25 * time.Hour, WebhookDisableAfter: 24 * time.Hour, WebhookMaxInFlight: 64,
 	}
 	if !reflect.DeepEqual(*c, want) {
 		t.Fatalf("defaults:\n got %+v\nwant %+v", *c, want)

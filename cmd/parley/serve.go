@@ -24,6 +24,7 @@ import (
 	"github.com/parley-chat/parley/internal/media"
 	"github.com/parley-chat/parley/internal/realtime"
 	"github.com/parley-chat/parley/internal/store"
+	"github.com/parley-chat/parley/internal/webhook"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -72,9 +73,11 @@ func serve(args []string) error {
 	if err != nil {
 		return err
 	}
+	preSend := webhook.NewPreSend(nil, nil)
 	svc, err := chat.New(ctx, db, blobs, chat.Config{
 		APIKey: cfg.APIKey, ServerKey: cfg.ServerKey, SecureMode: cfg.SecureMode,
 		PublicURL: cfg.PublicURL, TokenTTL: cfg.TokenTTL, MaxFileBytes: cfg.MaxFileBytes, Media: backend,
+		PreSend: preSend,
 	})
 	if err != nil {
 		return err
@@ -85,6 +88,7 @@ func serve(args []string) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	registerStoreMetrics(reg, db)
+	reg.MustRegister(preSend)
 	api := httpapi.New(svc, httpapi.Options{
 		Config:   httpapi.Config{MaxBodyBytes: cfg.MaxBodyBytes, MaxUploadBytes: cfg.MaxUploadBytes, CORSOrigins: cfg.CORSOrigins, AccessLog: cfg.AccessLog},
 		Logger:   log,
@@ -133,7 +137,14 @@ func serve(args []string) error {
 	}
 	defer stopPush()
 	relay := realtime.NewRelay(broker, db)
-	svc.OnCommit(func() { relay.Wake(); pushWake() })
+	// Webhooks: every node sends the deliveries it leases (docs/webhooks.md).
+	hooks := webhook.New(svc, webhook.Options{Timeout: cfg.WebhookTimeout, RetryFor: cfg.WebhookRetryFor,
+		DisableAfter: cfg.WebhookDisableAfter, MaxInFlight: int(cfg.WebhookMaxInFlight), Logger: log, Registry: reg})
+	hooksCtx, stopHooks := context.WithCancel(context.Background())
+	hooksDone := make(chan struct{})
+	go func() { hooks.Run(hooksCtx); close(hooksDone) }()
+	defer func() { stopHooks(); <-hooksDone }()
+	svc.OnCommit(func() { relay.Wake(); hooks.Wake(); pushWake() })
 	relayCtx, stopRelay := context.WithCancel(context.Background())
 	relayDone := make(chan struct{})
 	if cfg.NATSURL == "" {
@@ -149,7 +160,7 @@ func serve(args []string) error {
 		}
 		defer cluster.Close()
 		svc.OnSessionsRevoked(cluster.BroadcastSessions)
-		svc.OnCommit(func() { cluster.Wake(); pushWake() })
+		svc.OnCommit(func() { cluster.Wake(); hooks.Wake(); pushWake() })
 		relay.Sink = cluster
 		go func() { relay.RunLeader(relayCtx, db); close(relayDone) }()
 	}

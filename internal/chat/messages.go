@@ -343,8 +343,18 @@ func (s *Service) CreateMessage(ctx context.Context, c *Caller, in CreateMessage
 	if c.User == nil {
 		return nil, PermissionDenied()
 	}
+	changed, err := s.preSendCheck(ctx, c, in)
+	if err != nil {
+		return nil, err
+	}
+	if string(changed.Data) != string(in.Data) { // the hook changed the text: check it again
+		in = changed
+		if content = checkData(&p, *in.DataType, in.Data, in.FileID); p.Err() != nil {
+			return nil, p.Err()
+		}
+	}
 	var out *MessagePayload
-	err := s.store.Write(ctx, func(tx Tx) error {
+	err = s.store.Write(ctx, func(tx Tx) error {
 		f, ch, own, err := s.readFeed(tx, c, *in.MessageFeedID)
 		if err != nil {
 			return err

@@ -19,6 +19,7 @@ type Config struct {
 	AuthTokenTTL time.Duration // secure-mode authToken lifetime
 	MaxFileBytes int64         // largest single uploaded file
 	Media        Media         // live-room media server; nil is the `none` backend
+	PreSend      PreSendCaller // calls the network's pre-send hook (presend.go); nil: no hook
 }
 
 // Service is the chat domain: every use case is a method on it, and every rule and
@@ -34,6 +35,7 @@ type Service struct {
 	adminID   string
 	onCommit  atomic.Pointer[func()]
 	onRevoke  atomic.Pointer[func(context.Context, SessionsRevoked)]
+	preSend   preSendState
 	roles     atomic.Pointer[roleSet] // built-in and custom roles (role_admin.go)
 	content   contentCache            // compiled blocklist and allowlist (content_moderation.go)
 }

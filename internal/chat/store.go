@@ -24,6 +24,7 @@ type Tx interface {
 	RoomStore
 	RoomMediaStore
 	InvitationStore
+	WebhookStore
 	UserBlockStore
 	UserFlagStore
 	GlobalBanStore

@@ -79,6 +79,7 @@ func New(svc *chat.Service, opt Options) *API {
 	a.routesRooms()
 	a.routesInvitations()
 	a.routesWebhooks()
+	a.routesWebhookEndpoints()
 	a.routesUserSafety()
 	a.routesModeration()
 	a.routesRoles()

@@ -31,6 +31,8 @@ import (
 type benchServer struct {
 	b     *testing.B
 	h     http.Handler
+	svc   *chat.Service
+	db    *store.DB
 	admin string
 	seq   atomic.Int64
 }
@@ -50,7 +52,7 @@ func newBenchServer(b *testing.B) *benchServer {
 	if err != nil {
 		b.Fatal(err)
 	}
-	s := &benchServer{b: b, h: httpapi.New(svc, httpapi.Options{})}
+	s := &benchServer{b: b, h: httpapi.New(svc, httpapi.Options{}), svc: svc, db: db}
 	var out struct {
 		AdminToken string `json:"adminToken"`
 	}

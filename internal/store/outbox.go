@@ -72,7 +72,11 @@ func (t *tx) AppendEvent(e chat.Event) error {
 	if err != nil {
 		return err
 	}
-	return t.enqueuePush(e, at) // same transaction: an event exists iff its push job does
+	// Same transaction: an event exists iff its push job and its webhook deliveries do.
+	if err := t.enqueuePush(e, at); err != nil {
+		return err
+	}
+	return t.enqueueWebhooks(e, data, at)
 }
 
 // OutboxEvent is chat's: the real-time layer reads it without importing the store.
