@@ -18,7 +18,7 @@ import (
 // ends, with the same id (the receiver's dedupe key); nothing else is repeated.
 func TestPushSurvivesKill9(t *testing.T) {
 	if testing.Short() {
-		t.Skip("waits for the dead process's leases (25 s)")
+		t.Skip("-short: this test waits 25 s for the dead process's leases; run it without -short")
 	}
 	var mu sync.Mutex
 	got := map[string]int{}  // messageId|target -> deliveries

@@ -3,8 +3,8 @@ package push
 import (
 	"context"
 	"errors"
+	"github.com/parley-chat/parley/internal/dispatch"
 	"log/slog"
-	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -44,7 +44,7 @@ type Dispatcher struct {
 	opt      Options
 	log      *slog.Logger
 	m        *metrics
-	wake     chan struct{}
+	loop     dispatch.Loop
 	inFlight atomic.Int64
 	wg       sync.WaitGroup
 }
@@ -72,31 +72,16 @@ func New(src Source, p Provider, opt Options) *Dispatcher {
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
 	}
-	return &Dispatcher{src: src, p: p, opt: opt, log: opt.Logger, m: newMetrics(opt.Registry), wake: make(chan struct{}, 1)}
+	return &Dispatcher{src: src, p: p, opt: opt, log: opt.Logger, m: newMetrics(opt.Registry), loop: dispatch.NewLoop()}
 }
 
 // Wake makes the dispatcher look for work now (after a commit). It never blocks.
-func (d *Dispatcher) Wake() {
-	select {
-	case d.wake <- struct{}{}:
-	default:
-	}
-}
+func (d *Dispatcher) Wake() { d.loop.Wake() }
 
 // Run works until ctx ends, then waits for the attempts under way.
 func (d *Dispatcher) Run(ctx context.Context) {
 	defer d.wg.Wait()
-	t := time.NewTicker(d.opt.Poll)
-	defer t.Stop()
-	for {
-		d.Round(ctx)
-		select {
-		case <-ctx.Done():
-			return
-		case <-d.wake:
-		case <-t.C:
-		}
-	}
+	d.loop.Run(ctx, d.opt.Poll, d.Round)
 }
 
 // lease is how long a node holds a claimed job or delivery: longer than an attempt, so
@@ -197,12 +182,7 @@ func (d *Dispatcher) deliver(c chat.PushDelivery) {
 // backoff is the wait before attempt n+1: BaseBackoff × 2^(n-1) up to MaxBackoff, of
 // which a random half, so that deliveries that failed together spread out.
 func (d *Dispatcher) backoff(attempts int) time.Duration {
-	exp := min(max(attempts-1, 0), 62)
-	wait := d.opt.MaxBackoff
-	if d.opt.BaseBackoff <= d.opt.MaxBackoff>>exp { // compared before shifting: never overflows
-		wait = d.opt.BaseBackoff << exp
-	}
-	return wait/2 + rand.N(wait/2+1)
+	return dispatch.Backoff(d.opt.BaseBackoff, d.opt.MaxBackoff, attempts)
 }
 
 type metrics struct{ attempts *prometheus.CounterVec }

@@ -9,9 +9,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/parley-chat/parley/internal/dispatch"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -49,7 +49,7 @@ type Dispatcher struct {
 	opt      Options
 	log      *slog.Logger
 	m        *metrics
-	wake     chan struct{}
+	loop     dispatch.Loop
 	inFlight atomic.Int64
 	wg       sync.WaitGroup
 }
@@ -79,7 +79,7 @@ func New(src Source, opt Options) *Dispatcher {
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
 	}
-	return &Dispatcher{src: src, opt: opt, log: opt.Logger, m: newMetrics(opt.Registry), wake: make(chan struct{}, 1)}
+	return &Dispatcher{src: src, opt: opt, log: opt.Logger, m: newMetrics(opt.Registry), loop: dispatch.NewLoop()}
 }
 
 // noRedirects is the default client: a redirect is an answer (a failure), never
@@ -88,30 +88,14 @@ func noRedirects() *http.Client {
 	return &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
 
-// Wake makes the dispatcher look for due deliveries now (after a commit that may have
-// added some). It never blocks.
-func (d *Dispatcher) Wake() {
-	select {
-	case d.wake <- struct{}{}:
-	default:
-	}
-}
+// Wake makes the dispatcher look for work now (after a commit). It never blocks.
+func (d *Dispatcher) Wake() { d.loop.Wake() }
 
 // Run claims and sends deliveries until ctx ends, then waits for the attempts under way
 // (each bounded by Timeout).
 func (d *Dispatcher) Run(ctx context.Context) {
 	defer d.wg.Wait()
-	t := time.NewTicker(d.opt.Poll)
-	defer t.Stop()
-	for {
-		d.round(ctx)
-		select {
-		case <-ctx.Done():
-			return
-		case <-d.wake:
-		case <-t.C:
-		}
-	}
+	d.loop.Run(ctx, d.opt.Poll, d.round)
 }
 
 // leaseFor is how long a claimed delivery is this node's: longer than an attempt can
@@ -221,12 +205,7 @@ func (d *Dispatcher) post(c chat.ClaimedDelivery, now time.Time) (int, error) {
 // MaxBackoff, with jitter (a random half of it) so that deliveries that failed together
 // do not come back together.
 func (d *Dispatcher) backoff(attempts int) time.Duration {
-	wait := d.opt.BaseBackoff
-	for i := 1; i < attempts && wait < d.opt.MaxBackoff; i++ {
-		wait *= 2 // doubled step by step: a shift by the attempt count would overflow
-	}
-	wait = min(wait, d.opt.MaxBackoff)
-	return wait/2 + rand.N(wait/2+1)
+	return dispatch.Backoff(d.opt.BaseBackoff, d.opt.MaxBackoff, attempts)
 }
 
 // metrics are the dispatcher's figures at /metrics.
