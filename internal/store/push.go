@@ -96,21 +96,11 @@ func (t *tx) PushSettingsOf(userIDs []string, channelID string) ([]chat.PushSett
 		append(anys(userIDs), channelID)...)
 }
 
-// skipLockedPush ends a SELECT of queue rows to lease: on PostgreSQL rows another node
-// is leasing right now are passed over rather than waited for; SQLite has one writer.
-// (Branch hooks has the same as dialect.skipLocked: use it once both are merged.)
-func (t *tx) skipLockedPush() string {
-	if t.d.forUpdate == "" {
-		return ""
-	}
-	return t.d.forUpdate + " SKIP LOCKED"
-}
-
 func (t *tx) ClaimPushJob(now, leaseUntil chat.Time) (*chat.PushJob, error) {
 	var j chat.PushJob
 	var mentioned, data string
 	err := t.queryRow(`SELECT seq, event, channel_id, sender_id, mentioned, data, after_user FROM push_jobs
-		WHERE lease_until <= ? ORDER BY seq LIMIT 1`+t.skipLockedPush(), now.Millis()).
+		WHERE lease_until <= ? ORDER BY seq LIMIT 1`+t.d.skipLocked(), now.Millis()).
 		Scan(&j.Seq, &j.Event, &j.ChannelID, &j.SenderID, &mentioned, &data, &j.AfterUser)
 	if err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
@@ -193,7 +183,7 @@ func scanPushDelivery(s scanner) (chat.PushDelivery, error) {
 
 func (t *tx) ClaimPushDeliveries(now, leaseUntil chat.Time, max int) ([]chat.PushDelivery, error) {
 	due, err := queryAll(t, scanPushDelivery, `SELECT `+pushDeliveryColumns+` FROM push_deliveries
-		WHERE next_at <= ? AND lease_until <= ? ORDER BY next_at, seq LIMIT ?`+t.skipLockedPush(), now.Millis(), now.Millis(), max)
+		WHERE next_at <= ? AND lease_until <= ? ORDER BY next_at, seq LIMIT ?`+t.d.skipLocked(), now.Millis(), now.Millis(), max)
 	if err != nil || len(due) == 0 {
 		return nil, err
 	}
