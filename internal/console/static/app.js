@@ -161,19 +161,6 @@ const Console = (() => {
   // GET path: when it answers 404 the server lacks the feature and the nav says so.
   function page(def) { pages.push(def); }
 
-  // placeholder registers the page of a feature other work adds: until its probe path
-  // answers, the nav says "not available on this server"; once it does, the page shows
-  // the probe's raw answer until a real page replaces the file.
-  function placeholder(def) {
-    page(Object.assign({
-      render: async (view) => {
-        const out = await api('GET', def.probe);
-        view.append(h('p', null, 'The server has this feature; this console shows its raw answer for now.'),
-          h('pre', null, JSON.stringify(out, null, 2)));
-      },
-    }, def));
-  }
-
   async function login(secret) {
     secret = secret.trim();
     if (secret.split('.').length === 3) {
@@ -299,5 +286,5 @@ const Console = (() => {
   }
   document.addEventListener('DOMContentLoaded', start);
 
-  return { page, placeholder, api, h, table, action, pager, searchList, flash, describe, when, userActions, ApiError };
+  return { page, api, h, table, action, pager, searchList, flash, describe, when, userActions, ApiError };
 })();
