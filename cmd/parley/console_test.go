@@ -1,8 +1,9 @@
 package main
 
 // The operator console driven in headless Chromium against the real binary: log in with
-// the server key, find a user, ban them in a channel and watch the member list change,
-// remove a co-host from a live room, read the health figures. The browser is Debian's
+// the server key, work the moderation queue, ban and delete a user network-wide, register
+// a webhook endpoint and replay a delivery, find a user, ban them in a channel and watch
+// the member list change, remove a co-host from a live room, read the health figures. The browser is Debian's
 // chromium (.ci/run installs it); without one the test skips, saying so. On failure a
 // screenshot of the page is kept in a directory the log names; with
 // PARLEY_TEST_SCREENSHOTS=1 every step leaves one there.
@@ -304,6 +305,14 @@ func TestConsoleInABrowser(t *testing.T) {
 		waitJS(`[...document.querySelectorAll('#user-actions button')].some((b) => b.textContent === 'Global unban')`))
 	if s, out := n.call(t, "GET", "/api/v3/users/dave", admin, nil); s != 200 || out["users"].([]any)[0].(map[string]any)["isGlobalBan"] != true {
 		t.Fatalf("dave after the console's global ban: %d %v", s, out)
+	}
+	b.step("delete dave",
+		clickText(banDave, "Delete user"),
+		clickText(banDave, "Confirm: delete dave"),
+		waitJS(`document.getElementById('user-deleted')?.textContent === 'yes'`),
+		waitJS(`![...document.querySelectorAll('#user-actions button')].some((b) => b.textContent === 'Delete user')`))
+	if s, out := n.call(t, "GET", "/api/v3/users/dave", admin, nil); s != 200 || out["users"].([]any)[0].(map[string]any)["isDeleted"] != true {
+		t.Fatalf("dave after the console deleted him: %d %v", s, out)
 	}
 
 	// Webhooks: register an endpoint for the receiver, see a delivery in its log, replay it.

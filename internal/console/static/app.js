@@ -145,7 +145,9 @@ const Console = (() => {
       results.replaceChildren();
       const first = query(form);
       pager(results, async (tok) => {
-        const out = await api('GET', path, { query: tok ? { 'options[token]': tok } : first });
+        // Later pages send the search's options again with the token, as the SDK does:
+        // the token holds a position, not the filters.
+        const out = await api('GET', path, { query: tok ? Object.assign({}, first, { 'options[token]': tok }) : first });
         return { rows: out[key], next: out.paging && out.paging.next };
       }, (rows) => table(columns, rows, { id: tableId }));
     };
