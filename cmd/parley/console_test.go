@@ -364,8 +364,27 @@ func TestConsoleInABrowser(t *testing.T) {
 		t.Fatalf("the endpoint after the console rotated its secret: %d %v", s, out)
 	}
 
+	// A search's second page keeps the search: 21 users are named "Page …", 20 show per
+	// page. (The keyword matches display names.)
+	for i := range 21 {
+		u := n.login(t, fmt.Sprintf("page-%02d", i))
+		if s, out := n.call(t, "PUT", "/api/v3/users", u.token, map[string]any{"displayName": fmt.Sprintf("Page %02d", i)}); s != 200 {
+			t.Fatalf("name page-%02d: %d %v", i, s, out)
+		}
+	}
+	userLinks := `[...document.querySelectorAll('#users-table tbody a')].map((a) => a.textContent)`
+	b.step("second page of a search",
+		clickCSS("#nav-users"),
+		chromedp.WaitVisible(chromedp.ID("#user-search")),
+		chromedp.SendKeys(chromedp.CSS("#user-search input[name=keyword]"), "page "),
+		clickCSS("#user-search button[type=submit]"),
+		waitJS(userLinks+`.length === 20 && `+userLinks+`.every((id) => id.startsWith('page-'))`),
+		clickText(`.pages button`, "Next page"),
+		waitJS(userLinks+`.join(',') === 'page-00'`))
+
 	// Find a user.
 	b.step("find a user",
+		clickCSS("#nav-moderation"),
 		clickCSS("#nav-users"),
 		chromedp.WaitVisible(chromedp.ID("#user-search")),
 		chromedp.SendKeys(chromedp.CSS("#user-search input[name=keyword]"), "bob"),
