@@ -334,7 +334,7 @@ func TestConsoleInABrowser(t *testing.T) {
 	if s, out := n.call(t, "POST", "/api/v3/channels", owner.token, map[string]any{"channelId": "hooked", "type": "community"}); s != 200 {
 		t.Fatalf("create channel: %d %v", s, out)
 	}
-	first := waitFor("the channel.didCreate delivery", func(ids []string) bool { return len(ids) == 1 })[0]
+	first := waitFor("the channel.didCreate delivery", func(ids []string) bool { return len(ids) > 0 })[0]
 	deliveryRow := `#deliveries-table [data-delivery="` + first + `"]`
 	b.step("delivery log",
 		clickCSS(`#webhooks-table a[href="#/webhooks/`+hook["webhookId"].(string)+`"]`),
@@ -353,7 +353,7 @@ func TestConsoleInABrowser(t *testing.T) {
 		clickText(deliveryRow+` button`, "Replay"),
 		waitJS(`document.getElementById('flash')?.textContent === 'Replay: done.'`))
 	// The receiver hears the same delivery (same webhook-id) again.
-	waitFor("the replayed delivery", func(ids []string) bool { return len(ids) == 2 && ids[1] == first })
+	waitFor("the replayed delivery", func(ids []string) bool { return len(ids) >= 2 && ids[len(ids)-1] == first })
 	secret := hook["secret"].(string)
 	b.step("rotate the secret",
 		waitJS(`document.getElementById('webhook-secret')?.textContent === `+js(secret)),
