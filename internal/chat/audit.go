@@ -25,17 +25,18 @@ type AuditEntry struct {
 
 // Audited actions.
 const (
-	AuditChannelBan        = "channel.ban"
-	AuditChannelUnban      = "channel.unban"
-	AuditChannelMute       = "channel.mute"
-	AuditChannelUserMute   = "channel.userMute"
-	AuditChannelRoleAdd    = "channel.roleAdd"
-	AuditChannelRoleRemove = "channel.roleRemove"
-	AuditGlobalBan         = "user.globalBan"
-	AuditGlobalUnban       = "user.globalUnban"
-	AuditUserRoles         = "user.roles"
-	AuditFlagsCleared      = "user.flagsCleared"
-	AuditMessageDelete     = "message.delete"
+	AuditChannelBan          = "channel.ban"
+	AuditChannelUnban        = "channel.unban"
+	AuditChannelMute         = "channel.mute"
+	AuditChannelUserMute     = "channel.userMute"
+	AuditChannelRoleAdd      = "channel.roleAdd"
+	AuditChannelRoleRemove   = "channel.roleRemove"
+	AuditGlobalBan           = "user.globalBan"
+	AuditGlobalUnban         = "user.globalUnban"
+	AuditUserRoles           = "user.roles"
+	AuditFlagsCleared        = "user.flagsCleared"
+	AuditMessageDelete       = "message.delete"
+	AuditMessageFlagsCleared = "message.flagsCleared"
 )
 
 // MaxAuditReason bounds the optional reason of moderation requests.

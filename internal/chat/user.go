@@ -63,6 +63,7 @@ type UserQuery struct {
 	Keyword        string
 	SortBy         string // firstCreated | lastCreated | displayName
 	IncludeDeleted bool
+	Flagged        bool // filter=flagged: only users with a flag (global admins only)
 	Limit          int
 	After          *Cursor
 }
@@ -166,6 +167,11 @@ func (s *Service) QueryUsers(ctx context.Context, c *Caller, q UserQuery) (*User
 	p.Text("keyword", &q.Keyword, 0, 100)
 	if err := p.Err(); err != nil {
 		return nil, err
+	}
+	// Who was reported is moderation data: the flagged filter is the queue of the
+	// console, for global admins, as the audit log is.
+	if q.Flagged && !c.IsAdmin() {
+		return nil, PermissionDenied()
 	}
 	q.Keyword = strings.ToLower(q.Keyword)
 	var out *UserPayload

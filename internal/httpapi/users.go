@@ -32,7 +32,7 @@ func (a *API) queryUsers(w http.ResponseWriter, r *http.Request, c *chat.Caller)
 		SortBy:         q.enum("sortBy", "lastCreated", "firstCreated", "lastCreated", "displayName"),
 		IncludeDeleted: q.boolean("isDeleted", false),
 	}
-	q.enum("filter", "all", "all", "flagged")
+	in.Flagged = q.enum("filter", "all", "all", "flagged") == "flagged"
 	in.Limit, in.After = q.page()
 	if err := q.err(); err != nil {
 		a.writeError(w, r, err)
