@@ -33,6 +33,7 @@ var webhookEvents = map[string][]string{
 	EventMessageDeleted:         {"message.didDelete", "v5.message.didDelete"},
 	EventMessageFlagged:         {"message.didFlag"},
 	EventMessageUnflagged:       {"message.didUnflag"},
+	EventMessageFlagCleared:     {"message.didClearflag"}, // sic: Amity's spelling
 	EventMessageReactionAdded:   {"message.didAddReaction"},
 	EventMessageReactionRemoved: {"message.didRemoveReaction"},
 	EventUserUpdated:            {"user.didUpdate"},
