@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"sync/atomic"
-	"time"
 )
 
 // Event is a change the real-time clients must hear about. It is appended to the outbox in
@@ -35,12 +34,6 @@ type Lease interface {
 	Lost() <-chan struct{}
 	// Release gives the lease up.
 	Release()
-}
-
-// Leases grants the relay lease: AcquireRelayLease waits until this process holds it,
-// trying every retry, or until ctx ends (then it returns ctx's error).
-type Leases interface {
-	AcquireRelayLease(ctx context.Context, retry time.Duration) (Lease, error)
 }
 
 // EventStore appends to the outbox.
