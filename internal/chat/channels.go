@@ -57,7 +57,7 @@ func (s *Service) CreateChannel(ctx context.Context, c *Caller, in CreateChannel
 	if c.User == nil {
 		return nil, PermissionDenied()
 	}
-	now := Now()
+	now := s.now()
 	ch := newChannel(c.User.ID, deref(in.Type, ChannelCommunity), now)
 	if in.ChannelID != nil {
 		ch.ChannelID = *in.ChannelID
@@ -224,7 +224,7 @@ func (s *Service) CreateConversation(ctx context.Context, c *Caller, in Conversa
 	if c.User == nil {
 		return nil, PermissionDenied()
 	}
-	now := Now()
+	now := s.now()
 	ch := newChannel(c.User.ID, ChannelConversation, now)
 	if in.ChannelID != nil {
 		ch.ChannelID = *in.ChannelID
@@ -489,7 +489,7 @@ func (s *Service) UpdateChannel(ctx context.Context, c *Caller, channelID string
 		if in.NotificationMode != nil {
 			ch.NotificationMode = *in.NotificationMode
 		}
-		ch.UpdatedAt = Now()
+		ch.UpdatedAt = s.now()
 		if err := tx.UpdateChannel(ch); err != nil {
 			return err
 		}
@@ -514,7 +514,7 @@ func (s *Service) DeleteChannel(ctx context.Context, c *Caller, channelID string
 		if !c.CanIn(own.rolesIfMember(), PermCloseChannel) {
 			return PermissionDenied()
 		}
-		now := Now()
+		now := s.now()
 		ch.IsDeleted, ch.DeletedAt, ch.UpdatedAt, ch.DistinctKey = true, now, now, ""
 		if err := tx.UpdateChannel(ch); err != nil {
 			return err

@@ -243,7 +243,7 @@ func (s *Service) UpdateUser(ctx context.Context, c *Caller, in UpdateUserInput)
 	}
 	var out *UserPayload
 	err := s.store.Write(ctx, func(tx Tx) error {
-		now := Now()
+		now := s.now()
 		u, err := tx.UserByPublicID(*in.UserID)
 		if err != nil {
 			return err

@@ -56,7 +56,7 @@ func (s *Service) DeleteUser(ctx context.Context, c *Caller, in DeleteUserInput)
 		if u.ID == s.adminID || (c.User != nil && u.ID == c.User.ID) {
 			return Errorf(CodeForbidden, "This user cannot be deleted.")
 		}
-		now := Now()
+		now := s.now()
 		detail := map[string]any{"deleteAll": in.DeleteAll, "markMessageDeleted": in.MarkMessageDeleted}
 		if in.DeleteAll || in.MarkMessageDeleted {
 			n, err := tx.DeleteUserMessages(u.ID, now)
