@@ -265,9 +265,5 @@ func (e *env) adminToken() string {
 // refused request wrote nothing.
 func (e *env) count(table, where string, args ...any) int {
 	e.t.Helper()
-	n, err := e.db.Count(context.Background(), table, where, args...)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return n
+	return storetest.Count(e.t, e.db, table, where, args...)
 }

@@ -181,7 +181,7 @@ type DB struct {
 	writer *sql.DB
 	reader *sql.DB
 	// SQLite only: the held writer and reader connections Write and Read run on. The
-	// pools above keep a spare connection each for the few direct uses (Count, Ping).
+	// pools above keep a spare connection each for the few direct uses (migrations, Ping).
 	w       *groupWriter
 	readers *readerPool
 	caches  *rowCaches // row_cache.go; the no-op twin on PostgreSQL
@@ -668,14 +668,13 @@ func scanString(s scanner) (string, error) {
 	return v, s.Scan(&v)
 }
 
-// Count counts rows of a table that match a condition. Tests use it to prove that a
-// refused request wrote nothing; it is not for request paths.
-func (db *DB) Count(ctx context.Context, table, where string, args ...any) (int, error) {
-	q := "SELECT COUNT(*) FROM " + table
-	if where != "" {
-		q += " WHERE " + where
-	}
+// AppliedMigrations counts the schema migrations applied to the database (`parley
+// migrate` reports it).
+func (db *DB) AppliedMigrations(ctx context.Context) (int, error) {
 	var n int
-	err := db.writer.QueryRowContext(ctx, db.d.rebind(q), args...).Scan(&n)
-	return n, err
+	err := db.writer.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations`).Scan(&n)
+	if err != nil {
+		return 0, statementError(`SELECT FROM schema_migrations`, err)
+	}
+	return n, nil
 }
