@@ -546,8 +546,23 @@ func statementName(q string) string {
 	return table + " " + verb
 }
 
-func (t *tx) queryRow(q string, args ...any) *sql.Row {
-	return t.q.QueryRowContext(t.ctx, t.d.rebind(q), args...)
+func (t *tx) queryRow(q string, args ...any) row {
+	return row{t.q.QueryRowContext(t.ctx, t.d.rebind(q), args...), q}
+}
+
+// row is a *sql.Row whose Scan says where a failure came from, as tx.exec and tx.query
+// do. sql.ErrNoRows, which callers compare against as the answer "none", stays bare.
+type row struct {
+	r *sql.Row
+	q string
+}
+
+func (r row) Scan(dest ...any) error {
+	err := r.r.Scan(dest...)
+	if err != nil && err != sql.ErrNoRows {
+		return statementError(r.q, err)
+	}
+	return err
 }
 
 // errUnstorable answers text that no database can hold the same way: PostgreSQL refuses
@@ -600,7 +615,14 @@ type scanner interface{ Scan(dest ...any) error }
 // queryAll runs a query inside t and reads every row with scan.
 func queryAll[T any](t *tx, scan func(scanner) (T, error), q string, args ...any) ([]T, error) {
 	rows, err := t.query(q, args...)
-	return collect(rows, err, scan)
+	if err != nil {
+		return nil, err // already says where
+	}
+	out, err := collect(rows, nil, scan)
+	if err != nil {
+		return nil, statementError(q, err) // a row that failed to read, or the cursor's error
+	}
+	return out, nil
 }
 
 // collect reads every row with scan.
@@ -620,8 +642,8 @@ func collect[T any](rows *sql.Rows, err error, scan func(scanner) (T, error)) ([
 	return out, rows.Err()
 }
 
-// one reads a single row, nil when there is none.
-func one[T any](row *sql.Row, scan func(scanner) (T, error)) (*T, error) {
+// one reads a single row (from tx.queryRow), nil when there is none.
+func one[T any](row scanner, scan func(scanner) (T, error)) (*T, error) {
 	v, err := scan(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
