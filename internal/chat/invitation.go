@@ -360,12 +360,12 @@ func checkInvitationQuery(p *Problems, q *InvitationQuery) {
 	}
 	q.Statuses = Unique(q.Statuses)
 	if q.SortBy != "" {
-		p.OneOf("sortBy", &q.SortBy, SortFirstCreated, SortLastCreated, "createdAt", "_id")
+		p.OneOf("sortBy", &q.SortBy, InvitationSorts...)
 	}
 	if q.SortOrder != "" {
-		p.OneOf("sortOrder", &q.SortOrder, "asc", "desc")
+		p.OneOf("sortOrder", &q.SortOrder, SortOrders...)
 	}
-	q.Ascending = q.SortBy == SortFirstCreated || (q.SortBy != SortLastCreated && q.SortOrder == "asc")
+	q.Ascending = q.SortBy == SortFirstCreated || (q.SortBy != SortLastCreated && q.SortOrder == SortAscending)
 }
 
 // QueryInvitations answers GET /api/v1/invitations: the invitations to one room, for its

@@ -2,6 +2,7 @@ package chat
 
 import (
 	"context"
+	"slices"
 	"strings"
 )
 
@@ -609,14 +610,14 @@ func (s *Service) QueryMembers(ctx context.Context, c *Caller, channelID string,
 	var p Problems
 	p.List("memberships", q.Memberships, 0, 3, 1, 10)
 	for _, m := range q.Memberships {
-		if m != MembershipMember && m != MembershipBanned && m != "muted" {
+		if !slices.Contains(Memberships, m) {
 			p.Add("memberships", "has an unknown membership %q", m)
 			break
 		}
 	}
 	p.List("roles", q.Roles, 0, 20, 1, 100)
 	p.Text("search", &q.Search, 0, 100)
-	p.OneOf("sortBy", &q.SortBy, SortLastCreated, SortFirstCreated)
+	p.OneOf("sortBy", &q.SortBy, MemberSorts...)
 	if err := p.Err(); err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"slices"
 	"time"
 )
 
@@ -624,13 +625,13 @@ func (s *Service) QueryMessages(ctx context.Context, c *Caller, in MessageListIn
 	if err := p.Err(); err != nil {
 		return nil, err
 	}
-	asc := in.SortBy == "segmentAsc"
-	if t := in.Token; t != nil && t.ID != "" && (t.S == "segmentAsc" || t.S == "segmentDesc") {
-		asc = t.S == "segmentAsc" // a token keeps the sort it was made with
+	asc := in.SortBy == SortSegmentAsc
+	if t := in.Token; t != nil && t.ID != "" && slices.Contains(MessageSorts, t.S) {
+		asc = t.S == SortSegmentAsc // a token keeps the sort it was made with
 	}
-	sortBy := "segmentDesc"
+	sortBy := SortSegmentDesc
 	if asc {
-		sortBy = "segmentAsc"
+		sortBy = SortSegmentAsc
 	}
 	var out *MessagePayload
 	err := s.store.Read(ctx, func(tx Tx) error {

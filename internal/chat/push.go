@@ -478,7 +478,7 @@ func (s *Service) ExpandPushJob(ctx context.Context, now, leaseUntil Time, pageS
 		if err != nil {
 			return err
 		}
-		if ch == nil || ch.IsDeleted || ch.NotificationMode == "silent" || !allowed(network, "", j.Event) {
+		if ch == nil || ch.IsDeleted || ch.NotificationMode == NotificationSilent || !allowed(network, "", j.Event) {
 			return tx.AdvancePushJob(j.Seq, "", true)
 		}
 		devices, last, members, err := tx.PushRecipients(j.ChannelID, j.AfterUser, pageSize)

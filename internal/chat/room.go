@@ -622,7 +622,7 @@ func (s *Service) QueryRooms(ctx context.Context, c *Caller, q RoomQuery) (*Room
 		p.OneOf("targetTypes", &t, "community", "user")
 	}
 	if q.SortBy != "" {
-		p.OneOf("sortBy", &q.SortBy, SortFirstCreated, SortLastCreated)
+		p.OneOf("sortBy", &q.SortBy, RoomSorts...)
 	}
 	if err := p.Err(); err != nil {
 		return nil, err

@@ -162,7 +162,7 @@ func (s *Service) GetUsers(ctx context.Context, c *Caller, userIDs []string) (*U
 // QueryUsers answers GET /api/v3/users.
 func (s *Service) QueryUsers(ctx context.Context, c *Caller, q UserQuery) (*UserPayload, error) {
 	var p Problems
-	p.OneOf("sortBy", &q.SortBy, SortFirstCreated, SortLastCreated, SortDisplayName)
+	p.OneOf("sortBy", &q.SortBy, UserSorts...)
 	p.Text("keyword", &q.Keyword, 0, 100)
 	if err := p.Err(); err != nil {
 		return nil, err
