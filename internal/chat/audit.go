@@ -69,7 +69,7 @@ func (s *Service) audit(tx Tx, c *Caller, action, targetType, targetID, channelI
 		raw, _ = json.Marshal(detail)
 	}
 	return tx.AppendAudit(&AuditEntry{ID: NewID(), Action: action, ActorID: actorID(c), TargetType: targetType,
-		TargetID: targetID, ChannelID: channelID, Reason: reason, Detail: raw, CreatedAt: Now()})
+		TargetID: targetID, ChannelID: channelID, Reason: reason, Detail: raw, CreatedAt: s.now()})
 }
 
 // AuditLog answers GET /api/v1/moderation/audit-log: global admins only.

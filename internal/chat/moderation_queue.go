@@ -63,7 +63,7 @@ func (s *Service) ClearMessageFlags(ctx context.Context, c *Caller, id, reason s
 			out, err = s.messagePayload(tx, c, []Message{*m}, map[string]*Channel{ch.ID: ch})
 			return err
 		}
-		m.FlagCount, m.UpdatedAt = 0, Now()
+		m.FlagCount, m.UpdatedAt = 0, s.now()
 		if err := tx.UpdateMessage(m); err != nil {
 			return err
 		}
