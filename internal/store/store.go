@@ -457,6 +457,10 @@ type tx struct {
 	caches *rowCaches
 	gen    uint64
 	batch  *batch
+
+	// absentMembers are the membership keys MembershipsForUpdate found missing and no
+	// statement has inserted yet (PostgreSQL).
+	absentMembers map[string]bool
 }
 
 // querier runs statements: *sql.Tx and *sqliteConn.
