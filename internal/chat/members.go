@@ -13,7 +13,7 @@ import (
 //
 // Join, leave, add, remove, ban and unban lock the channel last (PostgreSQL): every unit
 // on a channel moves its counters, so the channel's row lock is where units on one
-// channel queue, and they hold it until their commit is durable. They read the channel
+// channel queue, and they hold it until their commit. They read the channel
 // without a lock, lock the target rows (MembershipsForUpdate), write them, and only then
 // move the counters (AddChannelCounts locks the row), re-check against the locked row
 // what they decided from the unlocked one (sameRules), and append their events. Roles,
