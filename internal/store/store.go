@@ -119,10 +119,13 @@ var (
 		// before the lock is taken: the transaction has its id while it holds the lock.
 		outboxSavepoint: `SELECT pg_advisory_xact_lock_shared(hashtextextended('parley outbox ' || current_schema(), 0))
 			WHERE pg_current_xact_id() IS NOT NULL; SET LOCAL synchronous_commit = off; SAVEPOINT outbox_event`,
-		// A transaction of its own that gets an id writes a commit record, after every
-		// earlier commit's, and waits until the WAL is flushed up to it (group-committed
-		// with any other flush in flight).
-		durable:     `SELECT pg_current_xact_id()`,
+		// A transaction of its own that writes a WAL record (a transactional logical
+		// message: nothing reads it unless a logical-decoding client asks for its
+		// prefix) commits with a flush up to its commit record, which is after every
+		// earlier commit's; other flushes in flight are group-committed with it. (A
+		// transaction that only takes an id writes no WAL of its own, and PostgreSQL
+		// then commits it without waiting for any flush.)
+		durable:     `SELECT pg_logical_emit_message(true, 'parley durable', '')`,
 		writingWith: true,
 		outboxInsert: `INSERT INTO outbox (type, channel_id, room_id, user_ids, network, data, created_at)
 			SELECT ?, ?, ?, ?, CAST(? AS INTEGER), ?, CAST(? AS BIGINT)`,
