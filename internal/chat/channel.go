@@ -131,8 +131,10 @@ func (p *ChannelPayload) Encoded() []byte {
 type ChannelStore interface {
 	InsertChannel(c *Channel) error
 	UpdateChannel(c *Channel) error
-	// AddChannelCounts moves the member counters by the given deltas and stamps activity.
-	AddChannelCounts(id string, members, moderators int, at Time) error
+	// AddChannelCounts moves the member counters by the given deltas, stamps activity
+	// and returns the channel as it now is. It locks the channel's row until the
+	// transaction ends: membership changes call it last, before their events.
+	AddChannelCounts(id string, members, moderators int, at Time) (*Channel, error)
 	ChannelByID(id string) (*Channel, error)
 	// ChannelForUpdate reads a channel by public id and holds it against concurrent
 	// membership changes until the transaction ends.
@@ -144,6 +146,11 @@ type ChannelStore interface {
 
 	// Memberships returns the rows that exist for users in a channel (internal ids).
 	Memberships(channelID string, userIDs []string) ([]Membership, error)
+	// MembershipsForUpdate is Memberships for rows the unit is about to change: the rows
+	// that exist are locked until the transaction ends, and a row found missing is later
+	// inserted by PutMemberships without replacing one, so that a concurrent unit that
+	// inserted it first makes this one fail on the unique key and run again.
+	MembershipsForUpdate(channelID string, userIDs []string) ([]Membership, error)
 	// MembershipsOfUser returns a user's rows in the given channels.
 	MembershipsOfUser(userID string, channelIDs []string) ([]Membership, error)
 	// PutMemberships inserts or replaces rows, batched.

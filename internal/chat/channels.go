@@ -547,6 +547,36 @@ func (s *Service) channelAndOwn(tx Tx, c *Caller, channelID string) (*Channel, M
 	return ch, own[0], nil
 }
 
+// channelToChange is channelAndOwn for the membership changes that lock the channel
+// last (members.go): the channel is read without a lock, and the caller's own row is
+// locked only when it is the row the unit changes (lockOwn: join, leave). A caller
+// acting on others is not locked, so that one moderator's concurrent requests do not
+// queue on their own row; their permission is the one they held when the unit read it.
+func (s *Service) channelToChange(tx Tx, c *Caller, channelID string, lockOwn bool) (*Channel, Membership, error) {
+	ch, err := tx.ChannelByPublicID(channelID)
+	if err != nil {
+		return nil, Membership{}, err
+	}
+	if ch == nil || ch.IsDeleted {
+		return nil, Membership{}, NotFound("Channel")
+	}
+	if c.User == nil {
+		return ch, noMembership(ch.ID, "", ch.CreatedAt), nil
+	}
+	if !lockOwn {
+		own, err := s.ownMemberships(tx, c, []Channel{*ch})
+		if err != nil {
+			return nil, Membership{}, err
+		}
+		return ch, own[0], nil
+	}
+	rows, err := tx.MembershipsForUpdate(ch.ID, []string{c.User.ID})
+	if err != nil || len(rows) == 0 {
+		return ch, noMembership(ch.ID, c.User.ID, ch.CreatedAt), err
+	}
+	return ch, rows[0], nil
+}
+
 // rolesIfMember are the channel roles that count for permissions: only a member's.
 func (m Membership) rolesIfMember() []string {
 	if m.Membership != MembershipMember {

@@ -73,3 +73,9 @@ func (p *Problems) Err() error {
 	}
 	return &Error{Code: CodeBadRequest, Message: "Invalid parameter: " + p.detail[0] + ".", Detail: p.detail}
 }
+
+// ErrChanged ends a write unit whose decision, made from rows read without a lock, no
+// longer holds once it has locked them (a concurrent unit changed them in between).
+// The store runs such a unit again (docs/development.md, "Storage": writes may rerun);
+// on SQLite, whose writer runs units one at a time, it cannot happen.
+var ErrChanged = errors.New("chat: a row the write decided from changed; run it again")

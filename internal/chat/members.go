@@ -7,13 +7,23 @@ import (
 )
 
 // Membership changes: join, leave, add, remove, ban, unban, roles and mutes. Each one
-// reads the channel held for update and the target users' rows, decides every change in
-// memory, and only then writes: the rows in one batch and the channel's counters by the
-// exact difference, in the same transaction as its events. A refused request writes
-// nothing, and the counters never depend on scanning the members.
+// reads the channel and the target users' rows, decides every change in memory, and
+// only then writes: the rows in one batch and the channel's counters by the exact
+// difference, in the same transaction as its events. A refused request writes nothing,
+// and the counters never depend on scanning the members.
+//
+// Join, leave, add, remove, ban and unban lock the channel last (PostgreSQL): every unit
+// on a channel moves its counters, so the channel's row lock is where units on one
+// channel queue, and they hold it until their commit. They read the channel
+// without a lock, lock the target rows (MembershipsForUpdate), write them, and only then
+// move the counters (AddChannelCounts locks the row), re-check against the locked row
+// what they decided from the unlocked one (sameRules), and append their events. Roles,
+// mutes and the channel's own changes still lock the channel first (channelAndOwn).
 
 // applyMembers writes the changed rows and moves the channel's counters from what the
-// rows were (before, as read; absent rows count as 'none') to what they become.
+// rows were (before, as read; absent rows count as 'none') to what they become. ch
+// becomes the channel as locked and counted; if what decided the change about the
+// channel is no longer so, the unit runs again (ErrChanged).
 func (s *Service) applyMembers(tx Tx, ch *Channel, before, after []Membership, now Time) error {
 	was := make(map[string]Membership, len(before))
 	for _, m := range before {
@@ -28,13 +38,23 @@ func (s *Service) applyMembers(tx Tx, ch *Channel, before, after []Membership, n
 	if err := tx.PutMemberships(after); err != nil {
 		return err
 	}
-	if err := tx.AddChannelCounts(ch.ID, members, moderators, now); err != nil {
+	locked, err := tx.AddChannelCounts(ch.ID, members, moderators, now)
+	if err != nil {
 		return err
 	}
-	ch.MemberCount += members
-	ch.ModeratorMemberCount += moderators
-	ch.LastActivity, ch.UpdatedAt = now, now
+	if locked == nil || !sameRules(ch, locked) {
+		return ErrChanged
+	}
+	*ch = *locked
 	return nil
+}
+
+// sameRules tells whether the channel fields that membership changes decide from
+// (channelAndOwn's existence check, openToAll, the types without bans, the creator's
+// exemption) are the same in both reads.
+func sameRules(read, locked *Channel) bool {
+	return read.IsDeleted == locked.IsDeleted && read.Type == locked.Type && read.IsPublic == locked.IsPublic &&
+		read.CreatorID == locked.CreatorID
 }
 
 func countsAsMember(m Membership) int {
@@ -69,7 +89,7 @@ func loadTargets(tx Tx, ch *Channel, userIDs []string, now Time) (*memberTargets
 	for i, u := range users {
 		ids[i] = u.ID
 	}
-	rows, err := tx.Memberships(ch.ID, ids)
+	rows, err := tx.MembershipsForUpdate(ch.ID, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -146,7 +166,7 @@ func checkUserIDs(userIDs []string) error {
 func (s *Service) JoinChannel(ctx context.Context, c *Caller, channelID string) (*ChannelPayload, error) {
 	var out *ChannelPayload
 	err := s.store.Write(ctx, func(tx Tx) error {
-		ch, own, err := s.channelAndOwn(tx, c, channelID)
+		ch, own, err := s.channelToChange(tx, c, channelID, true)
 		if err != nil {
 			return err
 		}
@@ -181,15 +201,15 @@ func (s *Service) JoinChannel(ctx context.Context, c *Caller, channelID string) 
 func (s *Service) LeaveChannel(ctx context.Context, c *Caller, channelID string) (*ChannelPayload, error) {
 	var out *ChannelPayload
 	err := s.store.Write(ctx, func(tx Tx) error {
-		ch, own, err := s.channelAndOwn(tx, c, channelID)
+		ch, own, err := s.channelToChange(tx, c, channelID, true)
 		if err != nil {
 			return err
 		}
 		if c.User == nil || own.Membership != MembershipMember {
 			return Errorf(CodePermissionDenied, "User is not a member of this channel.")
 		}
-		lastModerator := hasRole(own.Roles, RoleChannelModerator) && ch.ModeratorMemberCount <= 1 && ch.MemberCount > 1
-		if lastModerator && (ch.Type == ChannelCommunity || ch.Type == ChannelLive) {
+		moderator := hasRole(own.Roles, RoleChannelModerator)
+		if lastModerator(ch, moderator, ch.MemberCount, ch.ModeratorMemberCount) {
 			return Errorf(CodeLastModerator, "The last moderator cannot leave while other members remain.")
 		}
 		now := s.now()
@@ -197,6 +217,11 @@ func (s *Service) LeaveChannel(ctx context.Context, c *Caller, channelID string)
 		own.Membership, own.Roles, own.LastActivity, own.UpdatedAt = MembershipNone, []string{}, now, now
 		if err := s.applyMembers(tx, ch, []Membership{before}, []Membership{own}, now); err != nil {
 			return err
+		}
+		// The counters were read without the lock: decide again from the locked ones
+		// (what they were before this unit's change).
+		if moderator && lastModerator(ch, true, ch.MemberCount+1, ch.ModeratorMemberCount+1) {
+			return ErrChanged
 		}
 		out, err = s.channelPayload(tx, []Channel{*ch}, []Membership{own})
 		if err != nil {
@@ -210,6 +235,12 @@ func (s *Service) LeaveChannel(ctx context.Context, c *Caller, channelID string)
 			Data: ChannelAccessRevoked{ChannelID: ch.ID, UserIDs: ids}})
 	})
 	return out, err
+}
+
+// lastModerator tells whether a member may not leave: the last moderator of a community
+// or live channel stays while other members remain.
+func lastModerator(ch *Channel, moderator bool, members, moderators int) bool {
+	return moderator && moderators <= 1 && members > 1 && (ch.Type == ChannelCommunity || ch.Type == ChannelLive)
 }
 
 // canManage checks a channel permission; in a conversation any member (or an admin) may
@@ -250,7 +281,7 @@ func (s *Service) updateMembers(ctx context.Context, c *Caller, channelID string
 	}
 	var out *ChannelPayload
 	err := s.store.Write(ctx, func(tx Tx) error {
-		ch, own, err := s.channelAndOwn(tx, c, channelID)
+		ch, own, err := s.channelToChange(tx, c, channelID, false)
 		if err != nil {
 			return err
 		}

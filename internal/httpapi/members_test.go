@@ -511,3 +511,75 @@ func TestConcurrentMembershipChangesKeepTheCount(t *testing.T) {
 	}
 	t.Logf("after 50 concurrent calls: %d members", rows)
 }
+
+// TestBanRacingJoinLeavesNoMember races each of 30 users' first join of a channel with
+// their ban. Join and ban both find no row for the user and both write one; whichever
+// commits second must see the first's row (on PostgreSQL: the insert fails on the
+// unique key and the unit runs again), so that every user ends banned and memberCount
+// equals the member rows. A ban that overwrote a join it never saw would leave the
+// join's +1 in memberCount.
+func TestBanRacingJoinLeavesNoMember(t *testing.T) {
+	e := newEnv(t)
+	mod, _ := e.user("mod")
+	const n = 30
+	tokens := make([]string, n)
+	ids := make([]string, n)
+	for i := range tokens {
+		ids[i] = fmt.Sprint("j", i)
+		tokens[i], _ = e.user(ids[i])
+	}
+	ch := e.createChannel(mod, map[string]any{"channelId": "race", "type": "community"})
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			e.do(req{method: "POST", path: "/api/v3/channels/race/join", token: tokens[i]})
+		}()
+		go func() {
+			defer wg.Done()
+			e.do(req{method: "PUT", path: "/api/v3/channels/race/users/ban", token: mod, body: users(ids[i])}).ok()
+		}()
+	}
+	wg.Wait()
+	if got := e.rowsIn(internalID(ch), "banned"); got != n {
+		t.Errorf("%d of %d raced users banned", got, n)
+	}
+	rows := e.rowsIn(internalID(ch), "member")
+	if got := e.memberCount(mod, "race"); got != rows {
+		t.Fatalf("memberCount %d, member rows %d", got, rows)
+	}
+}
+
+// TestModeratorsLeavingTogetherKeepOne has the two moderators of a channel with another
+// member leave at once, in 10 channels. The last moderator may not leave while members
+// remain, so one of each pair must stay: units that decide from counters read before
+// they lock the channel must decide again from the locked ones.
+func TestModeratorsLeavingTogetherKeepOne(t *testing.T) {
+	e := newEnv(t)
+	first, _ := e.user("first")
+	second, _ := e.user("second")
+	e.user("member")
+	for r := range 10 {
+		id := fmt.Sprint("lm", r)
+		ch := e.createChannel(first, map[string]any{"channelId": id, "type": "community", "userIds": []string{"second", "member"}})
+		e.do(req{method: "POST", path: "/api/v3/channels/" + id + "/users/roles", token: first,
+			body: map[string]any{"role": "channel-moderator", "userIds": []string{"second"}}}).ok()
+		if got := int(e.channel(first, id)["moderatorMemberCount"].(float64)); got != 2 {
+			t.Fatalf("%s: moderatorMemberCount %d before the race, want 2", id, got)
+		}
+		var wg sync.WaitGroup
+		for _, tok := range []string{first, second} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				e.do(req{method: "DELETE", path: "/api/v3/channels/" + id + "/leave", token: tok})
+			}()
+		}
+		wg.Wait()
+		mods := e.count("channel_members", "channel_id = ? AND membership = 'member' AND is_moderator = 1", internalID(ch))
+		if mods != 1 {
+			t.Fatalf("%s: %d moderators left in the channel, want 1", id, mods)
+		}
+	}
+}

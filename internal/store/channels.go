@@ -117,11 +117,14 @@ func (t *tx) putChannelTags(id string, tags []string) error {
 	return err
 }
 
-func (t *tx) AddChannelCounts(id string, members, moderators int, at chat.Time) error {
+// AddChannelCounts moves the counters and answers the row as changed, in one statement:
+// on PostgreSQL the row lock it takes is where units on one channel queue until their
+// commit, so the units that take it last (chat/members.go) hold it for this statement,
+// their events and their commit only.
+func (t *tx) AddChannelCounts(id string, members, moderators int, at chat.Time) (*chat.Channel, error) {
 	t.dirtyChannel(id)
-	_, err := t.exec(`UPDATE channels SET member_count = member_count + ?, moderator_member_count = moderator_member_count + ?,
-		last_activity = ?, updated_at = ? WHERE id = ?`, members, moderators, at.Millis(), at.Millis(), id)
-	return err
+	return one(t.queryRow(`UPDATE channels SET member_count = member_count + ?, moderator_member_count = moderator_member_count + ?,
+		last_activity = ?, updated_at = ? WHERE id = ? RETURNING `+channelColumns, members, moderators, at.Millis(), at.Millis(), id), scanChannel)
 }
 
 func (t *tx) ChannelByID(id string) (*chat.Channel, error) {
@@ -267,6 +270,34 @@ func (t *tx) Memberships(channelID string, userIDs []string) ([]chat.Membership,
 	})
 }
 
+// MembershipsForUpdate reads the rows a unit will change. On PostgreSQL it locks those
+// that exist, in user id order (two units naming the same users lock them alike), and
+// remembers the keys it did not find: putMemberships inserts those without ON CONFLICT,
+// so a unit that inserted one first makes this unit fail on the unique key and rerun
+// (pgRetryable) instead of overwriting a row it never saw. SQLite's writer runs one
+// unit at a time: there it is Memberships.
+func (t *tx) MembershipsForUpdate(channelID string, userIDs []string) ([]chat.Membership, error) {
+	if t.d.forUpdate == "" || len(userIDs) == 0 {
+		return t.Memberships(channelID, userIDs)
+	}
+	found, err := queryAll(t, scanMembership, `SELECT `+membershipColumns+` FROM channel_members
+		WHERE channel_id = ? AND user_id IN (`+placeholders(len(userIDs))+`) ORDER BY user_id`+t.d.forUpdate,
+		append([]any{channelID}, anys(userIDs)...)...)
+	if err != nil {
+		return nil, err
+	}
+	if t.absentMembers == nil {
+		t.absentMembers = map[string]bool{}
+	}
+	for _, u := range userIDs {
+		t.absentMembers[memberKey(channelID, u)] = true
+	}
+	for _, m := range found {
+		delete(t.absentMembers, memberKey(channelID, m.UserInternalID))
+	}
+	return found, nil
+}
+
 func (t *tx) MembershipsOfUser(userID string, channelIDs []string) ([]chat.Membership, error) {
 	if len(channelIDs) == 0 {
 		return nil, nil
@@ -309,6 +340,35 @@ func (t *tx) PutMemberships(ms []chat.Membership) error {
 }
 
 func (t *tx) putMemberships(ms []chat.Membership) error {
+	// Rows MembershipsForUpdate found missing are inserted on their own, without
+	// replacing a row (PostgreSQL only; the map is empty on SQLite).
+	var fresh, known []chat.Membership
+	for _, m := range ms {
+		if key := memberKey(m.ChannelInternalID, m.UserInternalID); t.absentMembers[key] {
+			delete(t.absentMembers, key)
+			fresh = append(fresh, m)
+		} else {
+			known = append(known, m)
+		}
+	}
+	if len(fresh) > 0 {
+		if err := t.writeMemberships(fresh, ""); err != nil {
+			return err
+		}
+	}
+	if len(known) > 0 {
+		if err := t.writeMemberships(known, `
+		ON CONFLICT (channel_id, user_id) DO UPDATE SET membership = excluded.membership, roles = excluded.roles,
+		is_moderator = excluded.is_moderator, mute_timeout = excluded.mute_timeout, last_activity = excluded.last_activity,
+		created_at = excluded.created_at, updated_at = excluded.updated_at`); err != nil {
+			return err
+		}
+	}
+	return t.putMemberRoles(ms)
+}
+
+// writeMemberships inserts the rows, with onConflict after the VALUES.
+func (t *tx) writeMemberships(ms []chat.Membership, onConflict string) error {
 	args := make([]any, 0, len(ms)*11)
 	for _, m := range ms {
 		t.dirtyMember(m.ChannelInternalID, m.UserInternalID)
@@ -318,14 +378,14 @@ func (t *tx) putMemberships(ms []chat.Membership) error {
 			m.LastMentionedSegment, m.LastActivity.Millis(), m.CreatedAt.Millis(), m.UpdatedAt.Millis())
 	}
 	_, err := t.exec(`INSERT INTO channel_members (channel_id, user_id, membership, roles, is_moderator, mute_timeout,
-		read_to_segment, last_mentioned_segment, last_activity, created_at, updated_at) VALUES `+rows(len(ms), 11)+`
-		ON CONFLICT (channel_id, user_id) DO UPDATE SET membership = excluded.membership, roles = excluded.roles,
-		is_moderator = excluded.is_moderator, mute_timeout = excluded.mute_timeout, last_activity = excluded.last_activity,
-		created_at = excluded.created_at, updated_at = excluded.updated_at`, args...)
-	if err != nil {
-		return err
-	}
-	// The role index: drop the users' old rows, write the current ones.
+		read_to_segment, last_mentioned_segment, last_activity, created_at, updated_at) VALUES `+rows(len(ms), 11)+onConflict, args...)
+	return err
+}
+
+// putMemberRoles keeps the role index in step: drop the users' old rows, write the
+// current ones.
+func (t *tx) putMemberRoles(ms []chat.Membership) error {
+	var err error
 	byChannel := map[string][]string{}
 	var roleArgs []any
 	for _, m := range ms {

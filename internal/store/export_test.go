@@ -51,3 +51,23 @@ func LeaveUnlessLast(db *DB, me, other string) error {
 		return err
 	})
 }
+
+// AppendEventReadingWAL appends an event and then reads, in the same unit, the unit's
+// synchronous_commit and the WAL's insert position (PostgreSQL only).
+func AppendEventReadingWAL(db *DB) (syncCommit, lsn string, err error) {
+	err = db.Write(context.Background(), func(ct chat.Tx) error {
+		t := ct.(*tx)
+		if err := t.AppendEvent(chat.Event{Type: "wal", Data: 1}); err != nil {
+			return err
+		}
+		return t.queryRow(`SELECT current_setting('synchronous_commit'), pg_current_wal_insert_lsn()::text`).Scan(&syncCommit, &lsn)
+	})
+	return syncCommit, lsn, err
+}
+
+// FlushedPast tells whether the WAL is on disk up to lsn (PostgreSQL only).
+func FlushedPast(db *DB, lsn string) (bool, error) {
+	var ok bool
+	err := db.writer.QueryRowContext(context.Background(), `SELECT pg_current_wal_flush_lsn() >= CAST($1 AS pg_lsn)`, lsn).Scan(&ok)
+	return ok, err
+}

@@ -51,6 +51,26 @@ import (
 // more than 64 makes other sessions' snapshots look its subtransactions up; units
 // append one to a few) and the same two round trips as the exclusive lock did.
 
+// Durable before told.
+//
+// Units that append events are the ones that change shared rows (a channel's counters, a
+// feed's segment), and on PostgreSQL a row lock is held until the commit has been
+// flushed to the WAL: units on one channel would queue through each other's disk flush
+// and could never commit faster than one flush at a time. So such a unit commits with
+// synchronous_commit off (its locks go at once) and then waits for the flush in a
+// statement of its own (dialect.durable), which PostgreSQL group-commits with the
+// flushes of the other units waiting beside it. What that changes, and why it is safe:
+//
+//   - Write returns only after the flush: an answered request is on disk, as before.
+//   - A transaction that commits after an unflushed one has its commit record later in
+//     the WAL, so a write that depends on it (a later unit on the channel, the push and
+//     webhook claims) is never durable without it.
+//   - The relay runs dialect.durable after reading events and before passing them
+//     (PendingEvents): no client hears of an event that a crash could still undo.
+//   - A plain read may see a unit's rows for the few milliseconds between its commit and
+//     its flush; a crash in that window undoes a change that a reader saw but that no
+//     writer was told had happened.
+
 // AppendEvent writes an event to the outbox inside the caller's transaction. Append
 // events after every row lock the unit takes (last): see "Commit order without a lock".
 func (t *tx) AppendEvent(e chat.Event) error {
@@ -67,9 +87,13 @@ func (t *tx) AppendEvent(e chat.Event) error {
 		if _, err := t.exec(t.d.outboxSavepoint); err != nil {
 			return fmt.Errorf("outbox savepoint: %w", err)
 		}
+		t.flushAfter = t.d.durable != ""
 	}
-	_, err = t.exec(t.d.outboxInsert, e.Type, e.ChannelID, e.RoomID, string(users), boolInt(e.Network), string(data), at.Millis())
-	if err != nil {
+	args := []any{e.Type, e.ChannelID, e.RoomID, string(users), boolInt(e.Network), string(data), at.Millis()}
+	if t.d.writingWith {
+		return t.appendInOneStatement(e, data, at, args)
+	}
+	if _, err := t.exec(t.d.outboxInsert, args...); err != nil {
 		return err
 	}
 	// Same transaction: an event exists iff its push job and its webhook deliveries do.
@@ -79,6 +103,35 @@ func (t *tx) AppendEvent(e chat.Event) error {
 	return t.enqueueWebhooks(e, data, at)
 }
 
+// appendInOneStatement writes the event, its push job and its webhook deliveries with
+// one statement (PostgreSQL's data-modifying WITH): the unit holds its channel's row
+// lock meanwhile, and each round trip saved is time the next unit on the channel does
+// not wait.
+func (t *tx) appendInOneStatement(e chat.Event, data []byte, at chat.Time, args []any) error {
+	q := `WITH ev AS (` + t.d.outboxInsert + `)`
+	push, pushArgs, ok, err := pushJobInsert(e, at)
+	if err != nil {
+		return err
+	}
+	if ok {
+		q += `, pj AS (` + push + `)`
+		args = append(args, pushArgs...)
+	}
+	key := orderKey(e)
+	hooks, hookArgs, ok := webhookInsert(e, key, data, at)
+	if ok {
+		q += ` ` + hooks
+		args = append(args, hookArgs...)
+	} else {
+		q += ` SELECT '' WHERE 1 = 0` // the WITH's inserts run all the same
+	}
+	endpoints, err := queryAll(t, scanString, q, args...)
+	if err != nil {
+		return err
+	}
+	return t.promoteWebhookQueues(endpoints, key)
+}
+
 // PendingEvents returns up to limit events after seq, in commit order (seq order, held
 // back where a lower seq may still commit: see "Commit order without a lock").
 //
@@ -86,6 +139,19 @@ func (t *tx) AppendEvent(e chat.Event) error {
 // milliseconds), up to pendingWait; when later ones are, it waits a little for them
 // too (heldWait), so that the tail of a burst does not wait for the relay's next wake.
 func (db *DB) PendingEvents(ctx context.Context, after int64, limit int) ([]chat.OutboxEvent, error) {
+	out, err := db.pendingInOrder(ctx, after, limit)
+	if err == nil && len(out) > 0 && db.d.durable != "" {
+		// Their units may have committed without waiting for the flush ("Durable before
+		// told"): no event leaves before it is on disk.
+		if _, err := db.writer.ExecContext(ctx, db.d.durable); err != nil {
+			return nil, statementError(db.d.durable, err)
+		}
+	}
+	return out, err
+}
+
+// pendingInOrder is PendingEvents without the wait for durability.
+func (db *DB) pendingInOrder(ctx context.Context, after int64, limit int) ([]chat.OutboxEvent, error) {
 	var waited time.Duration
 	var passed []chat.OutboxEvent // what the last read passed
 	pause := 500 * time.Microsecond

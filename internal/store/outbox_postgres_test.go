@@ -87,3 +87,23 @@ func types(evs []chat.OutboxEvent) []string {
 	}
 	return out
 }
+
+// A unit that appends events commits without waiting for the WAL flush, so that its row
+// locks go at once, and Write waits for the flush before it returns (outbox.go,
+// "Durable before told"): what the unit wrote is on disk when its caller is answered.
+func TestEventUnitsReleaseLocksBeforeTheFlushAndWriteWaitsForIt(t *testing.T) {
+	storetest.Require(t, "postgres")
+	db := storetest.Open(t, "postgres")
+	for range 20 {
+		syncCommit, lsn, err := store.AppendEventReadingWAL(db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if syncCommit != "off" {
+			t.Fatalf("synchronous_commit %q in a unit that appended an event, want off", syncCommit)
+		}
+		if ok, err := store.FlushedPast(db, lsn); err != nil || !ok {
+			t.Fatalf("after Write returned, the WAL is not flushed past the unit's writes (%v)", err)
+		}
+	}
+}

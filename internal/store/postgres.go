@@ -14,6 +14,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/parley-chat/parley/internal/chat"
 )
 
 // OpenPostgres connects to the PostgreSQL database at a postgres:// URL and migrates it.
@@ -70,10 +72,14 @@ func poolSizeFromURL(rawURL string) (string, int, error) {
 }
 
 // pgRetryable tells whether PostgreSQL aborted a transaction that may succeed if run
-// again: a serialization failure, a deadlock, or a unique key that a concurrent
-// transaction inserted after this one found it missing. (A unique violation
+// again: a serialization failure, a deadlock, a unique key that a concurrent
+// transaction inserted after this one found it missing, or chat.ErrChanged (a unit
+// that locks late found what it decided from changed). (A unique violation
 // that is not a race fails again on every run, and its last error is returned.)
 func pgRetryable(err error) bool {
+	if errors.Is(err, chat.ErrChanged) { // a unit's late lock found its decision stale
+		return true
+	}
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01" || pe.Code == "23505")
 }

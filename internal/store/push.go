@@ -15,21 +15,30 @@ import (
 // enqueuePush writes the push job of an event Amity pushes for: one row per event,
 // whatever the channel's size; the workers expand it to devices.
 func (t *tx) enqueuePush(e chat.Event, at chat.Time) error {
+	q, args, ok, err := pushJobInsert(e, at)
+	if !ok || err != nil {
+		return err
+	}
+	_, err = t.exec(q, args...)
+	return err
+}
+
+// pushJobInsert is enqueuePush's statement; ok is false when the event pushes nothing.
+func pushJobInsert(e chat.Event, at chat.Time) (q string, args []any, ok bool, err error) {
 	j, ok := chat.PushJobFor(e)
 	if !ok {
-		return nil
+		return "", nil, false, nil
 	}
 	if j.Data.SentTime.IsZero() {
 		j.Data.SentTime = at
 	}
 	data, err := json.Marshal(j.Data)
 	if err != nil {
-		return fmt.Errorf("encode push job: %w", err)
+		return "", nil, false, fmt.Errorf("encode push job: %w", err)
 	}
 	mentioned, _ := json.Marshal(nonNil(j.Mentioned))
-	_, err = t.exec(`INSERT INTO push_jobs (event, channel_id, sender_id, mentioned, data, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
-		j.Event, j.ChannelID, j.SenderID, string(mentioned), string(data), at.Millis())
-	return err
+	return `INSERT INTO push_jobs (event, channel_id, sender_id, mentioned, data, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+		[]any{j.Event, j.ChannelID, j.SenderID, string(mentioned), string(data), at.Millis()}, true, nil
 }
 
 func (t *tx) PutPushDevice(d *chat.PushDevice) error {

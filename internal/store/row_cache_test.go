@@ -168,7 +168,7 @@ func TestChannelCacheDropsChangedChannels(t *testing.T) {
 		write func(chat.Tx) error
 		check func(chat.Channel) bool
 	}{
-		{"counts", func(ct chat.Tx) error { return ct.AddChannelCounts(ch.ID, 3, 1, chat.Now()) },
+		{"counts", func(ct chat.Tx) error { _, err := ct.AddChannelCounts(ch.ID, 3, 1, chat.Now()); return err },
 			func(c chat.Channel) bool { return c.MemberCount == 3 && c.ModeratorMemberCount == 1 }},
 		{"message", func(ct chat.Tx) error { return ct.AddChannelMessage(ch.ID, "m1", chat.Now()) },
 			func(c chat.Channel) bool {

@@ -71,6 +71,16 @@ type dialect struct {
 	// writer lock. SQLite's single writer commits in seq order: outboxWriters is empty and
 	// every committed event passes.
 	outboxSavepoint, outboxInsert, outboxXid, outboxWriters string
+	// durable, run on its own (autocommit), returns once every transaction that
+	// committed before it is on disk: a unit that appended events commits without
+	// waiting for the WAL flush (outboxSavepoint turns synchronous_commit off, so the
+	// unit's row locks are released before the flush), and Write and the relay run
+	// durable before anyone is told of them (outbox.go, "Durable before told"). Empty:
+	// every commit waits for its own flush (SQLite).
+	durable string
+	// writingWith: a WITH may hold INSERTs (PostgreSQL), so an event, its push job and
+	// its webhook deliveries go in one statement (AppendEvent).
+	writingWith bool
 	// migrationLock runs first in every migration transaction, so that nodes starting
 	// together on one database migrate it once.
 	migrationLock string
@@ -108,7 +118,15 @@ var (
 		// One round trip (no arguments: pgx sends it as a simple query). The WHERE runs
 		// before the lock is taken: the transaction has its id while it holds the lock.
 		outboxSavepoint: `SELECT pg_advisory_xact_lock_shared(hashtextextended('parley outbox ' || current_schema(), 0))
-			WHERE pg_current_xact_id() IS NOT NULL; SAVEPOINT outbox_event`,
+			WHERE pg_current_xact_id() IS NOT NULL; SET LOCAL synchronous_commit = off; SAVEPOINT outbox_event`,
+		// A transaction of its own that writes a WAL record (a transactional logical
+		// message: nothing reads it unless a logical-decoding client asks for its
+		// prefix) commits with a flush up to its commit record, which is after every
+		// earlier commit's; other flushes in flight are group-committed with it. (A
+		// transaction that only takes an id writes no WAL of its own, and PostgreSQL
+		// then commits it without waiting for any flush.)
+		durable:     `SELECT pg_logical_emit_message(true, 'parley durable', '')`,
+		writingWith: true,
 		outboxInsert: `INSERT INTO outbox (type, channel_id, room_id, user_ids, network, data, created_at)
 			SELECT ?, ?, ?, ?, CAST(? AS INTEGER), ?, CAST(? AS BIGINT)`,
 		outboxXid: "xmin::text::bigint",
@@ -442,6 +460,13 @@ func (db *DB) run(ctx context.Context, conn *sql.DB, opts *sql.TxOptions, write 
 	if err := sqltx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
+	if t.flushAfter {
+		// Committed already: the request's end must not cut the wait short, and an error
+		// here must not rerun the unit.
+		if _, err := conn.ExecContext(context.WithoutCancel(ctx), db.d.durable); err != nil {
+			return fmt.Errorf("commit flush: %w", err)
+		}
+	}
 	return nil
 }
 
@@ -457,6 +482,14 @@ type tx struct {
 	caches *rowCaches
 	gen    uint64
 	batch  *batch
+
+	// flushAfter: the unit appended events on PostgreSQL and committed without waiting
+	// for the WAL flush; run waits for it (dialect.durable) before Write returns.
+	flushAfter bool
+
+	// absentMembers are the membership keys MembershipsForUpdate found missing and no
+	// statement has inserted yet (PostgreSQL).
+	absentMembers map[string]bool
 }
 
 // querier runs statements: *sql.Tx and *sqliteConn.

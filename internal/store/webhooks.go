@@ -18,11 +18,25 @@ import (
 // payload is shaped at send time from the event's data kept here. A new delivery is the
 // head of its queue when the queue has no older pending one.
 func (t *tx) enqueueWebhooks(e chat.Event, data []byte, at chat.Time) error {
-	names := chat.WebhookEventsOf(e.Type)
-	if len(names) == 0 {
+	key := orderKey(e)
+	q, args, ok := webhookInsert(e, key, data, at)
+	if !ok {
 		return nil
 	}
-	key := orderKey(e)
+	endpoints, err := queryAll(t, scanString, q, args...)
+	if err != nil {
+		return err
+	}
+	return t.promoteWebhookQueues(endpoints, key)
+}
+
+// webhookInsert is enqueueWebhooks's statement, RETURNING the endpoints it wrote to; ok
+// is false when the event is no webhook event. key is the event's orderKey.
+func webhookInsert(e chat.Event, key string, data []byte, at chat.Time) (string, []any, bool) {
+	names := chat.WebhookEventsOf(e.Type)
+	if len(names) == 0 {
+		return "", nil, false
+	}
 	var q strings.Builder
 	var args []any
 	q.WriteString(`INSERT INTO webhook_deliveries (endpoint_id, event, source_type, order_key, data, event_at, state, next_at) `)
@@ -37,9 +51,14 @@ func (t *tx) enqueueWebhooks(e chat.Event, data []byte, at chat.Time) error {
 		args = append(args, name, e.Type, key, string(data), at.Millis(), at.Millis(), name)
 	}
 	q.WriteString(` RETURNING endpoint_id`)
-	endpoints, err := queryAll(t, scanString, q.String(), args...)
-	if err != nil || len(endpoints) == 0 {
-		return err
+	return q.String(), args, true
+}
+
+// promoteWebhookQueues marks the new deliveries' queues' heads, one endpoint at a time
+// under its queue lock.
+func (t *tx) promoteWebhookQueues(endpoints []string, key string) error {
+	if len(endpoints) == 0 {
+		return nil
 	}
 	slices.Sort(endpoints)
 	for _, ep := range slices.Compact(endpoints) {
