@@ -37,6 +37,7 @@ type rowCaches struct {
 	// (membersPageByKeys), or, in the twin, rows and all in one statement
 	// (membersPageInOneStatement). Both live in channels.go, beside their SQL.
 	membersPage func(t *tx, p memberPage) ([]chat.Membership, error)
+
 	gen      atomic.Uint64 // moves around each commit that drops rows; odd during one
 	users    *rowCache[chat.User]
 	channels *rowCache[chat.Channel]
