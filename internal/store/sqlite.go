@@ -79,8 +79,8 @@ func (db *DB) writeSQLite(ctx context.Context, fn func(chat.Tx) error) error {
 			b.Data = dirty
 		}
 		// The generation cannot move while the unit runs: commits happen on the writer
-		// goroutine, between units.
-		t := &tx{ctx: context.WithoutCancel(ctx), q: q, d: db.d, write: true, caches: db.caches, gen: db.caches.gen.Load(), dirty: dirty}
+		// goroutine, between units. (q runs every statement without ctx's cancellation.)
+		t := &tx{ctx: ctx, q: q, d: db.d, write: true, caches: db.caches, gen: db.caches.gen.Load(), dirty: dirty}
 		return db.d.clientError(fn(t))
 	})
 }
