@@ -52,6 +52,7 @@ type groupWriter struct {
 	queued atomic.Int32  // Write calls waiting for the writer
 	maxAge time.Duration // a batch older than this commits even with writers queued
 	batch  *Batch        // the open transaction, nil when none
+	uq     unitQuerier   // what the running unit runs statements on (one unit at a time)
 
 	work     chan *unit    // to the writer goroutine (run)
 	quit     chan struct{} // closed by stop
@@ -184,7 +185,8 @@ func (w *groupWriter) joinBatch(ctx context.Context, fn func(Querier, *Batch) er
 		}
 	}()
 	// Statements never see the caller's cancellation (unitQuerier).
-	if err := fn(unitQuerier{w.conn, context.WithoutCancel(ctx)}, w.batch); err != nil {
+	w.uq = unitQuerier{w.conn, context.WithoutCancel(ctx)}
+	if err := fn(&w.uq, w.batch); err != nil {
 		return nil, err
 	}
 	if err := w.conn.control("RELEASE unit"); err != nil {
@@ -238,14 +240,14 @@ type unitQuerier struct {
 	ctx context.Context // context.WithoutCancel of the unit's
 }
 
-func (u unitQuerier) ExecContext(_ context.Context, q string, args ...any) (sql.Result, error) {
+func (u *unitQuerier) ExecContext(_ context.Context, q string, args ...any) (sql.Result, error) {
 	return u.c.ExecContext(u.ctx, q, args...)
 }
 
-func (u unitQuerier) QueryContext(_ context.Context, q string, args ...any) (*sql.Rows, error) {
+func (u *unitQuerier) QueryContext(_ context.Context, q string, args ...any) (*sql.Rows, error) {
 	return u.c.QueryContext(u.ctx, q, args...)
 }
 
-func (u unitQuerier) QueryRowContext(_ context.Context, q string, args ...any) *sql.Row {
+func (u *unitQuerier) QueryRowContext(_ context.Context, q string, args ...any) *sql.Row {
 	return u.c.QueryRowContext(u.ctx, q, args...)
 }
