@@ -114,7 +114,7 @@ func migrate(args []string) error {
 		return err
 	}
 	defer db.Close()
-	n, err := db.Count(ctx, "schema_migrations", "")
+	n, err := db.AppliedMigrations(ctx)
 	if err != nil {
 		return err
 	}

@@ -1,8 +1,9 @@
 package main
 
 // The operator console driven in headless Chromium against the real binary: log in with
-// the server key, find a user, ban them in a channel and watch the member list change,
-// remove a co-host from a live room, read the health figures. The browser is Debian's
+// the server key, work the moderation queue, ban and delete a user network-wide, register
+// a webhook endpoint and replay a delivery, find a user, ban them in a channel and watch
+// the member list change, remove a co-host from a live room, read the health figures. The browser is Debian's
 // chromium (.ci/run installs it); without one the test skips, saying so. On failure a
 // screenshot of the page is kept in a directory the log names; with
 // PARLEY_TEST_SCREENSHOTS=1 every step leaves one there.
@@ -12,6 +13,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -192,6 +194,58 @@ func TestConsoleInABrowser(t *testing.T) {
 	if s, out := n.call(t, "POST", "/api/v1/invitations/"+invitation+"/accept", carol.token, nil); s != 200 {
 		t.Fatalf("accept co-host invitation: %d %v", s, out)
 	}
+	// The moderation queue's work: a flagged user (dave) and a flagged message of bob's.
+	n.login(t, "dave")
+	if s, out := n.call(t, "POST", "/api/v4/me/flags/dave", owner.token, map[string]any{"reason": "rude"}); s != 200 {
+		t.Fatalf("flag dave: %d %v", s, out)
+	}
+	s, out = n.call(t, "POST", "/api/v5/messages", bob.token, textMessage(n.channelID(t, owner.token, "general"), "cheap pills here"))
+	if s != 200 {
+		t.Fatalf("post message: %d %v", s, out)
+	}
+	spam := out["messages"].([]any)[0].(map[string]any)["messageId"].(string)
+	if s, out := n.call(t, "POST", "/api/v5/messages/"+spam+"/flags", carol.token, nil); s != 200 {
+		t.Fatalf("flag the message: %d %v", s, out)
+	}
+	// A webhook receiver the console registers an endpoint for.
+	var hookMu sync.Mutex
+	hookIDs := []string{} // webhook-id of each request received, in order
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hookMu.Lock()
+		hookIDs = append(hookIDs, r.Header.Get("webhook-id"))
+		hookMu.Unlock()
+	}))
+	defer receiver.Close()
+	received := func() []string {
+		hookMu.Lock()
+		defer hookMu.Unlock()
+		return append([]string(nil), hookIDs...)
+	}
+	// waitFor polls the receiver: deliveries are asynchronous, after the commit.
+	waitFor := func(what string, ok func([]string) bool) []string {
+		t.Helper()
+		for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			if got := received(); ok(got) {
+				return got
+			}
+		}
+		t.Fatalf("webhook receiver: %s never came; got %v", what, received())
+		return nil
+	}
+	mint := func() string {
+		t.Helper()
+		req, _ := http.NewRequest("POST", n.base+"/api/v1/admin-token", nil)
+		req.Header.Set("x-server-key", serverKey)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil || res.StatusCode != 200 {
+			t.Fatalf("admin token: %v %v", err, res)
+		}
+		defer res.Body.Close()
+		var minted struct{ AdminToken string }
+		json.NewDecoder(res.Body).Decode(&minted)
+		return minted.AdminToken
+	}
+	admin := mint()
 
 	// Log in with the server key: the console mints an admin token.
 	b.step("login page", chromedp.Navigate(n.base+"/console"), chromedp.WaitVisible(chromedp.ID("#secret")))
@@ -205,9 +259,7 @@ func TestConsoleInABrowser(t *testing.T) {
 		clickCSS("#login button[type=submit]"),
 		chromedp.WaitVisible(chromedp.ID("#nav")),
 		waitJS(`document.getElementById('who').textContent.startsWith('Logged in as ')`),
-		// Features this server lacks say so in the nav.
-		waitJS(`['moderation'].every((id) => document.getElementById('nav-' + id).textContent.includes('not available on this server'))`),
-		waitJS(`['users', 'webhooks', 'push'].every((id) => !document.getElementById('nav-' + id).textContent.includes('not available'))`))
+		waitJS(`['users', 'moderation', 'webhooks', 'push'].every((id) => !document.getElementById('nav-' + id).textContent.includes('not available'))`))
 
 	// Push: the network's switches, one turned off and read back.
 	b.step("push settings",
@@ -216,8 +268,123 @@ func TestConsoleInABrowser(t *testing.T) {
 		chromedp.Evaluate[chromedp.Void](`[...document.querySelectorAll('#push-events tbody tr')].find((tr) => tr.cells[0].textContent === 'message.created').querySelector('button').click(); true`),
 		waitJS(`[...document.querySelectorAll('#push-events tbody tr')].some((tr) => tr.cells[0].textContent === 'message.created' && tr.cells[1].textContent === 'no')`))
 
+	// The moderation queue: dave and bob's message are in it; clearing their flags takes
+	// them out, on the server as on the page.
+	flaggedUsers := `[...document.querySelectorAll('#flagged-users-table [data-user]')].map((e) => e.dataset.user).join(',')`
+	flaggedMessages := `[...document.querySelectorAll('#flagged-messages-table [data-message]')].map((e) => e.dataset.message).join(',')`
+	b.step("moderation queue",
+		clickCSS("#nav-moderation"),
+		waitJS(flaggedUsers+` === 'dave'`),
+		waitJS(flaggedMessages+` === `+js(spam)),
+		waitJS(`document.getElementById('flagged-messages-table').textContent.includes('cheap pills here')`))
+	b.step("clear the message's flags",
+		clickText(`#flagged-messages-table [data-message="`+spam+`"] button`, "Clear flags"),
+		waitJS(flaggedMessages+` === ''`))
+	if s, out := n.call(t, "GET", "/api/v5/messages/"+spam, owner.token, nil); s != 200 || out["messages"].([]any)[0].(map[string]any)["flagCount"] != 0.0 {
+		t.Fatalf("the message after the console cleared its flags: %d %v", s, out)
+	}
+	b.step("clear dave's flags",
+		clickText(`#flagged-users-table [data-user="dave"] button`, "Clear flags"),
+		waitJS(flaggedUsers+` === ''`))
+	if s, out := n.call(t, "GET", "/api/v3/users?filter=flagged", admin, nil); s != 200 || len(out["users"].([]any)) != 0 {
+		t.Fatalf("flagged users after the console cleared dave's flags: %d %v", s, out)
+	}
+	b.step("audit log",
+		clickCSS("#audit-link"),
+		waitJS(`document.getElementById('audit-table') && ['user.flagsCleared', 'message.flagsCleared'].every((a) => document.getElementById('audit-table').textContent.includes(a))`))
+
+	// Global ban from the users page, with its confirmation.
+	banDave := `#user-actions button.danger`
+	b.step("global ban dave",
+		chromedp.Evaluate[chromedp.Void](`location.hash = '#/users/dave'; true`),
+		waitJS(`document.getElementById('user-banned')?.textContent === 'no'`),
+		clickText(banDave, "Global ban"),
+		waitJS(`[...document.querySelectorAll(`+js(banDave)+`)].some((b) => b.textContent === 'Confirm: ban dave everywhere')`),
+		clickText(banDave, "Confirm: ban dave everywhere"),
+		waitJS(`document.getElementById('user-banned')?.textContent === 'yes'`),
+		waitJS(`[...document.querySelectorAll('#user-actions button')].some((b) => b.textContent === 'Global unban')`))
+	if s, out := n.call(t, "GET", "/api/v3/users/dave", admin, nil); s != 200 || out["users"].([]any)[0].(map[string]any)["isGlobalBan"] != true {
+		t.Fatalf("dave after the console's global ban: %d %v", s, out)
+	}
+	b.step("delete dave",
+		clickText(banDave, "Delete user"),
+		clickText(banDave, "Confirm: delete dave"),
+		waitJS(`document.getElementById('user-deleted')?.textContent === 'yes'`),
+		waitJS(`![...document.querySelectorAll('#user-actions button')].some((b) => b.textContent === 'Delete user')`))
+	if s, out := n.call(t, "GET", "/api/v3/users/dave", admin, nil); s != 200 || out["users"].([]any)[0].(map[string]any)["isDeleted"] != true {
+		t.Fatalf("dave after the console deleted him: %d %v", s, out)
+	}
+
+	// Webhooks: register an endpoint for the receiver, see a delivery in its log, replay it.
+	b.step("register a webhook endpoint",
+		clickCSS("#nav-webhooks"),
+		chromedp.WaitVisible(chromedp.ID("#webhook-create")),
+		chromedp.SendKeys(chromedp.CSS("#webhook-create input[name=url]"), receiver.URL+"/hook"),
+		chromedp.SendKeys(chromedp.CSS("#webhook-create input[name=eventTypes]"), "channel.didCreate"),
+		clickCSS("#webhook-create button[type=submit]"),
+		waitJS(`document.getElementById('webhooks-table')?.textContent.includes(`+js(receiver.URL+"/hook")+`)`))
+	s, out = n.call(t, "GET", "/api/v1/webhooks", admin, nil)
+	if s != 200 || len(out["webhooks"].([]any)) != 1 {
+		t.Fatalf("webhooks after the console registered one: %d %v", s, out)
+	}
+	hook := out["webhooks"].([]any)[0].(map[string]any)
+	if hook["url"] != receiver.URL+"/hook" || fmt.Sprint(hook["eventTypes"]) != "[channel.didCreate]" {
+		t.Fatalf("the registered endpoint: %v", hook)
+	}
+	if s, out := n.call(t, "POST", "/api/v3/channels", owner.token, map[string]any{"channelId": "hooked", "type": "community"}); s != 200 {
+		t.Fatalf("create channel: %d %v", s, out)
+	}
+	first := waitFor("the channel.didCreate delivery", func(ids []string) bool { return len(ids) > 0 })[0]
+	deliveryRow := `#deliveries-table [data-delivery="` + first + `"]`
+	b.step("delivery log",
+		clickCSS(`#webhooks-table a[href="#/webhooks/`+hook["webhookId"].(string)+`"]`),
+		chromedp.WaitVisible(chromedp.ID("#webhook-info")),
+		// Delivered is recorded just after the receiver answers: refresh until the log says so.
+		chromedp.Poll[chromedp.Void](`(() => {
+			const row = document.querySelector(`+js(deliveryRow)+`)?.closest('tr');
+			if (row && row.textContent.includes('channel.didCreate') && row.textContent.includes('delivered')) return true;
+			if (!window.lastRefresh || Date.now() - window.lastRefresh > 300) {
+				window.lastRefresh = Date.now();
+				document.getElementById('deliveries-refresh')?.click();
+			}
+			return false;
+		})()`, chromedp.WithPollingInterval(50*time.Millisecond)))
+	b.step("replay the delivery",
+		clickText(deliveryRow+` button`, "Replay"),
+		waitJS(`document.getElementById('flash')?.textContent === 'Replay: done.'`))
+	// The receiver hears the same delivery (same webhook-id) again.
+	waitFor("the replayed delivery", func(ids []string) bool { return len(ids) >= 2 && ids[len(ids)-1] == first })
+	secret := hook["secret"].(string)
+	b.step("rotate the secret",
+		waitJS(`document.getElementById('webhook-secret')?.textContent === `+js(secret)),
+		clickText(`#webhook-info button`, "Rotate secret"),
+		clickText(`#webhook-info button`, "Confirm: new secret (receivers must take it)"),
+		waitJS(`(() => { const s = document.getElementById('webhook-secret')?.textContent; return s && s !== `+js(secret)+`; })()`))
+	if s, out := n.call(t, "GET", "/api/v1/webhooks/"+hook["webhookId"].(string), admin, nil); s != 200 || out["secret"] == secret {
+		t.Fatalf("the endpoint after the console rotated its secret: %d %v", s, out)
+	}
+
+	// A search's second page keeps the search: 21 users are named "Page …", 20 show per
+	// page. (The keyword matches display names.)
+	for i := range 21 {
+		u := n.login(t, fmt.Sprintf("page-%02d", i))
+		if s, out := n.call(t, "PUT", "/api/v3/users", u.token, map[string]any{"displayName": fmt.Sprintf("Page %02d", i)}); s != 200 {
+			t.Fatalf("name page-%02d: %d %v", i, s, out)
+		}
+	}
+	userLinks := `[...document.querySelectorAll('#users-table tbody a')].map((a) => a.textContent)`
+	b.step("second page of a search",
+		clickCSS("#nav-users"),
+		chromedp.WaitVisible(chromedp.ID("#user-search")),
+		chromedp.SendKeys(chromedp.CSS("#user-search input[name=keyword]"), "page "),
+		clickCSS("#user-search button[type=submit]"),
+		waitJS(userLinks+`.length === 20 && `+userLinks+`.every((id) => id.startsWith('page-'))`),
+		clickText(`.pages button`, "Next page"),
+		waitJS(userLinks+`.join(',') === 'page-00'`))
+
 	// Find a user.
 	b.step("find a user",
+		clickCSS("#nav-moderation"),
 		clickCSS("#nav-users"),
 		chromedp.WaitVisible(chromedp.ID("#user-search")),
 		chromedp.SendKeys(chromedp.CSS("#user-search input[name=keyword]"), "bob"),
@@ -312,12 +479,6 @@ func TestConsoleInABrowser(t *testing.T) {
 		waitJS(`parseFloat(document.getElementById('requests-rate').textContent) > 0`),
 		waitJS(`/^\d+\.\d$/.test(document.getElementById('outbox-lag').textContent)`),
 		waitJS(`document.getElementById('routes-table').textContent.includes('GET /api/v3/users/{userId}')`))
-	b.step("unavailable page",
-		clickCSS("#nav-moderation"),
-		waitJS(`document.getElementById('view').textContent.includes('Not available on this server')`))
-	b.step("webhooks page",
-		clickCSS("#nav-webhooks"),
-		waitJS(`document.getElementById('view').textContent.includes('The server has this feature')`))
 	b.step("log out",
 		clickCSS("#logout"),
 		chromedp.WaitVisible(chromedp.ID("#secret")),
@@ -328,17 +489,8 @@ func TestConsoleInABrowser(t *testing.T) {
 	if s != 401 && s != 400 {
 		t.Fatalf("admin token without the server key: %d %v", s, out)
 	}
-	req, _ := http.NewRequest("POST", n.base+"/api/v1/admin-token", nil)
-	req.Header.Set("x-server-key", serverKey)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil || res.StatusCode != 200 {
-		t.Fatalf("admin token: %v %v", err, res)
-	}
-	var minted struct{ AdminToken string }
-	json.NewDecoder(res.Body).Decode(&minted)
-	res.Body.Close()
 	b.step("log in with an admin token",
-		chromedp.SendKeys(chromedp.ID("#secret"), minted.AdminToken),
+		chromedp.SendKeys(chromedp.ID("#secret"), mint()),
 		clickCSS("#login button[type=submit]"),
 		chromedp.WaitVisible(chromedp.ID("#nav")),
 		waitJS(`document.getElementById('who').textContent.startsWith('Logged in as ')`))

@@ -25,17 +25,18 @@ type AuditEntry struct {
 
 // Audited actions.
 const (
-	AuditChannelBan        = "channel.ban"
-	AuditChannelUnban      = "channel.unban"
-	AuditChannelMute       = "channel.mute"
-	AuditChannelUserMute   = "channel.userMute"
-	AuditChannelRoleAdd    = "channel.roleAdd"
-	AuditChannelRoleRemove = "channel.roleRemove"
-	AuditGlobalBan         = "user.globalBan"
-	AuditGlobalUnban       = "user.globalUnban"
-	AuditUserRoles         = "user.roles"
-	AuditFlagsCleared      = "user.flagsCleared"
-	AuditMessageDelete     = "message.delete"
+	AuditChannelBan          = "channel.ban"
+	AuditChannelUnban        = "channel.unban"
+	AuditChannelMute         = "channel.mute"
+	AuditChannelUserMute     = "channel.userMute"
+	AuditChannelRoleAdd      = "channel.roleAdd"
+	AuditChannelRoleRemove   = "channel.roleRemove"
+	AuditGlobalBan           = "user.globalBan"
+	AuditGlobalUnban         = "user.globalUnban"
+	AuditUserRoles           = "user.roles"
+	AuditFlagsCleared        = "user.flagsCleared"
+	AuditMessageDelete       = "message.delete"
+	AuditMessageFlagsCleared = "message.flagsCleared"
 )
 
 // MaxAuditReason bounds the optional reason of moderation requests.
@@ -68,7 +69,7 @@ func (s *Service) audit(tx Tx, c *Caller, action, targetType, targetID, channelI
 		raw, _ = json.Marshal(detail)
 	}
 	return tx.AppendAudit(&AuditEntry{ID: NewID(), Action: action, ActorID: actorID(c), TargetType: targetType,
-		TargetID: targetID, ChannelID: channelID, Reason: reason, Detail: raw, CreatedAt: Now()})
+		TargetID: targetID, ChannelID: channelID, Reason: reason, Detail: raw, CreatedAt: s.now()})
 }
 
 // AuditLog answers GET /api/v1/moderation/audit-log: global admins only.

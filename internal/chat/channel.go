@@ -14,12 +14,24 @@ const (
 	ChannelConversation = "conversation"
 )
 
-// Membership values of a channel user. "muted" exists only as a members-list filter.
+// Membership values of a channel user. MembershipMuted exists only as a members-list
+// filter (members whose mute has not ended).
 const (
 	MembershipMember = "member"
 	MembershipNone   = "none"
 	MembershipBanned = "banned"
+	MembershipMuted  = "muted"
 )
+
+// Notification modes of a channel: silent channels push nothing.
+const (
+	NotificationDefault   = "default"
+	NotificationSilent    = "silent"
+	NotificationSubscribe = "subscribe"
+)
+
+// NotificationModes is what a channel's notificationMode may be.
+var NotificationModes = []string{NotificationDefault, NotificationSilent, NotificationSubscribe}
 
 // Channel is a chat channel in the shape the SDK reads (RawChannel). `_id` and
 // channelInternalId are the 24-hex internal id; channelId and channelPublicId are the

@@ -15,7 +15,7 @@ func (s *Service) channelPayload(tx Tx, channels []Channel, members []Membership
 // channelPayloadKnown is channelPayload when the unit has already read some of the users
 // (known, as stored): only the others are read again.
 func (s *Service) channelPayloadKnown(tx Tx, channels []Channel, members []Membership, known []User) (*ChannelPayload, error) {
-	now := Now()
+	now := s.now()
 	byID := make(map[string]*Channel, len(channels))
 	for i := range channels {
 		s.decorateChannel(&channels[i], now)

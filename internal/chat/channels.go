@@ -41,7 +41,7 @@ func (s *Service) CreateChannel(ctx context.Context, c *Caller, in CreateChannel
 	p.List("tags", in.Tags, 0, 10, 1, 100)
 	p.List("userIds", in.UserIDs, 0, 1000, 1, 50)
 	p.Range("autoDeleteMessageByFlagLimit", in.AutoDeleteMessageByFlagLimit, 1, 1000)
-	p.OneOf("notificationMode", in.NotificationMode, "default", "silent", "subscribe")
+	p.OneOf("notificationMode", in.NotificationMode, NotificationModes...)
 	p.Text("videoStreamId", in.VideoStreamID, 1, 100)
 	p.Text("postId", in.PostID, 1, 100)
 	if (in.VideoStreamID == nil) != (in.PostID == nil) {
@@ -57,7 +57,7 @@ func (s *Service) CreateChannel(ctx context.Context, c *Caller, in CreateChannel
 	if c.User == nil {
 		return nil, PermissionDenied()
 	}
-	now := Now()
+	now := s.now()
 	ch := newChannel(c.User.ID, deref(in.Type, ChannelCommunity), now)
 	if in.ChannelID != nil {
 		ch.ChannelID = *in.ChannelID
@@ -65,7 +65,7 @@ func (s *Service) CreateChannel(ctx context.Context, c *Caller, in CreateChannel
 	ch.IsPublic = deref(in.IsPublic, ch.Type == ChannelCommunity || in.RoomID != nil) // a room's chat is for its viewers
 	ch.MessageAutoDeleteEnabled = deref(in.MessageAutoDeleteEnabled, false)
 	ch.AutoDeleteMessageByFlagLimit = in.AutoDeleteMessageByFlagLimit
-	ch.NotificationMode = deref(in.NotificationMode, "default")
+	ch.NotificationMode = deref(in.NotificationMode, NotificationDefault)
 	if deref(in.IsMuted, false) {
 		ch.MuteTimeout = Forever
 	}
@@ -87,7 +87,7 @@ func (s *Service) CreateChannel(ctx context.Context, c *Caller, in CreateChannel
 // newChannel fills a channel as it is when created.
 func newChannel(creatorID, typ string, now Time) *Channel {
 	id := NewID()
-	return &Channel{ID: id, ChannelID: id, Type: typ, CreatorID: creatorID, NotificationMode: "default",
+	return &Channel{ID: id, ChannelID: id, Type: typ, CreatorID: creatorID, NotificationMode: NotificationDefault,
 		Metadata: json.RawMessage("{}"), Tags: []string{}, LastActivity: now, CreatedAt: now, UpdatedAt: now}
 }
 
@@ -224,7 +224,7 @@ func (s *Service) CreateConversation(ctx context.Context, c *Caller, in Conversa
 	if c.User == nil {
 		return nil, PermissionDenied()
 	}
-	now := Now()
+	now := s.now()
 	ch := newChannel(c.User.ID, ChannelConversation, now)
 	if in.ChannelID != nil {
 		ch.ChannelID = *in.ChannelID
@@ -389,8 +389,8 @@ func (s *Service) GetChannels(ctx context.Context, c *Caller, channelIDs []strin
 func (s *Service) QueryChannels(ctx context.Context, c *Caller, q ChannelQuery) (*ChannelPayload, error) {
 	var p Problems
 	p.Text("keyword", &q.Keyword, 0, 100)
-	p.OneOf("filter", &q.Filter, "all", "member", "notMember")
-	p.OneOf("sortBy", &q.SortBy, SortLastActivity, SortLastCreated, SortFirstCreated, SortDisplayName)
+	p.OneOf("filter", &q.Filter, ChannelFilters...)
+	p.OneOf("sortBy", &q.SortBy, ChannelSorts...)
 	p.List("types", q.Types, 0, 10, 1, 20)
 	for i, t := range q.Types {
 		switch t { // the deprecated names of community and live
@@ -461,7 +461,7 @@ func (s *Service) UpdateChannel(ctx context.Context, c *Caller, channelID string
 	p.Metadata("metadata", in.Metadata)
 	p.List("tags", in.Tags, 0, 10, 1, 100)
 	p.Range("autoDeleteMessageByFlagLimit", in.AutoDeleteMessageByFlagLimit, 1, 1000)
-	p.OneOf("notificationMode", in.NotificationMode, "default", "silent", "subscribe")
+	p.OneOf("notificationMode", in.NotificationMode, NotificationModes...)
 	if err := p.Err(); err != nil {
 		return nil, err
 	}
@@ -489,7 +489,7 @@ func (s *Service) UpdateChannel(ctx context.Context, c *Caller, channelID string
 		if in.NotificationMode != nil {
 			ch.NotificationMode = *in.NotificationMode
 		}
-		ch.UpdatedAt = Now()
+		ch.UpdatedAt = s.now()
 		if err := tx.UpdateChannel(ch); err != nil {
 			return err
 		}
@@ -514,7 +514,7 @@ func (s *Service) DeleteChannel(ctx context.Context, c *Caller, channelID string
 		if !c.CanIn(own.rolesIfMember(), PermCloseChannel) {
 			return PermissionDenied()
 		}
-		now := Now()
+		now := s.now()
 		ch.IsDeleted, ch.DeletedAt, ch.UpdatedAt, ch.DistinctKey = true, now, now, ""
 		if err := tx.UpdateChannel(ch); err != nil {
 			return err

@@ -254,7 +254,7 @@ func (s *Service) AddWords(ctx context.Context, c *Caller, list string, in Words
 		if err != nil {
 			return err
 		}
-		now := Now()
+		now := s.now()
 		for _, e := range in.Data {
 			w := &ListedWord{ID: NewID(), List: list, Text: *e.Text, IsMatchExactWord: e.IsMatchExactWord && list == Blocklist, CreatedAt: now}
 			added, err := tx.PutWord(w)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"sync/atomic"
-	"time"
 )
 
 // Event is a change the real-time clients must hear about. It is appended to the outbox in
@@ -37,12 +36,6 @@ type Lease interface {
 	Release()
 }
 
-// Leases grants the relay lease: AcquireRelayLease waits until this process holds it,
-// trying every retry, or until ctx ends (then it returns ctx's error).
-type Leases interface {
-	AcquireRelayLease(ctx context.Context, retry time.Duration) (Lease, error)
-}
-
 // EventStore appends to the outbox.
 type EventStore interface {
 	AppendEvent(e Event) error
@@ -53,25 +46,30 @@ type EventStore interface {
 type commitNotifier struct {
 	Store
 	hook *atomic.Pointer[func()]
+	now  func() Time // the service clock: it dates the events that carry no time
 }
 
 func (n commitNotifier) Write(ctx context.Context, fn func(Tx) error) error {
 	appended := false
-	err := n.Store.Write(ctx, func(tx Tx) error { return fn(eventSpy{tx, &appended}) })
+	err := n.Store.Write(ctx, func(tx Tx) error { return fn(eventSpy{tx, &appended, n.now}) })
 	if h := n.hook.Load(); err == nil && appended && h != nil {
 		(*h)()
 	}
 	return err
 }
 
-// eventSpy notes that a transaction appended an event.
+// eventSpy notes that a transaction appended an event, and dates it by the service clock.
 type eventSpy struct {
 	Tx
 	appended *bool
+	now      func() Time
 }
 
 func (t eventSpy) AppendEvent(e Event) error {
 	*t.appended = true
+	if e.CreatedAt.IsZero() {
+		e.CreatedAt = t.now()
+	}
 	return t.Tx.AppendEvent(e)
 }
 

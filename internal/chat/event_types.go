@@ -25,6 +25,7 @@ const (
 	EventMessageDeleted         = "message.deleted"
 	EventMessageFlagged         = "message.flagged"
 	EventMessageUnflagged       = "message.unflagged"
+	EventMessageFlagCleared     = "message.flagCleared"
 	EventMessageReactionAdded   = "message.reactionAdded"
 	EventMessageReactionRemoved = "message.reactionRemoved"
 

@@ -207,7 +207,7 @@ func (s *Service) UploadFiles(ctx context.Context, c *Caller, in UploadInput) (o
 		return nil, err
 	}
 
-	now := Now()
+	now := s.now()
 	for i := range stored {
 		f := &stored[i]
 		f.AccessType = *accessType
@@ -361,7 +361,7 @@ func (s *Service) DeleteFile(ctx context.Context, c *Caller, fileID string) erro
 		if !c.IsAdmin() && (c.User == nil || f.UploaderID != c.User.ID) {
 			return PermissionDenied()
 		}
-		return tx.DeleteFile(f.FileID, Now())
+		return tx.DeleteFile(f.FileID, s.now())
 	})
 	if err != nil {
 		return err

@@ -62,7 +62,7 @@ func (s *Service) setGlobalBan(ctx context.Context, c *Caller, in GlobalBanInput
 			}
 			return Errorf(CodeNotBanned, "User is not banned.")
 		}
-		now := Now()
+		now := s.now()
 		u.IsGlobalBan, u.UpdatedAt = ban, now
 		if err := tx.UpdateUser(u); err != nil {
 			return err

@@ -204,7 +204,7 @@ func (s *Service) CreateInvitations(ctx context.Context, c *Caller, in CreateInv
 		if len(pending) > 0 {
 			return Errorf(CodeConflict, "User already has a pending invitation to this room.")
 		}
-		now := Now()
+		now := s.now()
 		invs := make([]Invitation, len(users))
 		for i, u := range users {
 			invs[i] = Invitation{
@@ -243,8 +243,8 @@ func pendingInvitation(tx Tx, id string) (*Invitation, error) {
 }
 
 // respond moves a pending invitation to its answer.
-func respond(tx Tx, inv *Invitation, status string) error {
-	now := Now()
+func (s *Service) respond(tx Tx, inv *Invitation, status string) error {
+	now := s.now()
 	inv.Status, inv.RespondedAt, inv.UpdatedAt = status, now, now
 	return tx.UpdateInvitation(inv)
 }
@@ -264,7 +264,7 @@ func (s *Service) AcceptInvitation(ctx context.Context, c *Caller, id string) er
 		if hasEnded(r.Status) {
 			return Errorf(CodeForbidden, "The room has ended.")
 		}
-		if err := respond(tx, inv, InvitationApproved); err != nil {
+		if err := s.respond(tx, inv, InvitationApproved); err != nil {
 			return err
 		}
 		pt, err := participant(tx, r.ID, inv.UserID)
@@ -294,7 +294,7 @@ func (s *Service) RejectInvitation(ctx context.Context, c *Caller, id string) er
 		if err != nil {
 			return err
 		}
-		if err := respond(tx, inv, InvitationRejected); err != nil {
+		if err := s.respond(tx, inv, InvitationRejected); err != nil {
 			return err
 		}
 		return s.invitationEvent(tx, EventRoomCohostInviteReject, *inv)
@@ -333,7 +333,7 @@ func (s *Service) CancelInvitation(ctx context.Context, c *Caller, id string) er
 				return err
 			}
 		}
-		if err := respond(tx, inv, InvitationCancelled); err != nil {
+		if err := s.respond(tx, inv, InvitationCancelled); err != nil {
 			return err
 		}
 		return s.invitationEvent(tx, EventRoomCohostInviteCancel, *inv)
@@ -360,12 +360,12 @@ func checkInvitationQuery(p *Problems, q *InvitationQuery) {
 	}
 	q.Statuses = Unique(q.Statuses)
 	if q.SortBy != "" {
-		p.OneOf("sortBy", &q.SortBy, SortFirstCreated, SortLastCreated, "createdAt", "_id")
+		p.OneOf("sortBy", &q.SortBy, InvitationSorts...)
 	}
 	if q.SortOrder != "" {
-		p.OneOf("sortOrder", &q.SortOrder, "asc", "desc")
+		p.OneOf("sortOrder", &q.SortOrder, SortOrders...)
 	}
-	q.Ascending = q.SortBy == SortFirstCreated || (q.SortBy != SortLastCreated && q.SortOrder == "asc")
+	q.Ascending = q.SortBy == SortFirstCreated || (q.SortBy != SortLastCreated && q.SortOrder == SortAscending)
 }
 
 // QueryInvitations answers GET /api/v1/invitations: the invitations to one room, for its

@@ -268,7 +268,7 @@ func (s *Service) UserMarker(ctx context.Context, c *Caller) (*MarkerPayload, er
 		if err != nil {
 			return err
 		}
-		now := Now()
+		now := s.now()
 		out.UserMarkers = append(out.UserMarkers, UserMarker{UserID: c.User.ID, UnreadCount: unread, IsMentioned: mentioned,
 			HasMentioned: mentioned, LastSyncAt: now, CreatedAt: c.User.CreatedAt, UpdatedAt: now})
 		return nil
@@ -378,7 +378,7 @@ func (s *Service) markRead(ctx context.Context, c *Caller, feeds func(Tx) ([]Fee
 		if own.Membership != MembershipMember {
 			return Errorf(CodePermissionDenied, "User is not a member of this channel.")
 		}
-		now := Now()
+		now := s.now()
 		changed := false
 		for i := range states {
 			st := &states[i]
@@ -479,7 +479,7 @@ func (s *Service) MarkDelivered(ctx context.Context, c *Caller, feedID string, i
 		if own.Membership != MembershipMember {
 			return Errorf(CodePermissionDenied, "User is not a member of this channel.")
 		}
-		if _, err := tx.PutDeliveredMarker(m.MessageFeedID, m.ChannelID, c.User.ID, m.Segment, Now()); err != nil {
+		if _, err := tx.PutDeliveredMarker(m.MessageFeedID, m.ChannelID, c.User.ID, m.Segment, s.now()); err != nil {
 			return err
 		}
 		states, err := tx.FeedStates(c.User.ID, []string{feedID}, true)

@@ -2,6 +2,7 @@ package chat
 
 import (
 	"context"
+	"slices"
 	"strings"
 )
 
@@ -160,7 +161,7 @@ func (s *Service) JoinChannel(ctx context.Context, c *Caller, channelID string) 
 		case !openToAll(ch) && !c.IsAdmin():
 			return PermissionDenied()
 		}
-		now := Now()
+		now := s.now()
 		before := own
 		own.Membership, own.Roles, own.CreatedAt, own.LastActivity, own.UpdatedAt = MembershipMember, []string{}, now, now, now
 		if err := s.applyMembers(tx, ch, []Membership{before}, []Membership{own}, now); err != nil {
@@ -191,7 +192,7 @@ func (s *Service) LeaveChannel(ctx context.Context, c *Caller, channelID string)
 		if lastModerator && (ch.Type == ChannelCommunity || ch.Type == ChannelLive) {
 			return Errorf(CodeLastModerator, "The last moderator cannot leave while other members remain.")
 		}
-		now := Now()
+		now := s.now()
 		before := own
 		own.Membership, own.Roles, own.LastActivity, own.UpdatedAt = MembershipNone, []string{}, now, now
 		if err := s.applyMembers(tx, ch, []Membership{before}, []Membership{own}, now); err != nil {
@@ -261,7 +262,7 @@ func (s *Service) updateMembers(ctx context.Context, c *Caller, channelID string
 		if !canManage(c, ch, own, up.perm) {
 			return PermissionDenied()
 		}
-		now := Now()
+		now := s.now()
 		t, err := loadTargets(tx, ch, userIDs, now)
 		if err != nil {
 			return err
@@ -421,7 +422,7 @@ func (s *Service) ChangeRole(ctx context.Context, c *Caller, channelID string, i
 		if !canManage(c, ch, own, PermEditChannelUser) {
 			return PermissionDenied()
 		}
-		now := Now()
+		now := s.now()
 		t, err := loadTargets(tx, ch, in.UserIDs, now)
 		if err != nil {
 			return err
@@ -492,7 +493,7 @@ type ChannelMuted struct {
 // MuteChannel answers PUT /api/v2/channel/{channelId}/mute; it needs MUTE_CHANNEL. The
 // mute ends by itself: isMuted is worked out from muteTimeout whenever it is read.
 func (s *Service) MuteChannel(ctx context.Context, c *Caller, channelID string, period *int64, reason string) error {
-	now := Now()
+	now := s.now()
 	var p Problems
 	until := muteUntil(&p, period, now)
 	p.Text("reason", &reason, 0, MaxAuditReason)
@@ -537,7 +538,7 @@ type MembersMuted struct {
 // MuteMembers answers PUT /api/v2/channel/{channelId}/users/mute; it needs
 // MUTE_CHANNEL_USER, and the users must be members.
 func (s *Service) MuteMembers(ctx context.Context, c *Caller, channelID string, userIDs []string, period *int64, reason string) error {
-	now := Now()
+	now := s.now()
 	var p Problems
 	until := muteUntil(&p, period, now)
 	p.Text("reason", &reason, 0, MaxAuditReason)
@@ -609,19 +610,19 @@ func (s *Service) QueryMembers(ctx context.Context, c *Caller, channelID string,
 	var p Problems
 	p.List("memberships", q.Memberships, 0, 3, 1, 10)
 	for _, m := range q.Memberships {
-		if m != MembershipMember && m != MembershipBanned && m != "muted" {
+		if !slices.Contains(Memberships, m) {
 			p.Add("memberships", "has an unknown membership %q", m)
 			break
 		}
 	}
 	p.List("roles", q.Roles, 0, 20, 1, 100)
 	p.Text("search", &q.Search, 0, 100)
-	p.OneOf("sortBy", &q.SortBy, SortLastCreated, SortFirstCreated)
+	p.OneOf("sortBy", &q.SortBy, MemberSorts...)
 	if err := p.Err(); err != nil {
 		return nil, err
 	}
 	q.Search = strings.ToLower(q.Search)
-	q.Now = Now()
+	q.Now = s.now()
 	var out *ChannelPayload
 	err := s.store.Read(ctx, func(tx Tx) error {
 		ch, _, err := s.visibleChannel(tx, c, channelID)

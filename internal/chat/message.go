@@ -103,6 +103,10 @@ type MessageStore interface {
 	// RemoveFlag removes a user's flag; false when there was none.
 	RemoveFlag(messageID, userID string) (bool, error)
 	HasFlag(messageID, userID string) (bool, error)
+	// ClearFlags removes every flag of a message and returns how many there were.
+	ClearFlags(messageID string) (int, error)
+	// ListFlaggedMessages pages the flagged live messages of every channel.
+	ListFlaggedMessages(q FlaggedMessageQuery) ([]Message, error)
 
 	// AddReaction records a reaction; false when the user had it already.
 	AddReaction(r *Reaction) (bool, error)

@@ -320,7 +320,7 @@ func (s *Service) CreateMessageFeed(ctx context.Context, c *Caller, in MessageFe
 		if own.Membership != MembershipMember && !c.IsAdmin() {
 			return PermissionDenied()
 		}
-		now := Now()
+		now := s.now()
 		f := &MessageFeed{ID: NewID(), ChannelID: ch.ID, Name: *in.Name, CreatorID: c.User.ID, CreatedAt: now, UpdatedAt: now}
 		if err := tx.InsertMessageFeed(f); err != nil {
 			return err
@@ -345,7 +345,7 @@ func (s *Service) UpdateMessageFeed(ctx context.Context, c *Caller, feedID strin
 		if err != nil {
 			return err
 		}
-		now := Now()
+		now := s.now()
 		f.Name, f.UpdatedAt, f.EditedAt = *in.Name, now, now
 		if err := tx.UpdateMessageFeed(f); err != nil {
 			return err
@@ -368,7 +368,7 @@ func (s *Service) DeleteMessageFeed(ctx context.Context, c *Caller, feedID strin
 		if f.IsDefault {
 			return Errorf(CodeForbidden, "The default message feed cannot be deleted.")
 		}
-		now := Now()
+		now := s.now()
 		f.IsDeleted, f.DeletedAt, f.UpdatedAt = true, now, now
 		if err := tx.UpdateMessageFeed(f); err != nil {
 			return err

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"slices"
 	"time"
 )
 
@@ -359,7 +360,7 @@ func (s *Service) CreateMessage(ctx context.Context, c *Caller, in CreateMessage
 		if err != nil {
 			return err
 		}
-		now := Now()
+		now := s.now()
 		if err := sendRule(c, ch, own, now); err != nil {
 			return err
 		}
@@ -624,13 +625,13 @@ func (s *Service) QueryMessages(ctx context.Context, c *Caller, in MessageListIn
 	if err := p.Err(); err != nil {
 		return nil, err
 	}
-	asc := in.SortBy == "segmentAsc"
-	if t := in.Token; t != nil && t.ID != "" && (t.S == "segmentAsc" || t.S == "segmentDesc") {
-		asc = t.S == "segmentAsc" // a token keeps the sort it was made with
+	asc := in.SortBy == SortSegmentAsc
+	if t := in.Token; t != nil && t.ID != "" && slices.Contains(MessageSorts, t.S) {
+		asc = t.S == SortSegmentAsc // a token keeps the sort it was made with
 	}
-	sortBy := "segmentDesc"
+	sortBy := SortSegmentDesc
 	if asc {
-		sortBy = "segmentAsc"
+		sortBy = SortSegmentAsc
 	}
 	var out *MessagePayload
 	err := s.store.Read(ctx, func(tx Tx) error {
@@ -797,7 +798,7 @@ func (s *Service) UpdateMessage(ctx context.Context, c *Caller, id string, in Up
 		if in.Metadata != nil {
 			m.Metadata = *in.Metadata
 		}
-		now := Now()
+		now := s.now()
 		if mentions != nil {
 			m.MentionedUsers = mentions
 			f, err := tx.MessageFeedByID(m.MessageFeedID)
@@ -870,7 +871,7 @@ func (s *Service) DeleteMessage(ctx context.Context, c *Caller, id, reason strin
 // message changes nothing and answers it as it is.
 func (s *Service) deleteMessage(tx Tx, c *Caller, m *Message, ch *Channel) (*MessagePayload, error) {
 	if !m.IsDeleted {
-		now := Now()
+		now := s.now()
 		m.IsDeleted, m.DeletedAt, m.UpdatedAt = true, now, now
 		if err := tx.UpdateMessage(m); err != nil {
 			return nil, err
@@ -907,7 +908,7 @@ func (s *Service) FlagMessage(ctx context.Context, c *Caller, id string, reason 
 		if err != nil {
 			return err
 		}
-		now := Now()
+		now := s.now()
 		added, err := tx.PutFlag(m.ID, c.User.ID, reason, now)
 		if err != nil {
 			return err
@@ -954,7 +955,7 @@ func (s *Service) UnflagMessage(ctx context.Context, c *Caller, id string) (*Mes
 			return err
 		}
 		m.FlagCount = max(m.FlagCount-1, 0)
-		m.UpdatedAt = Now()
+		m.UpdatedAt = s.now()
 		if err := tx.UpdateMessage(m); err != nil {
 			return err
 		}

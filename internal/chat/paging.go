@@ -58,6 +58,49 @@ const (
 	SortLastCreated  = "lastCreated"
 	SortFirstCreated = "firstCreated"
 	SortDisplayName  = "displayName"
+	SortSegmentAsc   = "segmentAsc"
+	SortSegmentDesc  = "segmentDesc"
+	// The invitations list also takes a field and a sortOrder (SortAscending or
+	// SortDescending) instead of a named order.
+	SortCreatedAt  = "createdAt"
+	SortID         = "_id"
+	SortAscending  = "asc"
+	SortDescending = "desc"
+)
+
+// Filters of the lists (the filter option).
+const (
+	FilterAll = "all" // every list's default: no filter
+
+	ChannelFilterMember    = "member"    // channels the caller is a member of
+	ChannelFilterNotMember = "notMember" // channels the caller is not a member of
+
+	MemberFilterMuted           = MembershipMuted
+	MemberFilterBanned          = MembershipBanned
+	MemberFilterMemberAndBanned = "member&banned"
+
+	UserFilterFlagged = "flagged"
+)
+
+// The values each list's options take: the one place they are named, which the HTTP
+// layer's parsing and the service's checks both use. Order is the order an error lists
+// them in.
+var (
+	ChannelSorts   = []string{SortLastActivity, SortLastCreated, SortFirstCreated, SortDisplayName}
+	ChannelFilters = []string{FilterAll, ChannelFilterMember, ChannelFilterNotMember}
+	MemberSorts    = []string{SortLastCreated, SortFirstCreated}
+	// MemberFilters is the v3 members list's filter, which names memberships.
+	MemberFilters = []string{FilterAll, MemberFilterMuted, MemberFilterBanned, MemberFilterMemberAndBanned}
+	// Memberships is what the members list's memberships option may hold.
+	Memberships    = []string{MembershipMember, MembershipBanned, MembershipMuted}
+	MessageSorts   = []string{SortSegmentAsc, SortSegmentDesc}
+	UserSorts      = []string{SortFirstCreated, SortLastCreated, SortDisplayName}
+	UserFilters    = []string{FilterAll, UserFilterFlagged}
+	RoomSorts      = []string{SortLastCreated, SortFirstCreated}
+	BlocklistSorts = []string{SortFirstCreated, SortLastCreated}
+	// InvitationSorts go with SortOrders.
+	InvitationSorts = []string{SortFirstCreated, SortLastCreated, SortCreatedAt, SortID}
+	SortOrders      = []string{SortAscending, SortDescending}
 )
 
 // Page sizes of every list endpoint.

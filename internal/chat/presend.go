@@ -144,7 +144,7 @@ func (s *Service) PutPreSendHook(ctx context.Context, c *Caller, in PreSendInput
 		return tx.PutSetting(preSendKey, string(b))
 	})
 	if err == nil {
-		s.preSend.cached.Store(&preSendCached{cfg: out, loaded: time.Now()})
+		s.preSend.cached.Store(&preSendCached{cfg: out, loaded: s.cfg.Clock()})
 	}
 	return &out, err
 }
@@ -170,7 +170,7 @@ func readPreSend(tx Tx) (PreSendSettings, error) {
 // loadPreSend answers the hook's settings from the cache while fresh (fresh: always
 // from the store).
 func (s *Service) loadPreSend(ctx context.Context, fresh bool) (PreSendSettings, error) {
-	if c := s.preSend.cached.Load(); c != nil && !fresh && time.Since(c.loaded) < preSendTTL {
+	if c := s.preSend.cached.Load(); c != nil && !fresh && s.cfg.Clock().Sub(c.loaded) < preSendTTL {
 		return c.cfg, nil
 	}
 	var cfg PreSendSettings
@@ -180,7 +180,7 @@ func (s *Service) loadPreSend(ctx context.Context, fresh bool) (PreSendSettings,
 		return err
 	})
 	if err == nil {
-		s.preSend.cached.Store(&preSendCached{cfg: cfg, loaded: time.Now()})
+		s.preSend.cached.Store(&preSendCached{cfg: cfg, loaded: s.cfg.Clock()})
 	}
 	return cfg, err
 }

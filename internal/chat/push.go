@@ -262,7 +262,7 @@ func (s *Service) RegisterDevice(ctx context.Context, c *Caller, in RegisterDevi
 	if in.Provider != nil {
 		provider = *in.Provider
 	}
-	now := Now()
+	now := s.now()
 	return s.store.Write(ctx, func(tx Tx) error {
 		return tx.PutPushDevice(&PushDevice{DeviceID: *in.DeviceID, UserID: c.User.ID, Platform: *in.Platform,
 			Provider: provider, Token: *in.Token, CreatedAt: now, UpdatedAt: now})
@@ -427,7 +427,7 @@ func (s *Service) SavePushSettings(ctx context.Context, c *Caller, in PushSettin
 	if c.User == nil || *in.Level == LevelNetwork && !c.IsAdmin() {
 		return PermissionDenied()
 	}
-	now := Now()
+	now := s.now()
 	return s.store.Write(ctx, func(tx Tx) error {
 		userID, chID, err := s.pushLevel(tx, c, *in.Level, in.ChannelID)
 		if err != nil {
@@ -478,7 +478,7 @@ func (s *Service) ExpandPushJob(ctx context.Context, now, leaseUntil Time, pageS
 		if err != nil {
 			return err
 		}
-		if ch == nil || ch.IsDeleted || ch.NotificationMode == "silent" || !allowed(network, "", j.Event) {
+		if ch == nil || ch.IsDeleted || ch.NotificationMode == NotificationSilent || !allowed(network, "", j.Event) {
 			return tx.AdvancePushJob(j.Seq, "", true)
 		}
 		devices, last, members, err := tx.PushRecipients(j.ChannelID, j.AfterUser, pageSize)

@@ -96,7 +96,7 @@ func (s *Service) AddReaction(ctx context.Context, c *Caller, in ReactionInput) 
 		if err != nil {
 			return err
 		}
-		r := &Reaction{ID: NewID(), MessageID: m.ID, UserID: c.User.ID, Name: *in.ReactionName, CreatedAt: Now()}
+		r := &Reaction{ID: NewID(), MessageID: m.ID, UserID: c.User.ID, Name: *in.ReactionName, CreatedAt: s.now()}
 		added, err := tx.AddReaction(r)
 		if err != nil {
 			return err
@@ -148,7 +148,7 @@ func (s *Service) RemoveReaction(ctx context.Context, c *Caller, in ReactionInpu
 
 // reactionEvent stores a message's new counts and appends the reaction event.
 func (s *Service) reactionEvent(tx Tx, c *Caller, m *Message, ch *Channel, r *Reaction, event string) error {
-	m.UpdatedAt = Now()
+	m.UpdatedAt = s.now()
 	if err := tx.UpdateMessage(m); err != nil {
 		return err
 	}

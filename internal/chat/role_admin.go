@@ -145,7 +145,7 @@ func (s *Service) writeRole(ctx context.Context, c *Caller, in RoleDefinition, p
 	}
 	var out *Role
 	err := s.store.Write(ctx, func(tx Tx) error {
-		now := Now()
+		now := s.now()
 		r, err := tx.RoleByID(*in.RoleID)
 		if err != nil {
 			return err

@@ -430,7 +430,7 @@ func (s *Service) CreateRoom(ctx context.Context, c *Caller, in CreateRoomInput)
 	if c.User == nil {
 		return nil, PermissionDenied()
 	}
-	now := Now()
+	now := s.now()
 	r := &Room{
 		ID: NewID(), Type: typ, Title: *in.Title, Status: RoomIdle, LiveChatEnabled: true,
 		Metadata: json.RawMessage("{}"), CreatorInternalID: c.User.ID, CreatedBy: c.User.UserID,
@@ -622,7 +622,7 @@ func (s *Service) QueryRooms(ctx context.Context, c *Caller, q RoomQuery) (*Room
 		p.OneOf("targetTypes", &t, "community", "user")
 	}
 	if q.SortBy != "" {
-		p.OneOf("sortBy", &q.SortBy, SortFirstCreated, SortLastCreated)
+		p.OneOf("sortBy", &q.SortBy, RoomSorts...)
 	}
 	if err := p.Err(); err != nil {
 		return nil, err
@@ -692,7 +692,7 @@ func (s *Service) UpdateRoom(ctx context.Context, c *Caller, roomID string, in U
 				return err
 			}
 		}
-		r.UpdatedAt = Now()
+		r.UpdatedAt = s.now()
 		out, err = s.saveRoom(tx, r, EventRoomDidUpdate, "")
 		if err != nil {
 			return err
@@ -740,7 +740,7 @@ func (s *Service) DeleteRoom(ctx context.Context, c *Caller, roomID string) erro
 		if err != nil {
 			return err
 		}
-		now := Now()
+		now := s.now()
 		if !hasEnded(r.Status) {
 			r.Status, r.EndedAt = RoomEnded, now
 			ended = r
@@ -767,7 +767,7 @@ func (s *Service) DeleteRoom(ctx context.Context, c *Caller, roomID string) erro
 // change; the caller saves the room.
 func (s *Service) openLiveChat(tx Tx, c *Caller, r *Room, ch *Channel, userIDs []string) (*ChannelPayload, error) {
 	if ch == nil {
-		ch = newChannel(c.User.ID, ChannelLive, Now())
+		ch = newChannel(c.User.ID, ChannelLive, s.now())
 		ch.IsPublic = true
 	}
 	if ch.DisplayName == "" {

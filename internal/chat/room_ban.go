@@ -82,7 +82,7 @@ func (s *Service) BanRoomViewers(ctx context.Context, c *Caller, roomID string, 
 		if len(fresh) == 0 {
 			return nil
 		}
-		if err := tx.BanRoomViewers(r.ID, fresh, c.User.ID, Now()); err != nil {
+		if err := tx.BanRoomViewers(r.ID, fresh, c.User.ID, s.now()); err != nil {
 			return err
 		}
 		return s.viewerBanEvent(tx, EventRoomUsersBanned, r, fresh)

@@ -15,7 +15,7 @@ func (s *Service) StopRoom(ctx context.Context, c *Caller, roomID string) (*Room
 		if !canMove(r.Status, RoomEnded) {
 			return Errorf(CodeForbidden, "The room has already ended.")
 		}
-		now := Now()
+		now := s.now()
 		r.Status, r.EndedAt, r.UpdatedAt = RoomEnded, now, now
 		if !r.LiveAt.IsZero() {
 			d := int64(now.Sub(r.LiveAt.Time).Seconds())
@@ -48,7 +48,7 @@ func (s *Service) ApplyMediaStatus(ctx context.Context, m MediaStatus) error {
 	}
 	at := m.At
 	if at.IsZero() {
-		at = Now()
+		at = s.now()
 	}
 	return s.store.Write(ctx, func(tx Tx) error {
 		if !IsID(m.RoomID) {
@@ -81,7 +81,7 @@ func (s *Service) ApplyMediaStatus(ctx context.Context, m MediaStatus) error {
 		if id == "" {
 			id = NewID()
 		}
-		if err := tx.PutMediaEvent(MediaEventRecord{ID: id, RoomID: r.ID, Kind: MediaEventStatus, At: at, AppliedAt: Now()}); err != nil {
+		if err := tx.PutMediaEvent(MediaEventRecord{ID: id, RoomID: r.ID, Kind: MediaEventStatus, At: at, AppliedAt: s.now()}); err != nil {
 			return err
 		}
 		r.Status, r.UpdatedAt = to, at

@@ -84,7 +84,7 @@ func (s *Service) ApplyMediaPresence(ctx context.Context, m MediaPresence) (allo
 	}
 	at := m.At
 	if at.IsZero() {
-		at = Now()
+		at = s.now()
 	}
 	err = s.store.Write(ctx, func(tx Tx) error {
 		r, err := tx.RoomByID(m.RoomID)
@@ -110,7 +110,7 @@ func (s *Service) ApplyMediaPresence(ctx context.Context, m MediaPresence) (allo
 		if p == nil || (m.Joined && !allowed) {
 			return nil
 		}
-		now := Now()
+		now := s.now()
 		id := m.EventID
 		if id == "" {
 			id = NewID()

@@ -29,7 +29,7 @@ func (s *Service) LeaveRoom(ctx context.Context, c *Caller, roomID string) (*Roo
 		if err := tx.DeleteRoomParticipant(r.ID, c.User.ID); err != nil {
 			return err
 		}
-		r.UpdatedAt = Now()
+		r.UpdatedAt = s.now()
 		left = r
 		out, err = s.saveRoom(tx, r, EventRoomParticipantLeft, c.User.ID, c.User.ID)
 		return err
@@ -78,7 +78,7 @@ func (s *Service) RemoveParticipant(ctx context.Context, c *Caller, roomID strin
 		if err := tx.DeleteRoomParticipant(r.ID, u.ID); err != nil {
 			return err
 		}
-		r.UpdatedAt = Now()
+		r.UpdatedAt = s.now()
 		room, removed = r, u.ID
 		// The removed user is no longer a participant, so they are named explicitly.
 		out, err = s.saveRoom(tx, r, EventRoomParticipantRemoved, u.ID, u.ID)
@@ -129,7 +129,7 @@ func (s *Service) UpdateParticipant(ctx context.Context, c *Caller, roomID, user
 		if err := tx.PutRoomParticipant(*pt); err != nil {
 			return err
 		}
-		r.UpdatedAt = Now()
+		r.UpdatedAt = s.now()
 		out, err = s.saveRoom(tx, r, EventRoomDidUpdate, "")
 		return err
 	})

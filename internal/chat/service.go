@@ -20,6 +20,10 @@ type Config struct {
 	MaxFileBytes int64         // largest single uploaded file
 	Media        Media         // live-room media server; nil is the `none` backend
 	PreSend      PreSendCaller // calls the network's pre-send hook (presend.go); nil: no hook
+	// Clock tells the time. Every timestamp the service writes and every deadline it
+	// checks (token and mute expiry, rate-limit windows, segments) reads it. Nil is the
+	// real clock (time.Now); tests set one they can move on instead of sleeping.
+	Clock func() time.Time
 }
 
 // Service is the chat domain: every use case is a method on it, and every rule and
@@ -56,8 +60,12 @@ func New(ctx context.Context, store Store, blobs Blobs, cfg Config) (*Service, e
 	if cfg.MaxFileBytes == 0 {
 		cfg.MaxFileBytes = 100 << 20
 	}
-	s := &Service{blobs: blobs, cfg: cfg, sessions: newSessionCache(), started: Now()}
-	s.store = commitNotifier{store, &s.onCommit} // wakes the outbox relay
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
+	s := &Service{blobs: blobs, cfg: cfg, sessions: newSessionCache(cfg.Clock)}
+	s.started = s.now()
+	s.store = commitNotifier{store, &s.onCommit, s.now} // wakes the outbox relay
 	err := store.Write(ctx, func(tx Tx) error {
 		net, err := setting(tx, "network_id", func() string { return NewID() })
 		if err != nil {
@@ -74,7 +82,7 @@ func New(ctx context.Context, store Store, blobs Blobs, cfg Config) (*Service, e
 			return err
 		}
 		if admin == nil {
-			admin = s.newUser(AdminUserID, Now())
+			admin = s.newUser(AdminUserID, s.now())
 			admin.DisplayName = "Admin"
 			admin.Roles = []string{RoleGlobalAdmin}
 			if err := tx.InsertUser(admin); err != nil {
@@ -89,6 +97,9 @@ func New(ctx context.Context, store Store, blobs Blobs, cfg Config) (*Service, e
 	}
 	return s, nil
 }
+
+// now is the service clock's time at the wire's precision (milliseconds).
+func (s *Service) now() Time { return Time{s.cfg.Clock().UTC().Truncate(time.Millisecond)} }
 
 // NetworkID is the id of this installation's network: the first part of every topic.
 func (s *Service) NetworkID() string { return s.networkID }

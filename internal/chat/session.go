@@ -97,13 +97,13 @@ func (s *Service) Login(ctx context.Context, apiKey string, in LoginInput) (*Log
 		return nil, Errorf(CodeForbidden, "This user cannot log in with the API key.")
 	}
 	if s.cfg.SecureMode {
-		if in.AuthToken == nil || !s.validAuthToken(*in.AuthToken, *in.UserID, time.Now()) {
+		if in.AuthToken == nil || !s.validAuthToken(*in.AuthToken, *in.UserID, s.cfg.Clock()) {
 			return nil, Unauthorized("Invalid or expired authToken.")
 		}
 	}
 	var out *LoginResult
 	err := s.store.Write(ctx, func(tx Tx) error {
-		now := Now()
+		now := s.now()
 		u, err := tx.UserByPublicID(*in.UserID)
 		if err != nil {
 			return err
@@ -157,7 +157,7 @@ func (s *Service) IssueAdminToken(ctx context.Context, serverKey string) (*Admin
 		if err != nil {
 			return err
 		}
-		now := Now()
+		now := s.now()
 		sess := &Session{ID: NewID(), UserID: u.ID, DeviceID: "admin-token", IssuedAt: now, ExpiresAt: now.Add(s.cfg.TokenTTL)}
 		if err := tx.InsertSession(sess); err != nil {
 			return err
@@ -180,7 +180,7 @@ func (s *Service) IssueAuthToken(serverKey, userID string) (string, error) {
 	if err := p.Err(); err != nil {
 		return "", err
 	}
-	exp := strconv.FormatInt(time.Now().Add(s.cfg.AuthTokenTTL).Unix(), 36)
+	exp := strconv.FormatInt(s.cfg.Clock().Add(s.cfg.AuthTokenTTL).Unix(), 36)
 	return exp + "." + s.mac("auth|"+userID+"|"+exp), nil
 }
 
@@ -246,7 +246,7 @@ func (s *Service) parseToken(token string) (*tokenClaims, bool) {
 		return nil, false
 	}
 	var c tokenClaims
-	if json.Unmarshal(body, &c) != nil || time.Now().Unix() >= c.Exp {
+	if json.Unmarshal(body, &c) != nil || s.cfg.Clock().Unix() >= c.Exp {
 		return nil, false
 	}
 	return &c, true
@@ -266,7 +266,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Caller, erro
 		return c, nil
 	}
 	var caller *Caller
-	readAt := time.Now()
+	readAt := s.cfg.Clock()
 	err := s.store.Read(ctx, func(tx Tx) error {
 		sess, err := tx.SessionByID(claims.SID)
 		if err != nil {
@@ -287,7 +287,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Caller, erro
 		if u.IsGlobalBan {
 			return Errorf(CodeGlobalBanned, "User is globally banned.")
 		}
-		if !sess.RevokedAt.IsZero() || time.Now().After(sess.ExpiresAt.Time) {
+		if !sess.RevokedAt.IsZero() || s.cfg.Clock().After(sess.ExpiresAt.Time) {
 			return Unauthorized("Access token has been revoked or has expired.")
 		}
 		s.decorate([]User{*u})
@@ -308,7 +308,7 @@ func (s *Service) Logout(ctx context.Context, c *Caller, userID string) error {
 		return s.RevokeUser(ctx, c, userID)
 	}
 	err := s.store.Write(ctx, func(tx Tx) error {
-		if err := tx.RevokeSession(c.SessionID, Now()); err != nil {
+		if err := tx.RevokeSession(c.SessionID, s.now()); err != nil {
 			return err
 		}
 		if err := s.forgetSessionDevice(tx, c); err != nil {
@@ -340,7 +340,7 @@ func (s *Service) RevokeUser(ctx context.Context, c *Caller, userID string) erro
 			return NotFound("User")
 		}
 		internalID = u.ID
-		ids, err := tx.RevokeUserSessions(u.ID, Now())
+		ids, err := tx.RevokeUserSessions(u.ID, s.now())
 		if err != nil {
 			return err
 		}

@@ -27,6 +27,8 @@ type sessionCache struct {
 	nextSweep time.Time
 	// allForgotten is forgotten for everyone: when a role's permissions last changed.
 	allForgotten time.Time
+	// now is the service clock: expiries and read times compare with the times it tells.
+	now func() time.Time
 }
 
 type cachedSession struct {
@@ -40,8 +42,8 @@ const (
 	sessionCacheSize = 200_000
 )
 
-func newSessionCache() *sessionCache {
-	return &sessionCache{byID: map[string]cachedSession{}, byUser: map[string]map[string]struct{}{}, byToken: map[string]string{}, forgotten: map[string]time.Time{}}
+func newSessionCache(now func() time.Time) *sessionCache {
+	return &sessionCache{now: now, byID: map[string]cachedSession{}, byUser: map[string]map[string]struct{}{}, byToken: map[string]string{}, forgotten: map[string]time.Time{}}
 }
 
 // getByToken is get for the session a token verified earlier put in the cache.
@@ -49,7 +51,7 @@ func (c *sessionCache) getByToken(token string) *Caller {
 	c.mu.RLock()
 	e, ok := c.byID[c.byToken[token]]
 	c.mu.RUnlock()
-	if !ok || e.token != token || time.Now().After(e.expires) {
+	if !ok || e.token != token || c.now().After(e.expires) {
 		return nil
 	}
 	return e.caller
@@ -59,7 +61,7 @@ func (c *sessionCache) get(id string) *Caller {
 	c.mu.RLock()
 	e, ok := c.byID[id]
 	c.mu.RUnlock()
-	if !ok || time.Now().After(e.expires) {
+	if !ok || c.now().After(e.expires) {
 		return nil
 	}
 	return e.caller
@@ -67,14 +69,14 @@ func (c *sessionCache) get(id string) *Caller {
 
 // put caches a caller that was read from storage at readAt (taken before the read).
 func (c *sessionCache) put(caller *Caller, token string, tokenExp int64, readAt time.Time) {
-	exp := time.Now().Add(sessionCacheTTL)
+	exp := c.now().Add(sessionCacheTTL)
 	if t := time.Unix(tokenExp, 0); t.Before(exp) {
 		exp = t
 	}
 	uid := caller.User.ID
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if now := time.Now(); now.After(c.nextSweep) {
+	if now := c.now(); now.After(c.nextSweep) {
 		c.sweepLocked(now)
 		c.nextSweep = now.Add(sessionCacheTTL / 5)
 	}
@@ -108,7 +110,7 @@ func (c *sessionCache) put(caller *Caller, token string, tokenExp int64, readAt 
 }
 
 func (c *sessionCache) forgetUser(userID string) {
-	now := time.Now()
+	now := c.now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.forgotten) >= sessionCacheSize {
@@ -151,7 +153,7 @@ func (c *sessionCache) dropLocked(id, userID string) {
 func (c *sessionCache) forgetAll() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.allForgotten = time.Now()
+	c.allForgotten = c.now()
 	c.byID = map[string]cachedSession{}
 	c.byUser = map[string]map[string]struct{}{}
 	c.byToken = map[string]string{}

@@ -3,24 +3,27 @@ package chat
 import (
 	"testing"
 	"time"
+
+	"github.com/parley-chat/parley/internal/chat/chattest"
 )
 
 // A token check that read the session before a revocation and caches it after (a
 // revocation applied meanwhile, perhaps broadcast by another node) must not cache it:
 // the revoked token would be accepted until the entry ages out.
 func TestSessionCacheRefusesCallersReadBeforeARevocation(t *testing.T) {
-	c := newSessionCache()
+	clock := &chattest.Clock{}
+	c := newSessionCache(clock.Now)
 	caller := &Caller{User: &User{ID: "u1"}, SessionID: "s1"}
-	exp := time.Now().Add(time.Hour).Unix()
+	exp := clock.Now().Add(time.Hour).Unix()
 
-	readAt := time.Now()
+	readAt := clock.Now()
 	c.forgetUser("u1") // the revocation lands while the read is under way
 	c.put(caller, "t1", exp, readAt)
 	if c.get("s1") != nil {
 		t.Fatal("a caller read before the revocation was cached after it")
 	}
-	time.Sleep(time.Millisecond)         // a clock tick later, on any clock
-	c.put(caller, "t1", exp, time.Now()) // read after the revocation: it saw the session's state
+	clock.Advance(time.Millisecond)       // a clock tick later
+	c.put(caller, "t1", exp, clock.Now()) // read after the revocation: it saw the session's state
 	if c.get("s1") == nil {
 		t.Fatal("a caller read after the revocation was not cached")
 	}
@@ -29,7 +32,7 @@ func TestSessionCacheRefusesCallersReadBeforeARevocation(t *testing.T) {
 // A token already verified is answered by the cache; once its user's sessions are
 // dropped, or another token replaced its entry, it must be checked again.
 func TestSessionCacheByToken(t *testing.T) {
-	c := newSessionCache()
+	c := newSessionCache(time.Now)
 	caller := &Caller{User: &User{ID: "u1"}, SessionID: "s1"}
 	exp := time.Now().Add(time.Hour).Unix()
 	c.put(caller, "t1", exp, time.Now())
@@ -54,7 +57,7 @@ func TestSessionCacheByToken(t *testing.T) {
 // Entries that aged out leave the cache at the next sweep, not only when the size bound
 // pushes them out: a long-running node must not keep every session it ever saw.
 func TestSessionCacheSweepsExpiredEntries(t *testing.T) {
-	c := newSessionCache()
+	c := newSessionCache(time.Now)
 	old := &Caller{User: &User{ID: "u1"}, SessionID: "s1"}
 	c.put(old, "t1", time.Now().Add(-time.Second).Unix(), time.Now()) // its token has expired
 	c.nextSweep = time.Time{}                                         // the sweep is due

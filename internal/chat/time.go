@@ -11,7 +11,9 @@ type Time struct{ time.Time }
 
 const wireTime = "2006-01-02T15:04:05.000Z"
 
-// Now is the current time truncated to milliseconds, the precision the wire carries.
+// Now is the real clock's time truncated to milliseconds, the precision the wire
+// carries, for code outside the service (a message's send time on the wire). The
+// service reads its Config.Clock instead (Service.now), so that tests can move it on.
 func Now() Time { return Time{time.Now().UTC().Truncate(time.Millisecond)} }
 
 // FromMillis turns stored Unix milliseconds into a Time.

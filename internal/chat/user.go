@@ -63,6 +63,7 @@ type UserQuery struct {
 	Keyword        string
 	SortBy         string // firstCreated | lastCreated | displayName
 	IncludeDeleted bool
+	Flagged        bool // filter=flagged: only users with a flag (global admins only)
 	Limit          int
 	After          *Cursor
 }
@@ -162,10 +163,15 @@ func (s *Service) GetUsers(ctx context.Context, c *Caller, userIDs []string) (*U
 // QueryUsers answers GET /api/v3/users.
 func (s *Service) QueryUsers(ctx context.Context, c *Caller, q UserQuery) (*UserPayload, error) {
 	var p Problems
-	p.OneOf("sortBy", &q.SortBy, SortFirstCreated, SortLastCreated, SortDisplayName)
+	p.OneOf("sortBy", &q.SortBy, UserSorts...)
 	p.Text("keyword", &q.Keyword, 0, 100)
 	if err := p.Err(); err != nil {
 		return nil, err
+	}
+	// Who was reported is moderation data: the flagged filter is the queue of the
+	// console, for global admins, as the audit log is.
+	if q.Flagged && !c.IsAdmin() {
+		return nil, PermissionDenied()
 	}
 	q.Keyword = strings.ToLower(q.Keyword)
 	var out *UserPayload
@@ -243,7 +249,7 @@ func (s *Service) UpdateUser(ctx context.Context, c *Caller, in UpdateUserInput)
 	}
 	var out *UserPayload
 	err := s.store.Write(ctx, func(tx Tx) error {
-		now := Now()
+		now := s.now()
 		u, err := tx.UserByPublicID(*in.UserID)
 		if err != nil {
 			return err

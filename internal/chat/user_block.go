@@ -107,7 +107,7 @@ func (s *Service) changeBlock(ctx context.Context, c *Caller, userID string, blo
 		if err != nil {
 			return err
 		}
-		now := Now()
+		now := s.now()
 		var changed bool
 		status := "none"
 		if block {

@@ -56,7 +56,7 @@ func (s *Service) DeleteUser(ctx context.Context, c *Caller, in DeleteUserInput)
 		if u.ID == s.adminID || (c.User != nil && u.ID == c.User.ID) {
 			return Errorf(CodeForbidden, "This user cannot be deleted.")
 		}
-		now := Now()
+		now := s.now()
 		detail := map[string]any{"deleteAll": in.DeleteAll, "markMessageDeleted": in.MarkMessageDeleted}
 		if in.DeleteAll || in.MarkMessageDeleted {
 			n, err := tx.DeleteUserMessages(u.ID, now)
@@ -123,6 +123,6 @@ func (s *Service) leaveDeleted(tx Tx, u User, channelID string, now Time) error 
 	t := &memberTargets{users: []User{u}, rows: rows, by: map[string]Membership{u.ID: rows[0]}}
 	m := rows[0]
 	m.Membership, m.Roles, m.LastActivity, m.UpdatedAt = MembershipNone, []string{}, now, now
-	_, err = s.membersChange(tx, ch, t, []Membership{m}, "channel.membersRemoved", true, now)
+	_, err = s.membersChange(tx, ch, t, []Membership{m}, EventChannelMembersRemoved, true, now)
 	return err
 }

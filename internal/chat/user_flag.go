@@ -42,7 +42,7 @@ func (s *Service) changeUserFlag(ctx context.Context, c *Caller, userID, reason 
 		if err != nil {
 			return err
 		}
-		now := Now()
+		now := s.now()
 		var changed bool
 		if flag {
 			changed, err = tx.PutUserFlag(u.ID, c.User.ID, reason, now)
@@ -115,7 +115,7 @@ func (s *Service) ClearUserFlags(ctx context.Context, c *Caller, userID, reason 
 		if u == nil {
 			return NotFound("User")
 		}
-		now := Now()
+		now := s.now()
 		n, err := tx.ClearUserFlags(u.ID, now)
 		if err != nil {
 			return err

@@ -33,6 +33,7 @@ var webhookEvents = map[string][]string{
 	EventMessageDeleted:         {"message.didDelete", "v5.message.didDelete"},
 	EventMessageFlagged:         {"message.didFlag"},
 	EventMessageUnflagged:       {"message.didUnflag"},
+	EventMessageFlagCleared:     {"message.didClearflag"}, // sic: Amity's spelling
 	EventMessageReactionAdded:   {"message.didAddReaction"},
 	EventMessageReactionRemoved: {"message.didRemoveReaction"},
 	EventUserUpdated:            {"user.didUpdate"},
@@ -222,7 +223,7 @@ func (s *Service) CreateWebhook(ctx context.Context, c *Caller, in WebhookInput)
 	if err := s.adminOnly(c); err != nil {
 		return nil, err
 	}
-	now := Now()
+	now := s.now()
 	e := &WebhookEndpoint{ID: NewID(), URL: *in.URL, EventTypes: nonNilStrings(Unique(in.EventTypes)), Enabled: true,
 		MaxConcurrency: 4, CreatedAt: now, UpdatedAt: now}
 	e.Secret = NewWebhookSecret()
@@ -314,7 +315,7 @@ func (s *Service) UpdateWebhook(ctx context.Context, c *Caller, id string, in We
 			}
 			e.Enabled = *in.Enabled
 		}
-		e.UpdatedAt = Now()
+		e.UpdatedAt = s.now()
 		out = e
 		return tx.UpdateWebhookEndpoint(e)
 	})
@@ -393,7 +394,7 @@ func (s *Service) ReplayWebhook(ctx context.Context, c *Caller, id string, in We
 			return err
 		}
 		var err error
-		n, err = tx.ReplayWebhookDeliveries(id, in.DeliveryIDs, from, to, Now())
+		n, err = tx.ReplayWebhookDeliveries(id, in.DeliveryIDs, from, to, s.now())
 		return err
 	})
 	return n, err

@@ -52,11 +52,11 @@ func (a *API) queryChannels(w http.ResponseWriter, r *http.Request, c *chat.Call
 	q := newQuery(r)
 	in := chat.ChannelQuery{
 		Keyword:     q.str("keyword"),
-		Filter:      q.enum("filter", "all", "all", "member", "notMember"),
+		Filter:      q.enum("filter", chat.FilterAll, chat.ChannelFilters...),
 		Types:       q.list("types"),
 		Tags:        q.list("tags"),
 		ExcludeTags: q.list("excludeTags"),
-		SortBy:      q.enum("sortBy", "lastActivity", "lastActivity", "lastCreated", "firstCreated", "displayName"),
+		SortBy:      q.enum("sortBy", chat.SortLastActivity, chat.ChannelSorts...),
 		IsDeleted:   q.optionalBool("isDeleted"),
 	}
 	in.Limit, in.After = q.page()

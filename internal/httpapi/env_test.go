@@ -19,6 +19,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -26,6 +27,7 @@ import (
 	"github.com/getkin/kin-openapi/routers/legacy"
 	"github.com/parley-chat/parley/internal/blob"
 	"github.com/parley-chat/parley/internal/chat"
+	"github.com/parley-chat/parley/internal/chat/chattest"
 	"github.com/parley-chat/parley/internal/httpapi"
 	"github.com/parley-chat/parley/internal/store"
 	"github.com/parley-chat/parley/internal/store/storetest"
@@ -55,6 +57,9 @@ type env struct {
 	svc *chat.Service
 	db  *store.DB
 	dir string
+	// clock is the service's: tests move it on rather than sleep for a mute or a token
+	// to end.
+	clock *chattest.Clock
 }
 
 type envOption func(*chat.Config)
@@ -71,9 +76,9 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, db: db, dir: dir}
+	e := &env{t: t, db: db, dir: dir, clock: &chattest.Clock{}}
 	e.srv = httptest.NewUnstartedServer(nil)
-	cfg := chat.Config{APIKey: testAPIKey, ServerKey: testServerKey, PublicURL: "http://" + e.srv.Listener.Addr().String()}
+	cfg := chat.Config{APIKey: testAPIKey, ServerKey: testServerKey, PublicURL: "http://" + e.srv.Listener.Addr().String(), Clock: e.clock.Now}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -86,6 +91,9 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	t.Cleanup(e.srv.Close) // before the store closes: cleanups run last first
 	return e
 }
+
+// now is the service clock's time, at the wire's precision.
+func (e *env) now() chat.Time { return chat.Time{Time: e.clock.Now().UTC().Truncate(time.Millisecond)} }
 
 // in returns the env reporting to t, for use inside subtests (a failure then marks the
 // subtest, not its parent).
@@ -257,9 +265,5 @@ func (e *env) adminToken() string {
 // refused request wrote nothing.
 func (e *env) count(table, where string, args ...any) int {
 	e.t.Helper()
-	n, err := e.db.Count(context.Background(), table, where, args...)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return n
+	return storetest.Count(e.t, e.db, table, where, args...)
 }

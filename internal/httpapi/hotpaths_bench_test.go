@@ -39,11 +39,7 @@ type benchServer struct {
 
 func newBenchServer(b *testing.B) *benchServer {
 	dir := b.TempDir()
-	db, err := store.Open(context.Background(), storetest.Target(b, storetest.Dialect(b)), store.Options{Synchronous: "FULL"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { db.Close() })
+	db := storetest.OpenAt(b, storetest.Target(b, storetest.Dialect(b)), store.Options{Synchronous: "FULL"})
 	blobs, err := blob.NewDir(filepath.Join(dir, "files"))
 	if err != nil {
 		b.Fatal(err)

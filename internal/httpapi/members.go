@@ -137,12 +137,12 @@ func (a *API) queryMembers(w http.ResponseWriter, r *http.Request, c *chat.Calle
 func (a *API) queryMembersV3(w http.ResponseWriter, r *http.Request, c *chat.Caller) {
 	q := newQuery(r)
 	var memberships []string
-	switch q.enum("filter", "all", "all", "muted", "banned", "member&banned") {
-	case "muted":
-		memberships = []string{"muted"}
-	case "banned":
+	switch q.enum("filter", chat.FilterAll, chat.MemberFilters...) {
+	case chat.MemberFilterMuted:
+		memberships = []string{chat.MembershipMuted}
+	case chat.MemberFilterBanned:
 		memberships = []string{chat.MembershipBanned}
-	case "member&banned":
+	case chat.MemberFilterMemberAndBanned:
 		memberships = []string{chat.MembershipMember, chat.MembershipBanned}
 	}
 	if m := q.list("memberships"); len(m) > 0 {
@@ -156,7 +156,7 @@ func (a *API) membersPage(w http.ResponseWriter, r *http.Request, c *chat.Caller
 		Memberships: memberships,
 		Roles:       append(q.list("roles"), q.list("role")...),
 		Search:      q.str("search"),
-		SortBy:      q.enum("sortBy", "lastCreated", "lastCreated", "firstCreated"),
+		SortBy:      q.enum("sortBy", chat.SortLastCreated, chat.MemberSorts...),
 		IsDeleted:   q.optionalBool("isDeleted"),
 	}
 	in.Limit, in.After = q.page()

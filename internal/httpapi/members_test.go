@@ -383,7 +383,7 @@ func TestMuteChannelAndMembers(t *testing.T) {
 	if e.channel(f.alice, "c")["isMuted"] != true {
 		t.Fatal("timed mute")
 	}
-	time.Sleep(150 * time.Millisecond)
+	e.clock.Advance(150 * time.Millisecond)
 	if e.channel(f.alice, "c")["isMuted"] != false {
 		t.Fatal("the timed mute did not end")
 	}

@@ -116,7 +116,7 @@ func TestSendRules(t *testing.T) {
 func TestRateLimit(t *testing.T) {
 	f := newMsgFixture(t)
 	e := f.e
-	if err := e.db.SetRateLimit(context.Background(), f.feed, 3, 60, chat.Now().Add(time.Hour)); err != nil {
+	if err := e.db.SetRateLimit(context.Background(), f.feed, 3, 60, e.now().Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	for i := 0; i < 3; i++ {
@@ -132,7 +132,7 @@ func TestRateLimit(t *testing.T) {
 		e.send(f.alice, text(f.feed, "mod"))
 	}
 	// Once the limit's period is over, it no longer applies.
-	if err := e.db.SetRateLimit(context.Background(), f.feed, 3, 60, chat.Now().Add(-time.Second)); err != nil {
+	if err := e.db.SetRateLimit(context.Background(), f.feed, 3, 60, e.now().Add(-time.Second)); err != nil {
 		t.Fatal(err)
 	}
 	e.send(f.bob, text(f.feed, "free again"))

@@ -13,6 +13,8 @@ func (a *API) routesModeration() {
 	a.mux.HandleFunc("DELETE /api/v2/users/{userId}/flags", a.auth(a.clearUserFlags))
 	a.mux.HandleFunc("GET /api/v1/moderation/audit-log", a.auth(a.auditLog))
 	a.mux.HandleFunc("DELETE /api/v4/users/{userId}", a.auth(a.deleteUser))
+	a.mux.HandleFunc("GET /api/v1/moderation/flagged-messages", a.auth(a.flaggedMessages))
+	a.mux.HandleFunc("DELETE /api/v5/messages/{messageId}/flags/all", a.auth(a.clearMessageFlags))
 }
 
 func (a *API) deleteUser(w http.ResponseWriter, r *http.Request, c *chat.Caller) {
@@ -67,5 +69,29 @@ func (a *API) auditLog(w http.ResponseWriter, r *http.Request, c *chat.Caller) {
 		return
 	}
 	out, err := a.svc.AuditLog(r.Context(), c, in)
+	a.reply(w, r, out, err)
+}
+
+func (a *API) flaggedMessages(w http.ResponseWriter, r *http.Request, c *chat.Caller) {
+	q := newQuery(r)
+	var in chat.FlaggedMessageQuery
+	in.Limit, in.After = q.page()
+	if err := q.err(); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	out, err := a.svc.FlaggedMessages(r.Context(), c, in)
+	a.reply(w, r, out, err)
+}
+
+// clearMessageFlags is Amity's DELETE /api/v5/messages/{messageId}/flags/all, with an
+// optional {reason} for the audit log as the other moderation calls take.
+func (a *API) clearMessageFlags(w http.ResponseWriter, r *http.Request, c *chat.Caller) {
+	var in reasonBody
+	if err := decodeOptional(r, &in); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	out, err := a.svc.ClearMessageFlags(r.Context(), c, r.PathValue("messageId"), deref(in.Reason))
 	a.reply(w, r, out, err)
 }

@@ -79,7 +79,7 @@ func (a *API) liveRooms(w http.ResponseWriter, r *http.Request, c *chat.Caller) 
 	q := newQuery(r)
 	notDeleted := false
 	in := chat.RoomQuery{Statuses: []string{chat.RoomLive}, IsDeleted: &notDeleted,
-		SortBy: q.enum("options[sortBy]", "lastCreated", "lastCreated", "firstCreated")}
+		SortBy: q.enum("options[sortBy]", chat.SortLastCreated, chat.RoomSorts...)}
 	if types := q.list("targetTypes"); !slices.Contains(types, "all") {
 		in.TargetTypes = types
 	}

@@ -12,7 +12,6 @@ import (
 
 	"github.com/parley-chat/parley/internal/chat"
 	"github.com/parley-chat/parley/internal/media"
-	"github.com/parley-chat/parley/internal/store"
 )
 
 // Helpers shared by the room and invitation tests.
@@ -36,13 +35,13 @@ func participantsOf(room map[string]any) map[string]string {
 }
 
 // outboxOf returns the outbox events of a type, oldest first.
-func (e *env) outboxOf(typ string) []store.OutboxEvent {
+func (e *env) outboxOf(typ string) []chat.OutboxEvent {
 	e.t.Helper()
 	all, err := e.db.PendingEvents(context.Background(), 0, 100000)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	var out []store.OutboxEvent
+	var out []chat.OutboxEvent
 	for _, ev := range all {
 		if ev.Type == typ {
 			out = append(out, ev)
@@ -52,7 +51,7 @@ func (e *env) outboxOf(typ string) []store.OutboxEvent {
 }
 
 // lastEvent returns the newest event of a type, failing when there is none.
-func (e *env) lastEvent(typ string) store.OutboxEvent {
+func (e *env) lastEvent(typ string) chat.OutboxEvent {
 	e.t.Helper()
 	evs := e.outboxOf(typ)
 	if len(evs) == 0 {

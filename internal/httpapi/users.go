@@ -29,10 +29,10 @@ func (a *API) queryUsers(w http.ResponseWriter, r *http.Request, c *chat.Caller)
 	q := newQuery(r)
 	in := chat.UserQuery{
 		Keyword:        q.str("keyword"),
-		SortBy:         q.enum("sortBy", "lastCreated", "firstCreated", "lastCreated", "displayName"),
+		SortBy:         q.enum("sortBy", chat.SortLastCreated, chat.UserSorts...),
 		IncludeDeleted: q.boolean("isDeleted", false),
 	}
-	q.enum("filter", "all", "all", "flagged")
+	in.Flagged = q.enum("filter", chat.FilterAll, chat.UserFilters...) == chat.UserFilterFlagged
 	in.Limit, in.After = q.page()
 	if err := q.err(); err != nil {
 		a.writeError(w, r, err)

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parley-chat/parley/internal/store/storetest"
 	"github.com/parley-chat/parley/internal/webhook"
 )
 
@@ -83,10 +84,7 @@ func BenchmarkWebhookDeliveries(b *testing.B) {
 // that the waiting costs little of the CPU measured).
 func (s *benchServer) drained(b *testing.B) {
 	for {
-		n, err := s.db.Count(context.Background(), "webhook_deliveries", "endpoint_id <> '' AND state = 'pending'")
-		if err != nil {
-			b.Fatal(err)
-		}
+		n := storetest.Count(b, s.db, "webhook_deliveries", "endpoint_id <> '' AND state = 'pending'")
 		if n == 0 {
 			return
 		}

@@ -123,8 +123,9 @@ func TestWebhookReplay(t *testing.T) {
 	}
 	rc.wait("3 messages", func(g []received) bool { return len(g) == 3 })
 	e.deliveryLog(admin, id, func(ds []map[string]any) bool { return ds[0]["status"] == "delivered" })
-	time.Sleep(5 * time.Millisecond)
-	mark := chat.Now()
+	e.clock.Advance(5 * time.Millisecond) // the mark is after the first three
+	mark := e.now()
+	e.clock.Advance(5 * time.Millisecond) // and before the fourth
 	e.send(alice, text(internalID(ch), "3"))
 	rc.wait("4 messages", func(g []received) bool { return len(g) == 4 })
 	e.deliveryLog(admin, id, func(ds []map[string]any) bool { return len(ds) == 4 && ds[0]["status"] == "delivered" })

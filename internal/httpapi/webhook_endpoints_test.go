@@ -435,3 +435,30 @@ func TestWebhookFilter(t *testing.T) {
 		t.Fatalf("wrong event")
 	}
 }
+
+// TestWebhookClearFlag: an admin clearing every flag of a message is sent as Amity's
+// message.didClearflag (its spelling), with the message, now unflagged, and its author.
+func TestWebhookClearFlag(t *testing.T) {
+	e := newEnv(t)
+	admin := e.adminToken()
+	rc := newReceiver(t)
+	e.register(admin, map[string]any{"url": rc.srv.URL + "/hook", "eventTypes": []string{"message.didClearflag"}})
+	e.dispatch(webhook.Options{})
+
+	alice, _ := e.user("alice")
+	bob, _ := e.user("bob")
+	feed := internalID(e.createChannel(alice, map[string]any{"channelId": "c", "type": "community", "userIds": []string{"bob"}}))
+	mid := e.send(bob, text(feed, "hello"))["messageId"].(string)
+	e.do(req{method: "POST", path: "/api/v5/messages/" + mid + "/flags", token: alice}).ok()
+	e.do(req{method: "DELETE", path: "/api/v5/messages/" + mid + "/flags/all", token: admin}).ok()
+
+	got := rc.wait("the clear", func(g []received) bool { return len(g) >= 1 })
+	if len(got) != 1 || got[0].Event != "message.didClearflag" {
+		t.Fatalf("deliveries: %s", events(got))
+	}
+	d := got[0].Data
+	if !reflect.DeepEqual(keys(d), []string{"messages", "users"}) || first(d, "messages")["messageId"] != mid ||
+		first(d, "messages")["flagCount"] != 0.0 || first(d, "users")["userId"] != "bob" {
+		t.Fatalf("message.didClearflag data: %v", d)
+	}
+}

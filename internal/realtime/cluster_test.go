@@ -14,7 +14,6 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/parley-chat/parley/internal/chat"
 	"github.com/parley-chat/parley/internal/realtime"
-	"github.com/parley-chat/parley/internal/store"
 )
 
 // clusterNode is a broker joined to a cluster on the PARLEY_TEST_NATS server, with a
@@ -107,9 +106,9 @@ func TestClusterStreamDropsRepeatsAndKeepsOrder(t *testing.T) {
 	network := chat.NewID()
 	t.Cleanup(func() { deleteTestStream(t, url, network) })
 	relayNode := joinNode(t, url, network)
-	evs := make([]store.OutboxEvent, 10)
+	evs := make([]chat.OutboxEvent, 10)
 	for i := range evs {
-		evs[i] = store.OutboxEvent{Event: chat.Event{Seq: int64(i + 1), Type: "user.updated", UserIDs: []string{"u"}, CreatedAt: chat.Now()}, RawData: json.RawMessage(`{"i":` + strconv.Itoa(i) + `}`)}
+		evs[i] = chat.OutboxEvent{Event: chat.Event{Seq: int64(i + 1), Type: "user.updated", UserIDs: []string{"u"}, CreatedAt: chat.Now()}, RawData: json.RawMessage(`{"i":` + strconv.Itoa(i) + `}`)}
 	}
 	ctx := context.Background()
 	if err := relayNode.cluster.Publish(ctx, evs[:4]); err != nil {

@@ -28,6 +28,7 @@ import (
 	"github.com/parley-chat/parley/internal/httpapi"
 	"github.com/parley-chat/parley/internal/realtime"
 	"github.com/parley-chat/parley/internal/store"
+	"github.com/parley-chat/parley/internal/store/storetest"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -61,10 +62,7 @@ func newEnv(t testing.TB, opt envOptions) *env {
 	t.Helper()
 	dir := t.TempDir()
 	ctx := context.Background()
-	db, err := store.OpenSQLite(ctx, filepath.Join(dir, "parley.db"), store.Options{Synchronous: "NORMAL"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := storetest.OpenAt(t, filepath.Join(dir, "parley.db"), store.Options{Synchronous: "NORMAL"})
 	blobs, err := blob.NewDir(filepath.Join(dir, "files"))
 	if err != nil {
 		t.Fatal(err)
@@ -108,8 +106,7 @@ func newEnv(t testing.TB, opt envOptions) *env {
 		}
 		e.mu.Unlock()
 		e.broker.Close()
-		e.srv.Close()
-		db.Close()
+		e.srv.Close() // the store closes after this (storetest.OpenAt's cleanup runs last)
 	})
 	return e
 }

@@ -4,14 +4,13 @@ import (
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/packets"
 	"github.com/parley-chat/parley/internal/chat"
-	"github.com/parley-chat/parley/internal/store"
 )
 
 // farewell delivers user.didGlobalBan to the banned user's connected clients by writing
 // it on their connections at once. A normal publish only queues on the client, and the
 // session revocation committed with the ban (the next outbox event) closes the
 // connection before the queue is written: the SDK would never learn why.
-func (b *Broker) farewell(e store.OutboxEvent) {
+func (b *Broker) farewell(e chat.OutboxEvent) {
 	if len(e.UserIDs) == 0 {
 		return
 	}

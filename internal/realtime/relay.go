@@ -23,8 +23,7 @@ type Sink interface {
 // Relay publishes committed events, in commit order, to its sink: the broker itself on a
 // single node, NATS in a cluster (Cluster), from which every node's broker receives them.
 // There is one relay per outbox: order holds because a single goroutine reads the log in
-// seq order (the store holds back an event that an earlier seq may still precede, see
-// store.PendingEvents) and publishes sequentially; in a cluster the relay runs only on
+// seq order (the Outbox holds back an event that an earlier seq may still precede) and publishes sequentially; in a cluster the relay runs only on
 // the node holding the relay lease (RunLeader).
 type Relay struct {
 	b     *Broker
@@ -153,8 +152,12 @@ func (r *Relay) Run(ctx context.Context) error {
 	}
 }
 
-// Leases grants the relay lease; *store.DB implements it.
-type Leases = chat.Leases
+// Leases grants the relay lease (the store does): AcquireRelayLease waits until this
+// process holds it, trying every retry, or until ctx ends (then it returns ctx's error).
+// Declared here, by its one user, so that the real-time layer needs nothing of the store.
+type Leases interface {
+	AcquireRelayLease(ctx context.Context, retry time.Duration) (chat.Lease, error)
+}
 
 // RunLeader runs the relay while this node holds the relay lease, and waits for the lease
 // again (trying every second) whenever it is lost, until ctx ends. In a cluster every

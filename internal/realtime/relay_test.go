@@ -11,6 +11,7 @@ import (
 
 	"github.com/parley-chat/parley/internal/chat"
 	"github.com/parley-chat/parley/internal/realtime"
+	"github.com/parley-chat/parley/internal/store/storetest"
 )
 
 // The relay publishes at least once, in commit order, and a restart (here: stopping it
@@ -96,11 +97,7 @@ func (o crashingOutbox) DeleteEventsThrough(ctx context.Context, seq int64) erro
 }
 
 func count(t *testing.T, e *env, table string) int {
-	n, err := e.db.Count(context.Background(), table, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
+	return storetest.Count(t, e.db, table, "")
 }
 
 func waitFor(t *testing.T, what string, ok func() bool) {

@@ -33,15 +33,13 @@ func (t *tx) ListAudit(q chat.AuditQuery) ([]chat.AuditEntry, error) {
 		where = append(where, "target_id = ?")
 		args = append(args, q.TargetID)
 	}
-	if c := q.After; c != nil && c.ID != "" {
-		where = append(where, "(created_at < ? OR (created_at = ? AND id < ?))")
-		args = append(args, c.N, c.N, c.ID)
-	}
+	k := keyset{key: "created_at", id: "id", desc: true}
+	where, args = k.after(where, args, q.After)
 	sqlText := `SELECT id, action, actor_id, target_type, target_id, channel_id, reason, detail, created_at FROM moderation_audit`
 	if len(where) > 0 {
 		sqlText += " WHERE " + strings.Join(where, " AND ")
 	}
-	sqlText += " ORDER BY created_at DESC, id DESC LIMIT ?"
+	sqlText += k.orderLimit()
 	return queryAll(t, scanAudit, sqlText, append(args, q.Limit)...)
 }
 

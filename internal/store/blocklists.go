@@ -1,6 +1,10 @@
 package store
 
-import "github.com/parley-chat/parley/internal/chat"
+import (
+	"strings"
+
+	"github.com/parley-chat/parley/internal/chat"
+)
 
 // The keyword blocklist and the link allowlist (chat/content_moderation.go).
 
@@ -48,17 +52,9 @@ func (t *tx) CountWords(list string) (int, error) {
 
 // ListWords pages a list on moderation_words_page, oldest or newest first.
 func (t *tx) ListWords(list string, newestFirst bool, limit int, after *chat.Cursor) ([]chat.ListedWord, error) {
-	q := `SELECT ` + wordColumns + ` FROM moderation_words WHERE list = ?`
-	args := []any{list}
-	op, dir := ">", "ASC"
-	if newestFirst {
-		op, dir = "<", "DESC"
-	}
-	if after != nil && after.ID != "" {
-		q += ` AND (created_at ` + op + ` ? OR (created_at = ? AND id ` + op + ` ?))`
-		args = append(args, after.N, after.N, after.ID)
-	}
-	q += ` ORDER BY created_at ` + dir + `, id ` + dir + ` LIMIT ?`
+	k := keyset{key: "created_at", id: "id", desc: newestFirst}
+	where, args := k.after([]string{"list = ?"}, []any{list}, after)
+	q := `SELECT ` + wordColumns + ` FROM moderation_words WHERE ` + strings.Join(where, " AND ") + k.orderLimit()
 	return queryAll(t, scanWord, q, append(args, limit)...)
 }
 

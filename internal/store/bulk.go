@@ -9,8 +9,12 @@ import (
 )
 
 // BulkMembers fills a channel with n new users (public ids prefix0, prefix1, …) as plain
-// members, in batched inserts, and moves its member count to match. It exists for tests
-// and benchmarks that need a very large channel quickly; request paths never use it.
+// members, in batched inserts, and moves its member count to match.
+//
+// Seeding API, not a request path: the big-channel tests build 300,000-member channels
+// with it, which no API call makes in reasonable time. It stays in the store because
+// only the store's writer can insert rows while keeping its row caches right (the
+// dirty marks); storetest.Count, by contrast, reads on a connection of its own.
 func (db *DB) BulkMembers(ctx context.Context, channelInternalID, prefix string, n int) error {
 	now := chat.Now().Millis()
 	return db.Write(ctx, func(ctx chat.Tx) error {

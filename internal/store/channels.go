@@ -186,10 +186,10 @@ func (t *tx) ListChannels(q chat.ChannelQuery) ([]chat.Channel, error) {
 		args = append(args, q.UserID)
 	}
 	switch q.Filter {
-	case "member":
+	case chat.ChannelFilterMember:
 		where = append(where, `c.id IN (`+memberOf+`)`)
 		args = append(args, q.UserID)
-	case "notMember":
+	case chat.ChannelFilterNotMember:
 		where = append(where, `c.id NOT IN (`+memberOf+`)`)
 		args = append(args, q.UserID)
 	}
@@ -355,7 +355,7 @@ func (t *tx) ListMemberships(q chat.MemberQuery) ([]chat.Membership, error) {
 		kinds = []string{chat.MembershipMember}
 	}
 	if hasString(kinds, chat.MembershipMember) { // muted members are members
-		kinds = removeString(kinds, "muted")
+		kinds = removeString(kinds, chat.MembershipMuted)
 	}
 	desc := q.SortBy != chat.SortFirstCreated
 	var all []chat.Membership
@@ -384,7 +384,7 @@ func (t *tx) ListMemberships(q chat.MemberQuery) ([]chat.Membership, error) {
 func (t *tx) listMembershipsOf(kind string, q chat.MemberQuery, desc bool) ([]chat.Membership, error) {
 	where := []string{"m.channel_id = ?", "m.membership = ?"}
 	args := []any{q.ChannelID, kind}
-	if kind == "muted" {
+	if kind == chat.MembershipMuted {
 		args[1] = chat.MembershipMember
 		where = append(where, "m.mute_timeout > ?")
 		args = append(args, q.Now.Millis())
@@ -435,7 +435,7 @@ func membersPageInOneStatement(t *tx, p memberPage) ([]chat.Membership, error) {
 func membersPageByKeys(t *tx, p memberPage) ([]chat.Membership, error) {
 	q, kind := p.q, p.kind
 	var variant string
-	if !t.write && q.After == nil && !p.filtered && len(q.Roles) == 0 && kind != "muted" {
+	if !t.write && q.After == nil && !p.filtered && len(q.Roles) == 0 && kind != chat.MembershipMuted {
 		variant = fmt.Sprintf("%s/%s/%d", kind, p.k.dir(), q.Limit)
 		if keys, ok := t.caches.pages.get(q.ChannelID, variant); ok {
 			out, whole, err := t.pageRows(q, kind, keys)
@@ -471,12 +471,12 @@ func (t *tx) pageRows(q chat.MemberQuery, kind string, keys []pageKey) (out []ch
 		return nil, true, nil
 	}
 	want := kind
-	if kind == "muted" {
+	if kind == chat.MembershipMuted {
 		want = chat.MembershipMember
 	}
 	matches := func(m chat.Membership, ok bool, k pageKey) bool {
 		return ok && m.Membership == want && m.CreatedAt.Millis() == k.created &&
-			(kind != "muted" || m.MuteTimeout.After(q.Now.Time))
+			(kind != chat.MembershipMuted || m.MuteTimeout.After(q.Now.Time))
 	}
 	ids := make([]string, len(keys))
 	for i, k := range keys {

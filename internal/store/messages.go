@@ -208,6 +208,26 @@ func (t *tx) RemoveFlag(messageID, userID string) (bool, error) {
 	return n == 1, nil
 }
 
+// ClearFlags deletes every flag of a message and returns how many there were; the
+// caller sets the message's flag_count.
+func (t *tx) ClearFlags(messageID string) (int, error) {
+	res, err := t.exec(`DELETE FROM message_flags WHERE message_id = ?`, messageID)
+	if err != nil {
+		return 0, err
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}
+
+// ListFlaggedMessages pages the flagged live messages of every channel newest first, on
+// the partial index messages_flagged_by_time (migration 0060).
+func (t *tx) ListFlaggedMessages(q chat.FlaggedMessageQuery) ([]chat.Message, error) {
+	k := keyset{key: "created_at", id: "id", desc: true}
+	where, args := k.after([]string{"flag_count > 0", "is_deleted = 0"}, nil, q.After)
+	return queryAll(t, scanMessage, `SELECT `+messageColumns+` FROM messages WHERE `+strings.Join(where, " AND ")+
+		k.orderLimit(), append(args, q.Limit)...)
+}
+
 func (t *tx) HasFlag(messageID, userID string) (bool, error) {
 	var n int
 	err := t.queryRow(`SELECT COUNT(*) FROM message_flags WHERE message_id = ? AND user_id = ?`, messageID, userID).Scan(&n)

@@ -8,8 +8,10 @@ import (
 )
 
 // BulkMessages appends n text messages by one user to a feed in batched inserts, moving
-// the feed's counter and the channel's messageCount to match. It exists for tests and
-// benchmarks that need a very long feed quickly; request paths never use it.
+// the feed's counter and the channel's messageCount to match.
+//
+// Seeding API, not a request path: the huge-feed test builds a feed of 1,000,000
+// messages with it. It stays in the store for the reason BulkMembers does.
 func (db *DB) BulkMessages(ctx context.Context, feedID, creatorID string, n int) error {
 	return db.Write(ctx, func(ctx chat.Tx) error {
 		t := ctx.(*tx)
@@ -41,8 +43,11 @@ func (db *DB) BulkMessages(ctx context.Context, feedID, creatorID string, n int)
 	})
 }
 
-// SetRateLimit turns a channel's rate limit on until a moment. It exists for tests: the
-// channel API that sets it belongs to the channels resource.
+// SetRateLimit turns a channel's rate limit on until a moment.
+//
+// Seeding API, not a request path: no API call sets a rate limit yet (it would belong to
+// the channels resource), and the rate-limit tests need one. It stays in the store for
+// the reason BulkMembers does (the channel row is cached).
 func (db *DB) SetRateLimit(ctx context.Context, channelInternalID string, limit, windowSeconds int, until chat.Time) error {
 	return db.Write(ctx, func(ctx chat.Tx) error {
 		t := ctx.(*tx)

@@ -79,18 +79,15 @@ func (t *tx) AppendEvent(e chat.Event) error {
 	return t.enqueueWebhooks(e, data, at)
 }
 
-// OutboxEvent is chat's: the real-time layer reads it without importing the store.
-type OutboxEvent = chat.OutboxEvent
-
 // PendingEvents returns up to limit events after seq, in commit order (seq order, held
 // back where a lower seq may still commit: see "Commit order without a lock").
 //
 // When the first pending event is held back, it waits for it (its transactions end in
 // milliseconds), up to pendingWait; when later ones are, it waits a little for them
 // too (heldWait), so that the tail of a burst does not wait for the relay's next wake.
-func (db *DB) PendingEvents(ctx context.Context, after int64, limit int) ([]OutboxEvent, error) {
+func (db *DB) PendingEvents(ctx context.Context, after int64, limit int) ([]chat.OutboxEvent, error) {
 	var waited time.Duration
-	var passed []OutboxEvent // what the last read passed
+	var passed []chat.OutboxEvent // what the last read passed
 	pause := 500 * time.Microsecond
 	for {
 		out, held, err := db.pendingEvents(ctx, after, limit)
@@ -118,7 +115,7 @@ const (
 
 // pendingEvents reads once; held tells that committed events after the last one returned
 // are held back.
-func (db *DB) pendingEvents(ctx context.Context, after int64, limit int) (out []OutboxEvent, held bool, err error) {
+func (db *DB) pendingEvents(ctx context.Context, after int64, limit int) (out []chat.OutboxEvent, held bool, err error) {
 	passes := func(int64) bool { return true }
 	if db.d.outboxWriters != "" {
 		// Before the snapshot that reads the events, in a statement of its own (step 3).
@@ -191,7 +188,7 @@ func parseIDs(s string) ([]int64, error) {
 }
 
 // scanOutboxEvent reads an event and the id of the transaction that wrote it.
-func scanOutboxEvent(s scanner) (e OutboxEvent, xid int64, err error) {
+func scanOutboxEvent(s scanner) (e chat.OutboxEvent, xid int64, err error) {
 	var users, data string
 	var network int
 	var created int64

@@ -80,7 +80,7 @@ func holdWrite(t *testing.T, db *store.DB, fn func(chat.Tx) error) (commit func(
 	return commit
 }
 
-func types(evs []store.OutboxEvent) []string {
+func types(evs []chat.OutboxEvent) []string {
 	var out []string
 	for _, e := range evs {
 		out = append(out, e.Type)

@@ -177,7 +177,7 @@ func rebindText(q string) string {
 type DB struct {
 	d dialect
 	// The pools: on PostgreSQL one pool for both; on SQLite writer is the engine's spare
-	// connection for the few direct uses (Count, Ping) and reader is unused.
+	// connection for the few direct uses (migrations, Ping) and reader is unused.
 	writer *sql.DB
 	reader *sql.DB
 	lite   *engine.Engine // SQLite only: Read and Write run on it
@@ -461,8 +461,23 @@ func statementName(q string) string {
 	return table + " " + verb
 }
 
-func (t *tx) queryRow(q string, args ...any) *sql.Row {
-	return t.q.QueryRowContext(t.ctx, t.d.rebind(q), args...)
+func (t *tx) queryRow(q string, args ...any) row {
+	return row{t.q.QueryRowContext(t.ctx, t.d.rebind(q), args...), q}
+}
+
+// row is a *sql.Row whose Scan says where a failure came from, as tx.exec and tx.query
+// do. sql.ErrNoRows, which callers compare against as the answer "none", stays bare.
+type row struct {
+	r *sql.Row
+	q string
+}
+
+func (r row) Scan(dest ...any) error {
+	err := r.r.Scan(dest...)
+	if err != nil && err != sql.ErrNoRows {
+		return statementError(r.q, err)
+	}
+	return err
 }
 
 // errUnstorable answers text that no database can hold the same way: PostgreSQL refuses
@@ -515,7 +530,14 @@ type scanner interface{ Scan(dest ...any) error }
 // queryAll runs a query inside t and reads every row with scan.
 func queryAll[T any](t *tx, scan func(scanner) (T, error), q string, args ...any) ([]T, error) {
 	rows, err := t.query(q, args...)
-	return collect(rows, err, scan)
+	if err != nil {
+		return nil, err // already says where
+	}
+	out, err := collect(rows, nil, scan)
+	if err != nil {
+		return nil, statementError(q, err) // a row that failed to read, or the cursor's error
+	}
+	return out, nil
 }
 
 // collect reads every row with scan.
@@ -535,8 +557,8 @@ func collect[T any](rows *sql.Rows, err error, scan func(scanner) (T, error)) ([
 	return out, rows.Err()
 }
 
-// one reads a single row, nil when there is none.
-func one[T any](row *sql.Row, scan func(scanner) (T, error)) (*T, error) {
+// one reads a single row (from tx.queryRow), nil when there is none.
+func one[T any](row scanner, scan func(scanner) (T, error)) (*T, error) {
 	v, err := scan(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
@@ -583,14 +605,13 @@ func scanString(s scanner) (string, error) {
 	return v, s.Scan(&v)
 }
 
-// Count counts rows of a table that match a condition. Tests use it to prove that a
-// refused request wrote nothing; it is not for request paths.
-func (db *DB) Count(ctx context.Context, table, where string, args ...any) (int, error) {
-	q := "SELECT COUNT(*) FROM " + table
-	if where != "" {
-		q += " WHERE " + where
-	}
+// AppliedMigrations counts the schema migrations applied to the database (`parley
+// migrate` reports it).
+func (db *DB) AppliedMigrations(ctx context.Context) (int, error) {
 	var n int
-	err := db.writer.QueryRowContext(ctx, db.d.rebind(q), args...).Scan(&n)
-	return n, err
+	err := db.writer.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations`).Scan(&n)
+	if err != nil {
+		return 0, statementError(`SELECT FROM schema_migrations`, err)
+	}
+	return n, nil
 }

@@ -1,6 +1,10 @@
 package store
 
-import "github.com/parley-chat/parley/internal/chat"
+import (
+	"strings"
+
+	"github.com/parley-chat/parley/internal/chat"
+)
 
 // User blocks (chat/user_block.go): plain rows, no cached table is written here.
 
@@ -25,13 +29,9 @@ func (t *tx) RemoveBlock(blockerID, blockedID string) (bool, error) {
 
 // Blocks pages on the index user_blocks_by_blocker, newest first.
 func (t *tx) Blocks(blockerID string, limit int, after *chat.Cursor) ([]chat.Block, error) {
-	q := `SELECT blocker_id, blocked_id, created_at FROM user_blocks WHERE blocker_id = ?`
-	args := []any{blockerID}
-	if after != nil && after.ID != "" {
-		q += ` AND (created_at < ? OR (created_at = ? AND blocked_id < ?))`
-		args = append(args, after.N, after.N, after.ID)
-	}
-	q += ` ORDER BY created_at DESC, blocked_id DESC LIMIT ?`
+	k := keyset{key: "created_at", id: "blocked_id", desc: true}
+	where, args := k.after([]string{"blocker_id = ?"}, []any{blockerID}, after)
+	q := `SELECT blocker_id, blocked_id, created_at FROM user_blocks WHERE ` + strings.Join(where, " AND ") + k.orderLimit()
 	return queryAll(t, scanBlock, q, append(args, limit)...)
 }
 

@@ -124,6 +124,10 @@ func (t *tx) ListUsers(q chat.UserQuery) ([]chat.User, error) {
 	if !q.IncludeDeleted {
 		where = append(where, "is_deleted = 0")
 	}
+	if q.Flagged {
+		// Served by the partial indexes users_flagged_by_* (migration 0060).
+		where = append(where, "flag_count > 0")
+	}
 	if q.Keyword != "" {
 		where = append(where, `display_name_lower LIKE ? ESCAPE '\'`)
 		// Lowered here as the column is, so the match ignores case on both engines

@@ -177,12 +177,13 @@ func (t *tx) DeleteWebhookEndpoint(id string) error {
 }
 
 func (t *tx) WebhookEndpoints(after *chat.Cursor, limit int) ([]chat.WebhookEndpoint, error) {
-	if after == nil {
-		after = &chat.Cursor{N: -1}
+	k := keyset{key: "created_at", id: "id"}
+	where, args := k.after(nil, nil, after)
+	q := `SELECT ` + webhookEndpointColumns + ` FROM webhook_endpoints`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	return queryAll(t, scanWebhookEndpoint, `SELECT `+webhookEndpointColumns+` FROM webhook_endpoints
-		WHERE created_at > ? OR (created_at = ? AND id > ?) ORDER BY created_at, id LIMIT ?`,
-		after.N, after.N, after.ID, limit)
+	return queryAll(t, scanWebhookEndpoint, q+k.orderLimit(), append(args, limit)...)
 }
 
 const webhookDeliveryColumns = `seq, endpoint_id, event, source_type, order_key, data, event_at, state, attempts, next_at,

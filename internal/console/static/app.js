@@ -145,7 +145,9 @@ const Console = (() => {
       results.replaceChildren();
       const first = query(form);
       pager(results, async (tok) => {
-        const out = await api('GET', path, { query: tok ? { 'options[token]': tok } : first });
+        // Later pages send the search's options again with the token, as the SDK does:
+        // the token holds a position, not the filters.
+        const out = await api('GET', path, { query: tok ? Object.assign({}, first, { 'options[token]': tok }) : first });
         return { rows: out[key], next: out.paging && out.paging.next };
       }, (rows) => table(columns, rows, { id: tableId }));
     };
@@ -160,19 +162,6 @@ const Console = (() => {
   // page registers a page: {id, title, order, probe, render(view, params)}. probe is a
   // GET path: when it answers 404 the server lacks the feature and the nav says so.
   function page(def) { pages.push(def); }
-
-  // placeholder registers the page of a feature other work adds: until its probe path
-  // answers, the nav says "not available on this server"; once it does, the page shows
-  // the probe's raw answer until a real page replaces the file.
-  function placeholder(def) {
-    page(Object.assign({
-      render: async (view) => {
-        const out = await api('GET', def.probe);
-        view.append(h('p', null, 'The server has this feature; this console shows its raw answer for now.'),
-          h('pre', null, JSON.stringify(out, null, 2)));
-      },
-    }, def));
-  }
 
   async function login(secret) {
     secret = secret.trim();
@@ -299,5 +288,5 @@ const Console = (() => {
   }
   document.addEventListener('DOMContentLoaded', start);
 
-  return { page, placeholder, api, h, table, action, pager, searchList, flash, describe, when, userActions, ApiError };
+  return { page, api, h, table, action, pager, searchList, flash, describe, when, userActions, ApiError };
 })();

@@ -55,11 +55,20 @@ func Target(t testing.TB, dialect string) string {
 // Open opens a fresh, migrated store of the dialect, closed when the test ends.
 func Open(t testing.TB, dialect string) *store.DB {
 	t.Helper()
-	db, err := store.Open(context.Background(), Target(t, dialect), store.Options{Synchronous: "NORMAL"})
+	return OpenAt(t, Target(t, dialect), store.Options{Synchronous: "NORMAL"})
+}
+
+// OpenAt opens the store at a target (from Target) with options, closed when the test
+// ends; Count can read it.
+func OpenAt(t testing.TB, target string, opt store.Options) *store.DB {
+	t.Helper()
+	db, err := store.Open(context.Background(), target, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
+	c := &counter{target: target}
+	targets.Store(db, c)
+	t.Cleanup(func() { targets.Delete(db); c.close(); db.Close() })
 	return db
 }
 

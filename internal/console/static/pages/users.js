@@ -1,5 +1,6 @@
 // Users: search, view, network roles (PUT /api/v3/users), sign-out everywhere. Actions
-// from other features (global ban, delete) join through Console.userActions.
+// of other features join through Console.userActions: functions (user, done) that answer
+// a button or null; moderation.js adds global ban/unban and delete.
 'use strict';
 (() => {
   const { api, h, action, searchList, when } = Console;
@@ -27,40 +28,42 @@
   }
 
   async function detail(view, userId) {
-    const [out, roles] = await Promise.all([
-      api('GET', '/api/v3/users/' + encodeURIComponent(userId)),
-      api('GET', '/api/v3/roles'),
-    ]);
-    const u = out.users[0];
-    view.append(h('p', null, h('a', { href: '#/users' }, '← all users')),
-      h('dl', { id: 'user-detail' },
-        h('dt', null, 'User id'), h('dd', null, u.userId),
-        h('dt', null, 'Display name'), h('dd', null, u.displayName || '—'),
-        h('dt', null, 'Internal id'), h('dd', null, h('code', null, u._id)),
-        h('dt', null, 'Created'), h('dd', null, when(u.createdAt)),
-        h('dt', null, 'Flags'), h('dd', null, u.flagCount),
-        h('dt', null, 'Globally banned'), h('dd', null, u.isGlobalBan ? 'yes' : 'no'),
-        h('dt', null, 'Deleted'), h('dd', null, u.isDeleted ? 'yes' : 'no'),
-        h('dt', null, 'Metadata'), h('dd', null, h('pre', null, JSON.stringify(u.metadata, null, 2)))));
+    const info = h('div', { id: 'user-info' });
+    view.append(h('p', null, h('a', { href: '#/users' }, '← all users')), info);
+    const roles = await api('GET', '/api/v3/roles');
 
-    // Network roles: a checkbox per role the server knows.
-    const boxes = roles.roles.map((r) => h('label', { class: 'check' },
-      h('input', { type: 'checkbox', value: r.roleId, checked: u.roles.includes(r.roleId) }), ' ' + r.roleId));
-    view.append(h('h3', null, 'Roles'), h('div', { id: 'user-roles' }, boxes),
-      action('Save roles', () => api('PUT', '/api/v3/users', {
-        body: { userId: u.userId, roles: boxes.map((b) => b.firstChild).filter((c) => c.checked).map((c) => c.value) },
-      })));
-
-    const actions = h('div', { class: 'actions' },
-      action('Sign out everywhere', () => api('DELETE', '/api/v4/sessions/users/' + encodeURIComponent(u.userId)),
-        { confirm: 'revoke every session of ' + u.userId, danger: true }));
-    for (const extra of Console.userActions) actions.append(extra(u));
-    view.append(h('h3', null, 'Actions'), actions);
-    // Global ban and delete come with the moderation endpoints (a file adding to
-    // Console.userActions); until then this line says why they are missing.
-    if (Console.userActions.length === 0) {
-      view.append(h('p', { class: 'unavailable' }, 'Global ban and delete user: not available on this server.'));
-    }
+    // showInfo reads the user again after every action, so what shows is what the
+    // server holds.
+    const showInfo = async () => {
+      const u = (await api('GET', '/api/v3/users/' + encodeURIComponent(userId))).users[0];
+      // Network roles: a checkbox per role the server knows.
+      const boxes = roles.roles.map((r) => h('label', { class: 'check' },
+        h('input', { type: 'checkbox', value: r.roleId, checked: u.roles.includes(r.roleId) }), ' ' + r.roleId));
+      const actions = h('div', { class: 'actions', id: 'user-actions' },
+        action('Sign out everywhere', () => api('DELETE', '/api/v4/sessions/users/' + encodeURIComponent(u.userId)),
+          { confirm: 'revoke every session of ' + u.userId, danger: true }));
+      // Global ban and delete come from the moderation page's file (moderation.js).
+      for (const extra of Console.userActions) {
+        const el = extra(u, showInfo);
+        if (el) actions.append(el);
+      }
+      info.replaceChildren(
+        h('dl', { id: 'user-detail' },
+          h('dt', null, 'User id'), h('dd', null, u.userId),
+          h('dt', null, 'Display name'), h('dd', null, u.displayName || '—'),
+          h('dt', null, 'Internal id'), h('dd', null, h('code', null, u._id)),
+          h('dt', null, 'Created'), h('dd', null, when(u.createdAt)),
+          h('dt', null, 'Flags'), h('dd', null, u.flagCount),
+          h('dt', null, 'Globally banned'), h('dd', { id: 'user-banned' }, u.isGlobalBan ? 'yes' : 'no'),
+          h('dt', null, 'Deleted'), h('dd', { id: 'user-deleted' }, u.isDeleted ? 'yes' : 'no'),
+          h('dt', null, 'Metadata'), h('dd', null, h('pre', null, JSON.stringify(u.metadata, null, 2)))),
+        h('h3', null, 'Roles'), h('div', { id: 'user-roles' }, boxes),
+        action('Save roles', () => api('PUT', '/api/v3/users', {
+          body: { userId: u.userId, roles: boxes.map((b) => b.firstChild).filter((c) => c.checked).map((c) => c.value) },
+        }), { done: showInfo }),
+        h('h3', null, 'Actions'), actions);
+    };
+    await showInfo();
   }
 
   Console.page({
