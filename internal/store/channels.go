@@ -469,15 +469,34 @@ func (t *tx) listMembershipsOf(kind string, q chat.MemberQuery, desc bool) ([]ch
 	where, args = k.after(where, args, q.After)
 	args = append(args, q.Limit)
 	tail := ` FROM channel_members m` + join + ` WHERE ` + strings.Join(where, " AND ") + k.orderLimit()
-	if !t.caches.holds { // the rows in the same statement: no cache to take them from
-		return queryAll(t, scanMembership, `SELECT `+prefixed("m.", membershipColumns)+tail, args...)
-	}
-	// With the row cache: the page's keys from the index alone (channel_members_by_created
-	// covers them), or for a first page without filters from memory (firstPages), then
-	// the rows from the cache. Decoding 20 full rows was a quarter of a members page's CPU.
+	return t.caches.membersPage(t, memberPage{q: q, kind: kind, k: k, filtered: join != "", tail: tail, args: args})
+}
+
+// memberPage is one members page's query, from listMembershipsOf: tail is the SQL after
+// the selected columns, with its arguments.
+type memberPage struct {
+	q        chat.MemberQuery
+	kind     string
+	k        keyset
+	filtered bool // it joins users (search, isDeleted)
+	tail     string
+	args     []any
+}
+
+// membersPageInOneStatement reads a page's rows in the same statement as its keys: the
+// no-op twin has no rows to take them from (rowCaches.membersPage).
+func membersPageInOneStatement(t *tx, p memberPage) ([]chat.Membership, error) {
+	return queryAll(t, scanMembership, `SELECT `+prefixed("m.", membershipColumns)+p.tail, p.args...)
+}
+
+// membersPageByKeys reads a page's keys from the index alone (channel_members_by_created
+// covers them), or for a first page without filters from memory (firstPages), then the
+// rows from the row cache. Decoding 20 full rows was a quarter of a members page's CPU.
+func membersPageByKeys(t *tx, p memberPage) ([]chat.Membership, error) {
+	q, kind := p.q, p.kind
 	var variant string
-	if t.batch == nil && q.After == nil && join == "" && len(q.Roles) == 0 && kind != chat.MembershipMuted {
-		variant = fmt.Sprintf("%s/%s/%d", kind, k.dir(), q.Limit)
+	if !t.write && q.After == nil && !p.filtered && len(q.Roles) == 0 && kind != chat.MembershipMuted {
+		variant = fmt.Sprintf("%s/%s/%d", kind, p.k.dir(), q.Limit)
 		if keys, ok := t.caches.pages.get(q.ChannelID, variant); ok {
 			out, whole, err := t.pageRows(q, kind, keys)
 			if err != nil || whole {
@@ -491,7 +510,7 @@ func (t *tx) listMembershipsOf(kind string, q chat.MemberQuery, desc bool) ([]ch
 	keys, err := queryAll(t, func(s scanner) (pageKey, error) {
 		var k pageKey
 		return k, s.Scan(&k.user, &k.created)
-	}, `SELECT m.user_id, m.created_at`+tail, args...)
+	}, `SELECT m.user_id, m.created_at`+p.tail, p.args...)
 	if err != nil {
 		return nil, err
 	}

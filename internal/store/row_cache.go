@@ -15,11 +15,12 @@ import (
 // channel call; their lookups were a sixth to a half of a read request's CPU.
 //
 // How they stay right:
-//   - Every statement that inserts or changes a cached row runs in a writer unit that
-//     marks the row dirty in its batch (tx.dirtyUser, dirtyChannel, dirtyMember). Later
+//   - Every statement that inserts or changes a cached row marks it dirty in its write's
+//     record, which on SQLite is its batch's (tx.dirtyUser, dirtyChannel, dirtyMember). Later
 //     units of the same batch read dirty rows from the database (they must see the
 //     uncommitted change), and the batch's commit drops them from the cache, on the
-//     writer goroutine, both before and after COMMIT (groupWriter.commitBatch).
+//     writer goroutine, both before and after COMMIT (the engine's commit hooks, see
+//     openSQLite).
 //   - A reader fills a cache with what its snapshot read, only if no commit dropped
 //     anything since before its snapshot began (gen): a reader that read a row just
 //     before a commit changed it cannot put the old row back afterwards.
@@ -28,11 +29,15 @@ import (
 //     Rows its batch inserted or changed are dirty, so nothing uncommitted gets in.
 //
 // PostgreSQL has none, as other nodes write to the same database: it gets the no-op twin
-// (noRowCaches), which holds nothing, so that no lookup branches on the engine.
+// (noRowCaches), which holds nothing, so that no lookup branches on the engine: the twin
+// answers every lookup with a miss and takes no fill, and the one query whose shape the
+// caches change (a members page: keys, then rows) asks them for its reader.
 type rowCaches struct {
-	// holds tells whether the caches keep rows (SQLite) or are the no-op twin. Only a
-	// query that a cache changes the shape of asks (the members page: keys, then rows).
-	holds    bool
+	// membersPage reads a page of channel members: by keys and then cached rows
+	// (membersPageByKeys), or, in the twin, rows and all in one statement
+	// (membersPageInOneStatement). Both live in channels.go, beside their SQL.
+	membersPage func(t *tx, p memberPage) ([]chat.Membership, error)
+
 	gen      atomic.Uint64 // moves around each commit that drops rows; odd during one
 	users    *rowCache[chat.User]
 	channels *rowCache[chat.Channel]
@@ -56,7 +61,10 @@ func newRowCaches() *rowCaches { return makeRowCaches(true) }
 func noRowCaches() *rowCaches { return makeRowCaches(false) }
 
 func makeRowCaches(holds bool) *rowCaches {
-	c := &rowCaches{holds: holds}
+	c := &rowCaches{membersPage: membersPageInOneStatement}
+	if holds {
+		c.membersPage = membersPageByKeys
+	}
 	size := func(n int) int {
 		if holds {
 			return n
@@ -117,16 +125,24 @@ func (d *dirtyRows) empty() bool {
 	return true
 }
 
-// markDirty marks a row a writer unit inserts or changes (see rowCaches);
-// dirtyUser, dirtyChannel and dirtyMember name the kind.
+// of returns the rows of one kind in the record; a nil record (a read's) has none.
+func (d *dirtyRows) of(kind int) map[string]bool {
+	if d == nil {
+		return nil
+	}
+	return d[kind]
+}
+
+// markDirty records a row a write inserts or changes (see rowCaches). The one helper
+// per table names the kind: dirtyUser, dirtyChannel, dirtyMember.
 func (t *tx) markDirty(kind int, id string) {
-	if t.batch == nil {
+	if t.dirty == nil { // a read: it changes nothing
 		return
 	}
-	if t.batch.dirty[kind] == nil {
-		t.batch.dirty[kind] = map[string]bool{}
+	if t.dirty[kind] == nil {
+		t.dirty[kind] = map[string]bool{}
 	}
-	t.batch.dirty[kind][id] = true
+	t.dirty[kind][id] = true
 }
 
 func (t *tx) dirtyUser(id string)    { t.markDirty(cachedUsers, id) }
@@ -211,6 +227,9 @@ func newRowCache[T any](gen *atomic.Uint64, kind, max int, ids func(T) (string, 
 // lookup returns the cached rows for keys (internal ids, or public ids when public),
 // and the keys it does not hold or must not answer (skip: dirty in the caller's batch).
 func (c *rowCache[T]) lookup(keys []string, public bool, skip map[string]bool) (hit []T, missing []string) {
+	if c.max == 0 { // the no-op twin holds nothing
+		return nil, keys
+	}
 	hit = make([]T, 0, len(keys))
 	c.mu.RLock()
 	defer c.mu.RUnlock()
@@ -232,7 +251,7 @@ func (c *rowCache[T]) lookup(keys []string, public bool, skip map[string]bool) (
 // fill stores rows read at generation gen, unless rows were dropped since, leaving out
 // the rows in skip (dirty in the writer's batch).
 func (c *rowCache[T]) fill(gen uint64, rows []T, skip map[string]bool) {
-	if len(rows) == 0 {
+	if len(rows) == 0 || c.max == 0 { // nothing, or the no-op twin
 		return
 	}
 	c.mu.Lock()
@@ -281,13 +300,7 @@ func (c *rowCache[T]) drop(ids map[string]bool) {
 // where it can and from the database (query, given the keys it lacks) for the rest, in
 // no particular order, and fills the cache with what it read (see rowCaches).
 func cachedBy[T any](t *tx, c *rowCache[T], public bool, keys []string, query func([]string) ([]T, error)) ([]T, error) {
-	if c.max == 0 { // the no-op twin holds nothing
-		return query(keys)
-	}
-	var dirty map[string]bool // rows the unit's batch changed: only the database has them
-	if t.batch != nil {
-		dirty = t.batch.dirty[c.kind]
-	}
+	dirty := t.dirty.of(c.kind) // rows the write changed: only the database has them
 	found, missing := c.lookup(keys, public, dirty)
 	if len(missing) == 0 {
 		return found, nil
@@ -296,11 +309,10 @@ func cachedBy[T any](t *tx, c *rowCache[T], public bool, keys []string, query fu
 	if err != nil {
 		return nil, err
 	}
-	gen := t.gen
-	if t.batch != nil {
-		gen = c.gen.Load() // drops happen only on the writer goroutine, which runs this unit
+	c.fill(t.gen, read, dirty)
+	if len(found) == 0 { // every row read (always, with the no-op twin): no copy
+		return read, nil
 	}
-	c.fill(gen, read, dirty)
 	return append(found, read...), nil
 }
 

@@ -2,17 +2,29 @@ package store
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 )
 
 // Every copy function of the row caches copies every pointer, slice, map and raw-JSON
 // field, however deep: a caller that edits what a cached read returned must not change
 // the cache. Each field of the type is filled (so a field added later is checked too),
-// then the copy is walked beside the original, and no reference may be shared.
+// then the copy is walked beside the original, and no reference may be shared. The copy
+// functions are taken from the caches themselves, and every cache of rowCaches must be
+// checked here: a cache added later fails until its copy is.
 func TestRowCacheCopiesShareNothing(t *testing.T) {
-	check(t, "copyUser", copyUser)
-	check(t, "copyChannel", copyChannel)
-	check(t, "copyMembership", copyMembership)
+	c := newRowCaches()
+	checked := map[string]bool{"users": true, "channels": true, "members": true}
+	check(t, "users (copyUser)", c.users.clone)
+	check(t, "channels (copyChannel)", c.channels.clone)
+	check(t, "members (copyMembership)", c.members.clone)
+	v := reflect.TypeOf(c).Elem()
+	for i := range v.NumField() {
+		f := v.Field(i)
+		if strings.HasPrefix(f.Type.String(), "*store.rowCache[") && !checked[f.Name] {
+			t.Errorf("rowCaches.%s: its copy function is not checked here", f.Name)
+		}
+	}
 }
 
 func check[T any](t *testing.T, name string, copyFn func(T) T) {

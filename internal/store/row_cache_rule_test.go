@@ -1,6 +1,7 @@
 package store
 
 import (
+	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -59,5 +60,73 @@ func TestEveryWriteOfACachedTableMarksItsRows(t *testing.T) {
 	}
 	if checked < 8 {
 		t.Fatalf("found only %d writes of cached tables; the pattern no longer matches the store's SQL", checked)
+	}
+}
+
+// No function of the store's SQL branches on the engine for caching: the row caches are
+// one field that is never nil (the no-op twin on PostgreSQL), so only the door to the
+// engine (Read, Write, Close and sqlite.go) asks whether the SQLite engine is there, only
+// the caches' own methods look at their bounds (max 0 is the twin), and nothing asks the
+// engine's name. This reads the store's own source, so a new branch fails here.
+func TestNoStoreFunctionBranchesOnTheEngine(t *testing.T) {
+	door := map[string]bool{"Close": true, "Read": true, "Write": true}
+	cacheTypes := map[string]bool{"rowCache": true, "firstPages": true}
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	lite := 0
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range f.Decls {
+			fn, ok := d.(*ast.FuncDecl)
+			if !ok || fn.Body == nil {
+				continue
+			}
+			receiver := ""
+			if fn.Recv != nil && len(fn.Recv.List) == 1 {
+				typ := fn.Recv.List[0].Type
+				if s, ok := typ.(*ast.StarExpr); ok {
+					typ = s.X
+				}
+				if g, ok := typ.(*ast.IndexExpr); ok {
+					typ = g.X
+				}
+				if id, ok := typ.(*ast.Ident); ok {
+					receiver = id.Name
+				}
+			}
+			ast.Inspect(fn.Body, func(n ast.Node) bool {
+				sel, ok := n.(*ast.SelectorExpr)
+				if !ok {
+					return true
+				}
+				where := fmt.Sprintf("%s: %s", fset.Position(sel.Pos()), fn.Name.Name)
+				switch sel.Sel.Name {
+				case "lite":
+					lite++
+					if name != "sqlite.go" && !(receiver == "DB" && door[fn.Name.Name]) {
+						t.Errorf("%s asks whether the SQLite engine is there; only the door may", where)
+					}
+				case "max":
+					if !cacheTypes[receiver] {
+						t.Errorf("%s looks at a cache's bound; ask the cache (the no-op twin answers itself)", where)
+					}
+				case "Dialect", "holds":
+					t.Errorf("%s asks which engine it runs on", where)
+				}
+				return true
+			})
+		}
+	}
+	if lite == 0 {
+		t.Fatal("found no use of the engine at all; the pattern no longer matches the store")
 	}
 }

@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io/fs"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -22,7 +21,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/parley-chat/parley/internal/chat"
-	_ "modernc.org/sqlite"
+	engine "github.com/parley-chat/parley/internal/store/sqlite"
 )
 
 //go:embed migrations/*.sql
@@ -191,23 +190,17 @@ func rebindText(q string) string {
 	return b.String()
 }
 
-// DB is the store. On SQLite it holds one writer connection (SQLite admits one writer at
-// a time; queuing in Go is cheaper than SQLITE_BUSY retries) that commits concurrent
-// writes in groups, and a pool of readers (sqlite.go).
+// DB is the store. On SQLite the engine (internal/store/sqlite) runs its transactions:
+// one writer that commits concurrent writes in groups, and a pool of readers.
 type DB struct {
-	d      dialect
+	d dialect
+	// The pools: on PostgreSQL one pool for both; on SQLite writer is the engine's spare
+	// connection for the few direct uses (migrations, Ping) and reader is unused.
 	writer *sql.DB
 	reader *sql.DB
-	// SQLite only: the held writer and reader connections Write and Read run on. The
-	// pools above keep a spare connection each for the few direct uses (migrations, Ping).
-	w       *groupWriter
-	readers *readerPool
-	caches  *rowCaches // row_cache.go; the no-op twin on PostgreSQL
+	lite   *engine.Engine // SQLite only: Read and Write run on it
+	caches *rowCaches     // row_cache.go; never nil: the no-op twin on PostgreSQL
 }
-
-// sqliteReaders is how many reader connections SQLite holds: reads run in parallel up
-// to this many.
-const sqliteReaders = 8
 
 // Options tune the SQLite file.
 type Options struct {
@@ -233,90 +226,12 @@ func IsPostgresURL(target string) bool {
 // Dialect names the engine: "sqlite" or "postgres".
 func (db *DB) Dialect() string { return db.d.name }
 
-// OpenSQLite opens (creating if needed) the database file at path and migrates it.
-func OpenSQLite(ctx context.Context, path string, opt Options) (*DB, error) {
-	if opt.Synchronous == "" {
-		opt.Synchronous = "FULL"
-	}
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return nil, err
-	}
-	// The database is the owner's alone: created 0600 here (an empty file is an empty
-	// database), SQLite gives its -wal and -shm files the database file's mode.
-	f, err := os.OpenFile(abs, os.O_RDONLY|os.O_CREATE, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", abs, err)
-	}
-	f.Close()
-	// temp_store(MEMORY): the sub-journal every savepoint (one per write unit, see
-	// groupWriter) and every multi-row statement keeps goes to memory, not to a temp
-	// file written with a syscall per page.
-	common := "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=temp_store(2)"
-	writer, err := sql.Open("sqlite", "file:"+abs+"?"+common+"&_pragma=journal_mode(WAL)&_pragma=synchronous("+opt.Synchronous+")&_txlock=immediate")
-	if err != nil {
-		return nil, err
-	}
-	// One connection for the group writer, one spare for direct uses (migrations run on
-	// it before the writer holds its own).
-	writer.SetMaxOpenConns(2)
-	writer.SetMaxIdleConns(2)
-	writer.SetConnMaxLifetime(0)
-	if err := writer.PingContext(ctx); err != nil {
-		writer.Close()
-		return nil, fmt.Errorf("open %s: %w", abs, err)
-	}
-	db := &DB{d: sqlite, writer: writer}
-	if err := db.migrate(ctx); err != nil {
-		writer.Close()
-		return nil, err
-	}
-	reader, err := sql.Open("sqlite", "file:"+abs+"?"+common+"&_pragma=query_only(1)")
-	if err != nil {
-		writer.Close()
-		return nil, err
-	}
-	reader.SetMaxOpenConns(sqliteReaders + 1)
-	reader.SetMaxIdleConns(sqliteReaders + 1)
-	reader.SetConnMaxLifetime(0)
-	db.reader = reader
-	wc, err := newSQLiteConn(ctx, writer)
-	if err != nil {
-		db.Close()
-		return nil, err
-	}
-	wal, err := ownWALSync(ctx, wc, abs, opt.Synchronous)
-	if err != nil {
-		wc.close()
-		db.Close()
-		return nil, err
-	}
-	db.caches = newRowCaches()
-	db.w = newGroupWriter(wc, wal, db.caches)
-	if db.readers, err = newReaderPool(ctx, reader, sqliteReaders); err != nil {
-		db.Close()
-		return nil, err
-	}
-	return db, nil
-}
-
 // Close closes every connection. Reads and writes must have ended.
 func (db *DB) Close() error {
-	if db.readers != nil {
-		db.readers.close()
+	if db.lite != nil {
+		return db.lite.Close()
 	}
-	if db.w != nil {
-		db.w.stop() // the writer goroutine, the connection's only user, has ended
-		db.w.conn.close()
-		if db.w.wal.file != nil {
-			db.w.wal.file.Close()
-		}
-	}
-	err := db.writer.Close()
-	if db.reader != nil && db.reader != db.writer {
-		err = errors.Join(err, db.reader.Close())
-	}
-	return err
+	return db.writer.Close() // PostgreSQL: the one pool
 }
 
 // Ping tells whether the database answers, for readiness checks.
@@ -402,8 +317,8 @@ func splitStatements(text string) []string {
 
 // Read runs fn in a read-only transaction on a reader connection: it sees one snapshot.
 func (db *DB) Read(ctx context.Context, fn func(chat.Tx) error) error {
-	if db.readers != nil {
-		return db.readers.read(ctx, db.d, db.w.wal, db.caches, fn)
+	if db.lite != nil {
+		return db.readSQLite(ctx, fn)
 	}
 	return db.run(ctx, db.reader, &db.d.readTx, false, fn)
 }
@@ -422,11 +337,11 @@ const maxWriteAttempts = 10
 // effect (caches, channels, logs) until Write has returned nil.
 //
 // On SQLite, concurrent writes share one transaction and one commit (group commit, see
-// groupWriter): fn's error or panic undoes fn's work alone, and Write returns nil only
+// internal/store/sqlite): fn's error or panic undoes fn's work alone, and Write returns nil only
 // once the shared commit is durable.
 func (db *DB) Write(ctx context.Context, fn func(chat.Tx) error) error {
-	if db.w != nil {
-		return db.w.write(ctx, db.d, fn)
+	if db.lite != nil {
+		return db.writeSQLite(ctx, fn)
 	}
 	for attempt := 1; ; attempt++ {
 		err := db.run(ctx, db.writer, &db.d.writeTx, true, fn)
@@ -454,6 +369,9 @@ func (db *DB) run(ctx context.Context, conn *sql.DB, opts *sql.TxOptions, write 
 	// open would hold its connection (SQLite's only writer) and its locks for ever.
 	defer sqltx.Rollback()
 	t := &tx{ctx: ctx, q: sqltx, d: db.d, write: write, caches: db.caches}
+	if write {
+		t.dirty = new(dirtyRows) // recorded as on SQLite; the no-op twin has nothing to drop
+	}
 	if err := fn(t); err != nil {
 		return db.d.clientError(err)
 	}
@@ -473,15 +391,16 @@ func (db *DB) run(ctx context.Context, conn *sql.DB, opts *sql.TxOptions, write 
 // tx implements chat.Tx; its methods live in one file per resource.
 type tx struct {
 	ctx   context.Context
-	q     querier // a *sql.Tx, or a held SQLite connection inside its transaction
+	q     querier // a *sql.Tx, or the SQLite engine's connection inside its transaction
 	d     dialect
 	write bool // a Write transaction, which locks what it reads to change
 
-	// The row caches (row_cache.go; the no-op twin on PostgreSQL); for a SQLite reader,
-	// their generation before its snapshot; for a unit of the writer, the batch it runs in.
+	// The row caches (row_cache.go; the no-op twin on PostgreSQL) and their generation
+	// before the transaction's snapshot; for a write, the record of the cached rows it
+	// changes (on SQLite, its batch's, which the commit drops).
 	caches *rowCaches
 	gen    uint64
-	batch  *batch
+	dirty  *dirtyRows
 
 	// flushAfter: the unit appended events on PostgreSQL and committed without waiting
 	// for the WAL flush; run waits for it (dialect.durable) before Write returns.
@@ -492,12 +411,8 @@ type tx struct {
 	absentMembers map[string]bool
 }
 
-// querier runs statements: *sql.Tx and *sqliteConn.
-type querier interface {
-	ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error)
-	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
-}
+// querier runs statements: a *sql.Tx, or what the SQLite engine gives a read or a unit.
+type querier = engine.Querier
 
 // lockRow ends a single-row lookup: in a write transaction the row is locked until
 // commit (FOR UPDATE on PostgreSQL), because the unit may read it in order to change it
