@@ -46,6 +46,11 @@ func vapidSubject(s string) error {
 	return nil
 }
 
+// off tells that no provider is configured: push is off, and events write no push job.
+func (p pushConfig) off() bool {
+	return p.WebhookURL == "" && p.FCMCredentials == "" && p.APNsKey == "" && p.VAPIDPublicKey == ""
+}
+
 // router builds the configured providers; none configured leaves push off.
 func (p pushConfig) router() (push.Router, error) {
 	var r push.Router
@@ -80,8 +85,9 @@ func (p pushConfig) router() (push.Router, error) {
 }
 
 // startPush runs the push dispatcher and returns its wake-up and its stop. With no
-// provider configured it runs all the same: the queue is drained and every push given up
-// (logged at debug level only), so that jobs never pile up while push is off.
+// provider configured events write no job (openStore), and commits do not wake the
+// dispatcher; it still runs on its poll, and drains the jobs written while push was on
+// (every push given up, logged at debug level only).
 func startPush(p pushConfig, svc *chat.Service, log *slog.Logger, reg prometheus.Registerer) (wake, stop func(), err error) {
 	r, err := p.router()
 	if err != nil {
@@ -94,5 +100,9 @@ func startPush(p pushConfig, svc *chat.Service, log *slog.Logger, reg prometheus
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { d.Run(ctx); close(done) }()
-	return d.Wake, func() { cancel(); <-done }, nil
+	wake = d.Wake
+	if !r.Configured() {
+		wake = func() {}
+	}
+	return wake, func() { cancel(); <-done }, nil
 }

@@ -233,7 +233,7 @@ func connectionCap(want int64, log *slog.Logger) int64 {
 // openStore opens PARLEY_DB: a postgres:// URL, a SQLite file path, or by default
 // parley.db in the data dir.
 func openStore(ctx context.Context, cfg *config) (*store.DB, error) {
-	return store.Open(ctx, storeTarget(cfg), store.Options{Synchronous: cfg.SQLiteSync})
+	return store.Open(ctx, storeTarget(cfg), store.Options{Synchronous: cfg.SQLiteSync, NoPushJobs: cfg.Push.off()})
 }
 
 // storeTarget is the database PARLEY_DB names, by default parley.db in the data dir.

@@ -109,7 +109,7 @@ func (t *tx) AppendEvent(e chat.Event) error {
 // not wait.
 func (t *tx) appendInOneStatement(e chat.Event, data []byte, at chat.Time, args []any) error {
 	q := `WITH ev AS (` + t.d.outboxInsert + `)`
-	push, pushArgs, ok, err := pushJobInsert(e, at)
+	push, pushArgs, ok, err := t.pushJobInsert(e, at)
 	if err != nil {
 		return err
 	}

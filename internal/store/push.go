@@ -15,7 +15,7 @@ import (
 // enqueuePush writes the push job of an event Amity pushes for: one row per event,
 // whatever the channel's size; the workers expand it to devices.
 func (t *tx) enqueuePush(e chat.Event, at chat.Time) error {
-	q, args, ok, err := pushJobInsert(e, at)
+	q, args, ok, err := t.pushJobInsert(e, at)
 	if !ok || err != nil {
 		return err
 	}
@@ -23,10 +23,11 @@ func (t *tx) enqueuePush(e chat.Event, at chat.Time) error {
 	return err
 }
 
-// pushJobInsert is enqueuePush's statement; ok is false when the event pushes nothing.
-func pushJobInsert(e chat.Event, at chat.Time) (q string, args []any, ok bool, err error) {
+// pushJobInsert is enqueuePush's statement; ok is false when the event pushes nothing,
+// or when push is off (no provider: a job would only be expanded and given up).
+func (t *tx) pushJobInsert(e chat.Event, at chat.Time) (q string, args []any, ok bool, err error) {
 	j, ok := chat.PushJobFor(e)
-	if !ok {
+	if !ok || t.noPushJobs {
 		return "", nil, false, nil
 	}
 	if j.Data.SentTime.IsZero() {

@@ -65,7 +65,7 @@ func dirtyOf(b *engine.Batch) *dirtyRows {
 // before the snapshot (the engine begins it at the first statement): see rowCaches.
 func (db *DB) readSQLite(ctx context.Context, fn func(chat.Tx) error) error {
 	return db.lite.Read(ctx, func(q engine.Querier) error {
-		return fn(&tx{ctx: ctx, q: q, d: db.d, caches: db.caches, gen: db.caches.gen.Load()})
+		return fn(&tx{ctx: ctx, q: q, d: db.d, caches: db.caches, gen: db.caches.gen.Load(), noPushJobs: db.noPushJobs})
 	})
 }
 
@@ -80,7 +80,8 @@ func (db *DB) writeSQLite(ctx context.Context, fn func(chat.Tx) error) error {
 		}
 		// The generation cannot move while the unit runs: commits happen on the writer
 		// goroutine, between units. (q runs every statement without ctx's cancellation.)
-		t := &tx{ctx: ctx, q: q, d: db.d, write: true, caches: db.caches, gen: db.caches.gen.Load(), dirty: dirty}
+		t := &tx{ctx: ctx, q: q, d: db.d, write: true, caches: db.caches, gen: db.caches.gen.Load(), dirty: dirty,
+			noPushJobs: db.noPushJobs}
 		return db.d.clientError(fn(t))
 	})
 }

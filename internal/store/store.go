@@ -200,6 +200,8 @@ type DB struct {
 	reader *sql.DB
 	lite   *engine.Engine // SQLite only: Read and Write run on it
 	caches *rowCaches     // row_cache.go; never nil: the no-op twin on PostgreSQL
+
+	noPushJobs bool // Options.NoPushJobs
 }
 
 // Options tune the SQLite file.
@@ -207,15 +209,27 @@ type Options struct {
 	// Synchronous is SQLite's synchronous pragma: FULL (the default) makes every
 	// acknowledged write survive a power loss; NORMAL survives a process crash only.
 	Synchronous string
+
+	// NoPushJobs: no push provider is configured on this network, so events write no
+	// push job (docs/push.md, "Push off"). Every node of a cluster is configured alike.
+	NoPushJobs bool
 }
 
 // Open opens the store a PARLEY_DB value names: a postgres:// or postgresql:// URL, or
 // else the path of a SQLite file (opt tunes SQLite only).
 func Open(ctx context.Context, target string, opt Options) (*DB, error) {
+	var db *DB
+	var err error
 	if IsPostgresURL(target) {
-		return OpenPostgres(ctx, target)
+		db, err = OpenPostgres(ctx, target)
+	} else {
+		db, err = OpenSQLite(ctx, target, opt)
 	}
-	return OpenSQLite(ctx, target, opt)
+	if err != nil {
+		return nil, err
+	}
+	db.noPushJobs = opt.NoPushJobs
+	return db, nil
 }
 
 // IsPostgresURL tells whether a PARLEY_DB value names a PostgreSQL database.
@@ -368,7 +382,7 @@ func (db *DB) run(ctx context.Context, conn *sql.DB, opts *sql.TxOptions, write 
 	// Roll back however fn ends, a panic or a test's FailNow included: a transaction left
 	// open would hold its connection (SQLite's only writer) and its locks for ever.
 	defer sqltx.Rollback()
-	t := &tx{ctx: ctx, q: sqltx, d: db.d, write: write, caches: db.caches}
+	t := &tx{ctx: ctx, q: sqltx, d: db.d, write: write, caches: db.caches, noPushJobs: db.noPushJobs}
 	if write {
 		t.dirty = new(dirtyRows) // recorded as on SQLite; the no-op twin has nothing to drop
 	}
@@ -409,6 +423,8 @@ type tx struct {
 	// absentMembers are the membership keys MembershipsForUpdate found missing and no
 	// statement has inserted yet (PostgreSQL).
 	absentMembers map[string]bool
+
+	noPushJobs bool // the DB's: events write no push job
 }
 
 // querier runs statements: a *sql.Tx, or what the SQLite engine gives a read or a unit.
