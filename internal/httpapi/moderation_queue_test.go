@@ -9,22 +9,6 @@ import (
 // The moderation queue: GET /api/v3/users?filter=flagged, GET
 // /api/v1/moderation/flagged-messages and DELETE /api/v5/messages/{id}/flags/all.
 
-func userIDs(p map[string]any) []string {
-	var out []string
-	for _, u := range p["users"].([]any) {
-		out = append(out, u.(map[string]any)["userId"].(string))
-	}
-	return out
-}
-
-func messageIDs(p map[string]any) []string {
-	var out []string
-	for _, m := range p["messages"].([]any) {
-		out = append(out, m.(map[string]any)["messageId"].(string))
-	}
-	return out
-}
-
 func TestFlaggedUsersFilterListsOnlyFlaggedUsersForAdmins(t *testing.T) {
 	e := newEnv(t)
 	admin := e.adminToken()
@@ -47,7 +31,7 @@ func TestFlaggedUsersFilterListsOnlyFlaggedUsersForAdmins(t *testing.T) {
 			t.Fatal("paging does not end")
 		}
 		p := e.do(req{method: "GET", path: path, token: admin}).ok().JSON()
-		got = append(got, userIDs(p)...)
+		got = append(got, ids(p["users"], "userId")...)
 		path = ""
 		if next, _ := p["paging"].(map[string]any)["next"].(string); next != "" {
 			path = "/api/v3/users?filter=flagged&options[token]=" + url.QueryEscape(next)
@@ -57,8 +41,8 @@ func TestFlaggedUsersFilterListsOnlyFlaggedUsersForAdmins(t *testing.T) {
 		t.Fatalf("flagged users: %v", got)
 	}
 	p := e.do(req{method: "GET", path: "/api/v3/users?filter=flagged&sortBy=displayName&keyword=u", token: admin}).ok().JSON()
-	if fmt.Sprint(userIDs(p)) != "[u1 u3 u4]" {
-		t.Fatalf("flagged users by name: %v", userIDs(p))
+	if fmt.Sprint(ids(p["users"], "userId")) != "[u1 u3 u4]" {
+		t.Fatalf("flagged users by name: %v", ids(p["users"], "userId"))
 	}
 	// filter=all (and none) lists everyone, as before.
 	if n := len(e.do(req{method: "GET", path: "/api/v3/users?filter=all&options[limit]=100", token: alice}).ok().JSON()["users"].([]any)); n != 8 {
@@ -68,8 +52,8 @@ func TestFlaggedUsersFilterListsOnlyFlaggedUsersForAdmins(t *testing.T) {
 	// A cleared user leaves the queue.
 	e.do(req{method: "DELETE", path: "/api/v2/users/u3/flags", token: admin}).ok()
 	p = e.do(req{method: "GET", path: "/api/v3/users?filter=flagged", token: admin}).ok().JSON()
-	if fmt.Sprint(userIDs(p)) != "[u4 u1]" {
-		t.Fatalf("after clear: %v", userIDs(p))
+	if fmt.Sprint(ids(p["users"], "userId")) != "[u4 u1]" {
+		t.Fatalf("after clear: %v", ids(p["users"], "userId"))
 	}
 
 	// Not for plain users; bad filters and limits are 400000.
@@ -106,7 +90,7 @@ func TestFlaggedMessagesQueueAndClearingEveryFlag(t *testing.T) {
 				t.Fatal("paging does not end")
 			}
 			p := e.do(req{method: "GET", path: path, token: admin}).ok().JSON()
-			got = append(got, messageIDs(p)...)
+			got = append(got, ids(p["messages"], "messageId")...)
 			path = ""
 			if next, _ := p["paging"].(map[string]any)["next"].(string); next != "" {
 				path = "/api/v1/moderation/flagged-messages?options[token]=" + url.QueryEscape(next)
