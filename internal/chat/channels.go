@@ -531,20 +531,7 @@ func (s *Service) DeleteChannel(ctx context.Context, c *Caller, channelID string
 // the caller's membership in it. A deleted channel is not found.
 func (s *Service) channelAndOwn(tx Tx, c *Caller, channelID string) (*Channel, Membership, error) {
 	ch, err := tx.ChannelForUpdate(channelID)
-	if err != nil {
-		return nil, Membership{}, err
-	}
-	if ch == nil || ch.IsDeleted {
-		return nil, Membership{}, NotFound("Channel")
-	}
-	if c.User == nil {
-		return ch, noMembership(ch.ID, "", ch.CreatedAt), nil
-	}
-	own, err := s.ownMemberships(tx, c, []Channel{*ch})
-	if err != nil {
-		return nil, Membership{}, err
-	}
-	return ch, own[0], nil
+	return s.liveChannelAndOwn(tx, c, ch, err, false)
 }
 
 // channelToChange is channelAndOwn for the membership changes that lock the channel
@@ -554,6 +541,13 @@ func (s *Service) channelAndOwn(tx Tx, c *Caller, channelID string) (*Channel, M
 // queue on their own row; their permission is the one they held when the unit read it.
 func (s *Service) channelToChange(tx Tx, c *Caller, channelID string, lockOwn bool) (*Channel, Membership, error) {
 	ch, err := tx.ChannelByPublicID(channelID)
+	return s.liveChannelAndOwn(tx, c, ch, err, lockOwn)
+}
+
+// liveChannelAndOwn is the common tail of channelAndOwn and channelToChange: a deleted
+// or missing channel is not found; then the caller's membership in it, locked when
+// lockOwn (a caller without a user has none).
+func (s *Service) liveChannelAndOwn(tx Tx, c *Caller, ch *Channel, err error, lockOwn bool) (*Channel, Membership, error) {
 	if err != nil {
 		return nil, Membership{}, err
 	}
@@ -571,8 +565,11 @@ func (s *Service) channelToChange(tx Tx, c *Caller, channelID string, lockOwn bo
 		return ch, own[0], nil
 	}
 	rows, err := tx.MembershipsForUpdate(ch.ID, []string{c.User.ID})
-	if err != nil || len(rows) == 0 {
-		return ch, noMembership(ch.ID, c.User.ID, ch.CreatedAt), err
+	if err != nil {
+		return nil, Membership{}, err
+	}
+	if len(rows) == 0 {
+		return ch, noMembership(ch.ID, c.User.ID, ch.CreatedAt), nil
 	}
 	return ch, rows[0], nil
 }
