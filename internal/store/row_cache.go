@@ -136,7 +136,7 @@ func (d *dirtyRows) of(kind int) map[string]bool {
 // markDirty records a row a write inserts or changes (see rowCaches). The one helper
 // per table names the kind: dirtyUser, dirtyChannel, dirtyMember.
 func (t *tx) markDirty(kind int, id string) {
-	if t.dirty == nil { // a read: it changes nothing
+	if t.dirty == nil { // a read, or a PostgreSQL write: no cache holds rows to drop
 		return
 	}
 	if t.dirty[kind] == nil {

@@ -383,9 +383,6 @@ func (db *DB) run(ctx context.Context, conn *sql.DB, opts *sql.TxOptions, write 
 	// open would hold its connection (SQLite's only writer) and its locks for ever.
 	defer sqltx.Rollback()
 	t := &tx{ctx: ctx, q: sqltx, d: db.d, write: write, caches: db.caches, noPushJobs: db.noPushJobs}
-	if write {
-		t.dirty = new(dirtyRows) // recorded as on SQLite; the no-op twin has nothing to drop
-	}
 	if err := fn(t); err != nil {
 		return db.d.clientError(err)
 	}
