@@ -42,6 +42,7 @@ type options struct {
 	jsonOut    string
 	binary     string
 	profileDir string
+	pgStats    string
 }
 
 func main() {
@@ -58,6 +59,7 @@ func main() {
 	flag.IntVar(&o.members, "members", 0, "also run every operation on a channel with this many members (e.g. 300000)")
 	flag.StringVar(&o.jsonOut, "json", "", "write the results as JSON to this file")
 	flag.StringVar(&o.profileDir, "profile", "", "write the started server's CPU profile of each operation (and a heap profile at the end) into this directory; needs -duration")
+	flag.StringVar(&o.pgStats, "pg-stats", "", "PostgreSQL URL of the server's database with pg_stat_statements loaded: count statements per call (use -clients 1)")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -83,6 +85,16 @@ func run(ctx context.Context, o options) error {
 	}
 	defer srv.stop()
 
+	if o.pgStats != "" {
+		if srv.stats, err = openPGStats(ctx, o.pgStats); err != nil {
+			return err
+		}
+		time.Sleep(3 * time.Second) // start-up work done
+		if err := srv.stats.measureIdle(ctx, 10*time.Second); err != nil {
+			return err
+		}
+		fmt.Printf("idle: %.2f statements a second\n", srv.stats.idle)
+	}
 	base := measureBaseline(ctx, o)
 	fmt.Printf("%s\nload before the run: %s\n", machine(), loadAverage())
 	fmt.Printf("trivial handler: %.0f req/s at %d clients (p50 %s, p99 %s, client+handler CPU %.2f s per 1k)\n\n", base.OpsPerSec, o.clients, ms(base.P50), ms(base.P99), base.ClientCPU1000)

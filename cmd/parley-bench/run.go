@@ -39,6 +39,7 @@ type result struct {
 	ServerRSSMB    float64       `json:"serverRssMBAfter,omitempty"`
 	Target         string        `json:"target,omitempty"`
 	FirstError     string        `json:"firstError,omitempty"`
+	Statements     float64       `json:"statementsPerCall,omitempty"` // -pg-stats: request and background work, less the idle rate
 }
 
 type report struct {
@@ -199,11 +200,24 @@ func runOp(ctx context.Context, s *server, o options, op operation, members int)
 	if op.repeatable && o.duration > 0 {
 		n = -1
 	}
+	if s.stats != nil {
+		if err := s.stats.reset(ctx); err != nil {
+			return result{}, err
+		}
+	}
 	cpu0, self0 := s.cpuSeconds(), selfCPUSeconds()
 	units0, commits0 := s.metric("parley_store_write_units_total"), s.metric("parley_store_commits_total")
 	r := drive(ctx, o.clients, n, o.duration, func(ctx context.Context, i int) error { return op.do(ctx, s, st, i) })
 	cpu, self := s.cpuSeconds()-cpu0, selfCPUSeconds()-self0
 	r.ServerRSSMB = s.rssMB()
+	if s.stats != nil && r.Ops > 0 {
+		time.Sleep(settle)
+		n, err := s.stats.calls(ctx)
+		if err != nil {
+			return result{}, err
+		}
+		r.Statements = (n - s.stats.idle*(r.Seconds+settle.Seconds())) / float64(r.Ops)
+	}
 	if c := s.metric("parley_store_commits_total") - commits0; c > 0 {
 		r.UnitsPerCommit = (s.metric("parley_store_write_units_total") - units0) / c
 	}
@@ -235,6 +249,9 @@ func printResult(r result) {
 	fmt.Printf("%-19s %7s %6d %7.0f %8s %8s %8s %8s %4d %4d %6.2f %6.2f %6.3f %6.1f %5.0f  %s\n", r.Op, members, r.Ops, r.OpsPerSec, ms(r.P50), ms(r.P90), ms(r.P99), ms(r.Max), r.Errors, r.Status5xx, r.CPUPer1000, r.ClientCPU1000, r.Ratio, r.P50Ratio, r.ServerRSSMB, r.Target)
 	if r.UnitsPerCommit > 0 {
 		fmt.Printf("    %.1f write units per commit\n", r.UnitsPerCommit)
+	}
+	if r.Statements > 0 {
+		fmt.Printf("    %.1f statements per call\n", r.Statements)
 	}
 	if r.FirstError != "" {
 		fmt.Printf("    first error: %s\n", strings.TrimSpace(r.FirstError))

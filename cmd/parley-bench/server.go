@@ -26,6 +26,7 @@ import (
 
 // server is the Parley under test: one this tool started, or one it targets.
 type server struct {
+	stats     *pgStats // -pg-stats
 	base      string
 	apiKey    string
 	serverKey string

@@ -36,6 +36,7 @@ func TestServeWithoutPushWritesNoPushJobs(t *testing.T) {
 			}
 			ev := chat.Event{Type: chat.EventChannelCreated, ChannelID: "ch1",
 				Data: &chat.ChannelPayload{Channels: []chat.Channel{{ID: "ch1", ChannelID: "c", Type: "community"}}}}
+			ev.Push, _ = chat.PushJobFor(ev) // what the domain hands the store
 			if err := db.Write(context.Background(), func(tx chat.Tx) error { return tx.AppendEvent(ev) }); err != nil {
 				t.Fatal(err)
 			}

@@ -144,7 +144,19 @@ func serve(args []string) error {
 	hooksDone := make(chan struct{})
 	go func() { hooks.Run(hooksCtx); close(hooksDone) }()
 	defer func() { stopHooks(); <-hooksDone }()
-	svc.OnCommit(func() { relay.Wake(); hooks.Wake(); pushWake() })
+	// The one commit hook: the relay hears of every commit with events; a sender only of
+	// one that wrote its work (none at all without webhook endpoints or a push provider).
+	senders := func() {
+		if w, p := db.TakeWork(); w || p {
+			if w {
+				hooks.Wake()
+			}
+			if p {
+				pushWake()
+			}
+		}
+	}
+	svc.OnCommit(func() { relay.Wake(); senders() })
 	relayCtx, stopRelay := context.WithCancel(context.Background())
 	relayDone := make(chan struct{})
 	if cfg.NATSURL == "" {
@@ -160,7 +172,7 @@ func serve(args []string) error {
 		}
 		defer cluster.Close()
 		svc.OnSessionsRevoked(cluster.BroadcastSessions)
-		svc.OnCommit(func() { cluster.Wake(); hooks.Wake(); pushWake() })
+		svc.OnCommit(func() { cluster.Wake(); senders() })
 		relay.Sink = cluster
 		go func() { relay.RunLeader(relayCtx, db); close(relayDone) }()
 	}
@@ -233,7 +245,8 @@ func connectionCap(want int64, log *slog.Logger) int64 {
 // openStore opens PARLEY_DB: a postgres:// URL, a SQLite file path, or by default
 // parley.db in the data dir.
 func openStore(ctx context.Context, cfg *config) (*store.DB, error) {
-	return store.Open(ctx, storeTarget(cfg), store.Options{Synchronous: cfg.SQLiteSync, NoPushJobs: cfg.Push.off()})
+	return store.Open(ctx, storeTarget(cfg), store.Options{Synchronous: cfg.SQLiteSync, NoPushJobs: cfg.Push.off(),
+		SoleWriter: cfg.NATSURL == ""})
 }
 
 // storeTarget is the database PARLEY_DB names, by default parley.db in the data dir.

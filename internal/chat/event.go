@@ -18,6 +18,11 @@ type Event struct {
 	UserIDs   []string // internal ids of users who must also hear it on their own topics
 	Network   bool     // published on the network topic too (user.deleted)
 	CreatedAt Time
+	// What the store writes beside the event, in the same transaction: the domain decides
+	// (the commit notifier fills them from the event's push rule and webhook names), the
+	// store only writes what it is handed.
+	Push     *PushJob // the push job the event becomes; nil: none
+	Webhooks []string // the Amity webhook events it is sent as; none: no delivery
 }
 
 // OutboxEvent is an event as the outbox stores it, its data still encoded: what the relay
@@ -69,6 +74,12 @@ func (t eventSpy) AppendEvent(e Event) error {
 	*t.appended = true
 	if e.CreatedAt.IsZero() {
 		e.CreatedAt = t.now()
+	}
+	if e.Push == nil {
+		e.Push, _ = PushJobFor(e)
+	}
+	if e.Webhooks == nil {
+		e.Webhooks = WebhookEventsOf(e.Type)
 	}
 	return t.Tx.AppendEvent(e)
 }

@@ -9,7 +9,7 @@ import (
 
 // Push notifications (docs/push.md). Devices register their tokens; every committed
 // event that Amity pushes for becomes one push job in the event's own transaction
-// (PushJobFor, called by the store's AppendEvent); internal/push expands a job into one
+// (PushJobFor, handed to the store with the event); internal/push expands a job into one
 // delivery per device of the channel's members who want it (ExpandPushJob) and sends
 // the deliveries through the configured provider, retrying with back-off.
 
@@ -133,8 +133,9 @@ type PushStore interface {
 	FinishPushDelivery(r PushResult) error
 }
 
-// PushJobFor tells whether an event is pushed and, if so, the job it becomes; the store
-// calls it in AppendEvent, so a job exists iff its event committed.
+// PushJobFor tells whether an event is pushed and, if so, the job it becomes; the
+// commit notifier hands it to the store with the event (Event.Push), which writes both
+// in one transaction, so a job exists iff its event committed.
 func PushJobFor(e Event) (*PushJob, bool) {
 	switch e.Type {
 	case EventMessageCreated:

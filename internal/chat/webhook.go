@@ -13,7 +13,7 @@ import (
 
 // Outgoing webhooks (docs/webhooks.md). An operator registers endpoints; every committed
 // event of a type an endpoint takes becomes a delivery row in the same transaction as
-// the event (the store inserts them in AppendEvent, see WebhookEventsOf), and
+// the event (the commit notifier hands the store WebhookEventsOf with the event, Event.Webhooks), and
 // internal/webhook sends the rows, retrying until they are answered 2xx.
 
 // webhookEvents maps Parley's event types to the Amity webhook events they are sent as.

@@ -24,18 +24,34 @@ func (l Loop) Wake() {
 	}
 }
 
-// Run runs round at once, then after every wake-up or poll until ctx ends. A commit on
-// another node wakes nobody here, so poll bounds how late its work is seen.
-func (l Loop) Run(ctx context.Context, poll time.Duration, round func(context.Context)) {
-	t := time.NewTicker(poll)
+// WakeIn wakes the loop after d (a retry coming due), whether or not it runs then.
+func (l Loop) WakeIn(d time.Duration) { time.AfterFunc(max(d, 0), l.Wake) }
+
+// Run runs round at once, then after every wake-up or poll until ctx ends. round tells
+// whether work may come due without a wake-up (it found or holds some): the next poll is
+// then busy after it, else idle. A commit on another node wakes nobody here, and a lease
+// that a dead node held runs out unseen: the polls bound how late such work is seen,
+// while an idle node spends next to nothing.
+func (l Loop) Run(ctx context.Context, busy, idle time.Duration, round func(context.Context) bool) {
+	t := time.NewTimer(busy)
 	defer t.Stop()
 	for {
-		round(ctx)
+		wait := idle
+		if round(ctx) {
+			wait = busy
+		}
+		t.Reset(wait)
 		select {
 		case <-ctx.Done():
 			return
 		case <-l.wake:
 		case <-t.C:
+		}
+		if !t.Stop() {
+			select {
+			case <-t.C:
+			default:
+			}
 		}
 	}
 }

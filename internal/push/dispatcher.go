@@ -28,7 +28,8 @@ type Options struct {
 	RetryFor    time.Duration    // a delivery is retried until this long after it was made [1h]
 	BaseBackoff time.Duration    // wait after the first failure, doubled after each [1s]
 	MaxBackoff  time.Duration    // longest wait [5m]
-	Poll        time.Duration    // look for work at least this often [1s]
+	Poll        time.Duration    // look for work at least this often while there is some [1s]
+	IdlePoll    time.Duration    // and this often when there is none (commits and retries wake it) [30s]
 	MaxInFlight int              // deliveries sent at once by this node [64]
 	PageSize    int              // members expanded per job transaction [500]
 	Logger      *slog.Logger
@@ -58,7 +59,7 @@ func New(src Source, p Provider, opt Options) *Dispatcher {
 		v   *time.Duration
 		def time.Duration
 	}{{&opt.Timeout, 10 * time.Second}, {&opt.RetryFor, time.Hour}, {&opt.BaseBackoff, time.Second},
-		{&opt.MaxBackoff, 5 * time.Minute}, {&opt.Poll, time.Second}} {
+		{&opt.MaxBackoff, 5 * time.Minute}, {&opt.Poll, time.Second}, {&opt.IdlePoll, 30 * time.Second}} {
 		if *d.v <= 0 {
 			*d.v = d.def
 		}
@@ -81,7 +82,9 @@ func (d *Dispatcher) Wake() { d.loop.Wake() }
 // Run works until ctx ends, then waits for the attempts under way.
 func (d *Dispatcher) Run(ctx context.Context) {
 	defer d.wg.Wait()
-	d.loop.Run(ctx, d.opt.Poll, d.Round)
+	// What a process killed just before held is leased until at most then: look again.
+	d.loop.WakeIn(d.lease() + d.opt.Poll)
+	d.loop.Run(ctx, d.opt.Poll, d.opt.IdlePoll, d.round)
 }
 
 // lease is how long a node holds a claimed job or delivery: longer than an attempt, so
@@ -90,7 +93,11 @@ func (d *Dispatcher) lease() time.Duration { return 2*d.opt.Timeout + 5*time.Sec
 
 // Round expands due jobs (at most 20 pages, so that a burst of jobs cannot starve the
 // sending), then claims what may be sent now and sends each in its own goroutine.
-func (d *Dispatcher) Round(ctx context.Context) {
+func (d *Dispatcher) Round(ctx context.Context) { d.round(ctx) }
+
+// round is Round, telling whether work may come due without a wake-up.
+func (d *Dispatcher) round(ctx context.Context) bool {
+	worked := false
 	for i := 0; ctx.Err() == nil; i++ {
 		if i == 20 {
 			d.Wake() // more jobs may wait: the next round takes them
@@ -107,10 +114,11 @@ func (d *Dispatcher) Round(ctx context.Context) {
 		if !found {
 			break
 		}
+		worked = true
 	}
 	free := d.opt.MaxInFlight - int(d.inFlight.Load())
 	if free <= 0 || ctx.Err() != nil {
-		return
+		return true
 	}
 	now := d.opt.Clock()
 	claimed, err := d.src.ClaimPushDeliveries(ctx, chat.Time{Time: now}, chat.Time{Time: now.Add(d.lease())}, free)
@@ -118,7 +126,7 @@ func (d *Dispatcher) Round(ctx context.Context) {
 		if ctx.Err() == nil {
 			d.log.Error("push claim failed", "error", err)
 		}
-		return
+		return true
 	}
 	for _, c := range claimed {
 		d.inFlight.Add(1)
@@ -132,6 +140,7 @@ func (d *Dispatcher) Round(ctx context.Context) {
 			}
 		}()
 	}
+	return worked || len(claimed) > 0 || d.inFlight.Load() > 0
 }
 
 // Wait waits for the attempts under way (tests).
@@ -153,7 +162,9 @@ func (d *Dispatcher) deliver(c chat.PushDelivery) {
 	case IsPermanent(err) || now.Sub(c.CreatedAt.Time) >= d.opt.RetryFor:
 		result = "failed"
 	default:
-		r.Retry, result = chat.Time{Time: now.Add(d.backoff(c.Attempts))}, "retry"
+		wait := d.backoff(c.Attempts)
+		r.Retry, result = chat.Time{Time: now.Add(wait)}, "retry"
+		d.loop.WakeIn(wait)
 	}
 	if err != nil {
 		r.Error = err.Error()

@@ -113,6 +113,7 @@ func newEnv(t testing.TB, opt envOptions) *env {
 
 // startRelay runs a relay until stopRelay is called (or the test ends).
 func (e *env) startRelay(r *realtime.Relay) {
+	e.relay = r // appendEvent wakes it
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { r.Run(ctx); close(done) }()

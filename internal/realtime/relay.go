@@ -31,7 +31,7 @@ type Relay struct {
 	wake  chan struct{}
 	Sink  Sink          // where events go; default the broker (this node's clients)
 	Batch int           // events read per round trip; default 256
-	Poll  time.Duration // fallback poll when no commit woke it; default 2 s
+	Poll  time.Duration // fallback poll when no commit woke it; default 10 s (an idle node's only outbox read)
 	// ConfirmEvery spaces the deletes of published events; default 250 ms. The relay
 	// keeps its place in memory, so the delete only keeps the outbox short: done after
 	// every batch it was a write (and on SQLite a commit) of its own per commit of the
@@ -42,7 +42,7 @@ type Relay struct {
 
 // NewRelay builds a relay; wire its Wake to chat.Service.OnCommit and start Run.
 func NewRelay(b *Broker, out Outbox) *Relay {
-	return &Relay{b: b, out: out, Sink: localSink{b}, wake: make(chan struct{}, 1), Batch: 256, Poll: 2 * time.Second, ConfirmEvery: 250 * time.Millisecond}
+	return &Relay{b: b, out: out, Sink: localSink{b}, wake: make(chan struct{}, 1), Batch: 256, Poll: 10 * time.Second, ConfirmEvery: 250 * time.Millisecond}
 }
 
 // localSink delivers events to this node's clients.

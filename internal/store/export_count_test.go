@@ -13,3 +13,7 @@ func (db *DB) Count(ctx context.Context, table, where string, args ...any) (int,
 	err := db.writer.QueryRowContext(ctx, db.d.rebind(q), args...).Scan(&n)
 	return n, err
 }
+
+// Statements counts the statements run through the store's transactions so far (tests
+// count what one call costs).
+func (db *DB) Statements() int64 { return db.work.statements.Load() }

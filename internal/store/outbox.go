@@ -140,7 +140,11 @@ func (t *tx) appendInOneStatement(e chat.Event, data []byte, at chat.Time, args 
 // too (heldWait), so that the tail of a burst does not wait for the relay's next wake.
 func (db *DB) PendingEvents(ctx context.Context, after int64, limit int) ([]chat.OutboxEvent, error) {
 	out, err := db.pendingInOrder(ctx, after, limit)
-	if err == nil && len(out) > 0 && db.d.durable != "" {
+	// Read after the events: a unit counts itself from before its commit to the end of its
+	// own flush, so when none of this process is in between, and no other process writes
+	// (Options.SoleWriter), every event read is on disk already.
+	skip := db.work.soleWriter && db.work.unflushed.Load() == 0
+	if err == nil && len(out) > 0 && db.d.durable != "" && !skip {
 		// Their units may have committed without waiting for the flush ("Durable before
 		// told"): no event leaves before it is on disk.
 		if _, err := db.writer.ExecContext(ctx, db.d.durable); err != nil {
@@ -208,10 +212,19 @@ func (db *DB) pendingEvents(ctx context.Context, after int64, limit int) (out []
 	}
 	// Committed events only: a read sees exactly those (on SQLite the writer's connection
 	// may be inside a group commit's open transaction), on a held reader with the query
-	// prepared once (the relay runs it after every commit).
-	err = db.Read(ctx, func(ct chat.Tx) error {
-		rows, err := ct.(*tx).query(`SELECT seq, type, channel_id, room_id, user_ids, network, data, created_at, `+db.d.outboxXid+`
-			FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?`, after, limit)
+	// prepared once (the relay runs it after every commit). On PostgreSQL the one SELECT
+	// runs on its own (autocommit): its snapshot is its statement's, later than the
+	// writers' read above, and no BEGIN and COMMIT are spent around it.
+	const q = `SELECT seq, type, channel_id, room_id, user_ids, network, data, created_at, %s
+			FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?`
+	read := db.Read
+	if db.d.outboxWriters != "" { // PostgreSQL
+		read = func(ctx context.Context, fn func(chat.Tx) error) error {
+			return fn(&tx{ctx: ctx, q: db.reader, d: db.d, caches: db.caches, work: &db.work})
+		}
+	}
+	err = read(ctx, func(ct chat.Tx) error {
+		rows, err := ct.(*tx).query(fmt.Sprintf(q, db.d.outboxXid), after, limit)
 		if err != nil {
 			return err
 		}

@@ -47,6 +47,7 @@ func OpenPostgres(ctx context.Context, rawURL string) (*DB, error) {
 		pool.Close()
 		return nil, err
 	}
+	db.work.hooksMaybe.Store(true) // the delivery insert rides in the event's statement
 	return db, nil
 }
 

@@ -23,13 +23,15 @@ func (t *tx) enqueuePush(e chat.Event, at chat.Time) error {
 	return err
 }
 
-// pushJobInsert is enqueuePush's statement; ok is false when the event pushes nothing,
-// or when push is off (no provider: a job would only be expanded and given up).
+// pushJobInsert is enqueuePush's statement, for the job the domain handed with the event
+// (chat.Event.Push); ok is false when there is none, or when push is off (no provider: a
+// job would only be expanded and given up).
 func (t *tx) pushJobInsert(e chat.Event, at chat.Time) (q string, args []any, ok bool, err error) {
-	j, ok := chat.PushJobFor(e)
-	if !ok || t.noPushJobs {
+	if e.Push == nil || t.noPushJobs {
 		return "", nil, false, nil
 	}
+	t.wrotePush = true
+	j := *e.Push
 	if j.Data.SentTime.IsZero() {
 		j.Data.SentTime = at
 	}

@@ -20,7 +20,8 @@ func TestPushOffWritesNoJobs(t *testing.T) {
 				db := storetest.OpenAt(t, storetest.Target(t, d), store.Options{Synchronous: "NORMAL", NoPushJobs: off})
 				ev := chat.Event{Type: chat.EventChannelCreated, ChannelID: "ch1",
 					Data: &chat.ChannelPayload{Channels: []chat.Channel{{ID: "ch1", ChannelID: "c", Type: "community"}}}}
-				if _, ok := chat.PushJobFor(ev); !ok {
+				var ok bool
+				if ev.Push, ok = chat.PushJobFor(ev); !ok { // what the domain hands the store
 					t.Fatal("the event must be one that pushes")
 				}
 				write(t, db, func(tx chat.Tx) error { return tx.AppendEvent(ev) })

@@ -50,6 +50,10 @@ func openSQLite(ctx context.Context, path string, opt Options, maxBatchAge time.
 		return nil, err
 	}
 	db.lite, db.writer = e, e.Pool()
+	if err := db.loadHooksMaybe(ctx); err != nil {
+		e.Close()
+		return nil, err
+	}
 	return db, nil
 }
 
@@ -65,14 +69,15 @@ func dirtyOf(b *engine.Batch) *dirtyRows {
 // before the snapshot (the engine begins it at the first statement): see rowCaches.
 func (db *DB) readSQLite(ctx context.Context, fn func(chat.Tx) error) error {
 	return db.lite.Read(ctx, func(q engine.Querier) error {
-		return fn(&tx{ctx: ctx, q: q, d: db.d, caches: db.caches, gen: db.caches.gen.Load(), noPushJobs: db.noPushJobs})
+		return fn(&tx{ctx: ctx, q: q, d: db.d, caches: db.caches, gen: db.caches.gen.Load(), noPushJobs: db.noPushJobs, work: &db.work})
 	})
 }
 
 // writeSQLite runs fn as one unit of the engine's group commit. The unit records the
 // cached rows it changes in its batch's record, which the commit hooks drop.
 func (db *DB) writeSQLite(ctx context.Context, fn func(chat.Tx) error) error {
-	return db.lite.Write(ctx, func(q engine.Querier, b *engine.Batch) error {
+	var last *tx // the run that committed (a unit may run again after a rollback)
+	err := db.lite.Write(ctx, func(q engine.Querier, b *engine.Batch) error {
 		dirty, _ := b.Data.(*dirtyRows)
 		if dirty == nil {
 			dirty = new(dirtyRows)
@@ -81,9 +86,14 @@ func (db *DB) writeSQLite(ctx context.Context, fn func(chat.Tx) error) error {
 		// The generation cannot move while the unit runs: commits happen on the writer
 		// goroutine, between units. (q runs every statement without ctx's cancellation.)
 		t := &tx{ctx: ctx, q: q, d: db.d, write: true, caches: db.caches, gen: db.caches.gen.Load(), dirty: dirty,
-			noPushJobs: db.noPushJobs}
+			noPushJobs: db.noPushJobs, work: &db.work}
+		last = t
 		return db.d.clientError(fn(t))
 	})
+	if err == nil && last != nil {
+		db.noteWork(last)
+	}
+	return err
 }
 
 // SyncStats tells how many fsyncs of the WAL the SQLite writer made and how long they

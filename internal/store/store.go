@@ -202,6 +202,7 @@ type DB struct {
 	caches *rowCaches     // row_cache.go; never nil: the no-op twin on PostgreSQL
 
 	noPushJobs bool // Options.NoPushJobs
+	work       work // what commits left the background senders (work.go)
 }
 
 // Options tune the SQLite file.
@@ -213,6 +214,11 @@ type Options struct {
 	// NoPushJobs: no push provider is configured on this network, so events write no
 	// push job (docs/push.md, "Push off"). Every node of a cluster is configured alike.
 	NoPushJobs bool
+
+	// SoleWriter: this process is the only one writing the database (no cluster). On
+	// PostgreSQL the relay then skips its WAL flush when no unit of this process is
+	// between its commit and its own flush ("Durable before told").
+	SoleWriter bool
 }
 
 // Open opens the store a PARLEY_DB value names: a postgres:// or postgresql:// URL, or
@@ -229,6 +235,7 @@ func Open(ctx context.Context, target string, opt Options) (*DB, error) {
 		return nil, err
 	}
 	db.noPushJobs = opt.NoPushJobs
+	db.work.soleWriter = opt.SoleWriter
 	return db, nil
 }
 
@@ -382,9 +389,15 @@ func (db *DB) run(ctx context.Context, conn *sql.DB, opts *sql.TxOptions, write 
 	// Roll back however fn ends, a panic or a test's FailNow included: a transaction left
 	// open would hold its connection (SQLite's only writer) and its locks for ever.
 	defer sqltx.Rollback()
-	t := &tx{ctx: ctx, q: sqltx, d: db.d, write: write, caches: db.caches, noPushJobs: db.noPushJobs}
+	t := &tx{ctx: ctx, q: sqltx, d: db.d, write: write, caches: db.caches, noPushJobs: db.noPushJobs, work: &db.work}
 	if err := fn(t); err != nil {
 		return db.d.clientError(err)
+	}
+	if t.flushAfter {
+		// Counted from before the commit to the end of the flush: the relay skips its own
+		// flush only when no unit is in between (PendingEvents).
+		db.work.unflushed.Add(1)
+		defer db.work.unflushed.Add(-1)
 	}
 	if err := sqltx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
@@ -396,6 +409,7 @@ func (db *DB) run(ctx context.Context, conn *sql.DB, opts *sql.TxOptions, write 
 			return fmt.Errorf("commit flush: %w", err)
 		}
 	}
+	db.noteWork(t)
 	return nil
 }
 
@@ -421,7 +435,10 @@ type tx struct {
 	// statement has inserted yet (PostgreSQL).
 	absentMembers map[string]bool
 
-	noPushJobs bool // the DB's: events write no push job
+	noPushJobs bool  // the DB's: events write no push job
+	work       *work // the DB's (work.go)
+	// wroteHooks, wrotePush: the unit wrote webhook deliveries, a push job.
+	wroteHooks, wrotePush bool
 }
 
 // querier runs statements: a *sql.Tx, or what the SQLite engine gives a read or a unit.
@@ -452,6 +469,7 @@ func (t *tx) exec(q string, args ...any) (sql.Result, error) {
 	if err := checkArgs(args); err != nil {
 		return nil, err
 	}
+	t.work.statements.Add(1)
 	r, err := t.q.ExecContext(t.ctx, t.d.rebind(q), args...)
 	if err != nil {
 		return nil, statementError(q, err)
@@ -463,6 +481,7 @@ func (t *tx) query(q string, args ...any) (*sql.Rows, error) {
 	if err := checkArgs(args); err != nil {
 		return nil, err
 	}
+	t.work.statements.Add(1)
 	rows, err := t.q.QueryContext(t.ctx, t.d.rebind(q), args...)
 	if err != nil {
 		return nil, statementError(q, err)
@@ -508,6 +527,7 @@ func statementName(q string) string {
 }
 
 func (t *tx) queryRow(q string, args ...any) row {
+	t.work.statements.Add(1)
 	return row{t.q.QueryRowContext(t.ctx, t.d.rebind(q), args...), q}
 }
 

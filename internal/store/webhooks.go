@@ -18,6 +18,9 @@ import (
 // payload is shaped at send time from the event's data kept here. A new delivery is the
 // head of its queue when the queue has no older pending one.
 func (t *tx) enqueueWebhooks(e chat.Event, data []byte, at chat.Time) error {
+	if !t.work.hooksMaybe.Load() {
+		return nil // no enabled endpoint (SQLite): no statement
+	}
 	key := orderKey(e)
 	q, args, ok := webhookInsert(e, key, data, at)
 	if !ok {
@@ -31,9 +34,10 @@ func (t *tx) enqueueWebhooks(e chat.Event, data []byte, at chat.Time) error {
 }
 
 // webhookInsert is enqueueWebhooks's statement, RETURNING the endpoints it wrote to; ok
-// is false when the event is no webhook event. key is the event's orderKey.
+// is false when the event is no webhook event (the domain handed no names with it,
+// chat.Event.Webhooks). key is the event's orderKey.
 func webhookInsert(e chat.Event, key string, data []byte, at chat.Time) (string, []any, bool) {
-	names := chat.WebhookEventsOf(e.Type)
+	names := e.Webhooks
 	if len(names) == 0 {
 		return "", nil, false
 	}
@@ -60,6 +64,7 @@ func (t *tx) promoteWebhookQueues(endpoints []string, key string) error {
 	if len(endpoints) == 0 {
 		return nil
 	}
+	t.wroteHooks = true
 	slices.Sort(endpoints)
 	for _, ep := range slices.Compact(endpoints) {
 		if err := t.lockQueue(ep, key); err != nil {
@@ -142,6 +147,7 @@ func scanWebhookEndpoint(s scanner) (chat.WebhookEndpoint, error) {
 }
 
 func (t *tx) InsertWebhookEndpoint(e *chat.WebhookEndpoint) error {
+	t.work.hooksMaybe.Store(true) // before the commit: an event after it writes deliveries
 	_, err := t.exec(`INSERT INTO webhook_endpoints (`+webhookEndpointColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		e.ID, e.URL, e.Secret, eventTypesColumn(e.EventTypes), boolInt(e.Enabled), e.MaxConcurrency,
 		nullMillis(e.FailingSince), e.DisabledReason, e.CreatedAt.Millis(), e.UpdatedAt.Millis())
@@ -174,6 +180,7 @@ func (t *tx) WebhookEndpointByID(id string) (*chat.WebhookEndpoint, error) {
 }
 
 func (t *tx) UpdateWebhookEndpoint(e *chat.WebhookEndpoint) error {
+	t.work.hooksMaybe.Store(true)
 	_, err := t.exec(`UPDATE webhook_endpoints SET url = ?, secret = ?, event_types = ?, enabled = ?, max_concurrency = ?,
 		failing_since = ?, disabled_reason = ?, updated_at = ? WHERE id = ?`,
 		e.URL, e.Secret, eventTypesColumn(e.EventTypes), boolInt(e.Enabled), e.MaxConcurrency,

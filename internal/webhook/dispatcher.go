@@ -36,7 +36,8 @@ type Options struct {
 	DisableAfter time.Duration    // an endpoint failing without a success this long is disabled [24h]
 	BaseBackoff  time.Duration    // wait after the first failure, doubled after each [1s]
 	MaxBackoff   time.Duration    // longest wait between attempts [1h]
-	Poll         time.Duration    // look for due deliveries at least this often [1s]
+	Poll         time.Duration    // look for due deliveries at least this often while there is work [1s]
+	IdlePoll     time.Duration    // and this often when there is none (commits and retries wake it) [30s]
 	MaxInFlight  int              // deliveries sent at once by this node, all endpoints [64]
 	Logger       *slog.Logger
 	Registry     prometheus.Registerer // metrics; none when nil
@@ -73,6 +74,7 @@ func New(src Source, opt Options) *Dispatcher {
 	def(&opt.BaseBackoff, time.Second)
 	def(&opt.MaxBackoff, time.Hour)
 	def(&opt.Poll, time.Second)
+	def(&opt.IdlePoll, 30*time.Second)
 	if opt.MaxInFlight <= 0 {
 		opt.MaxInFlight = 64
 	}
@@ -95,18 +97,21 @@ func (d *Dispatcher) Wake() { d.loop.Wake() }
 // (each bounded by Timeout).
 func (d *Dispatcher) Run(ctx context.Context) {
 	defer d.wg.Wait()
-	d.loop.Run(ctx, d.opt.Poll, d.round)
+	// What a process killed just before held is leased until at most then: look again.
+	d.loop.WakeIn(d.leaseFor() + d.opt.Poll)
+	d.loop.Run(ctx, d.opt.Poll, d.opt.IdlePoll, d.round)
 }
 
 // leaseFor is how long a claimed delivery is this node's: longer than an attempt can
 // take, so that no other node sends it meanwhile; a node that dies holds it that long.
 func (d *Dispatcher) leaseFor() time.Duration { return 2*d.opt.Timeout + 5*time.Second }
 
-// round claims what this node may send now and sends each in its own goroutine.
-func (d *Dispatcher) round(ctx context.Context) {
+// round claims what this node may send now and sends each in its own goroutine; it
+// tells whether work may come due without a wake-up.
+func (d *Dispatcher) round(ctx context.Context) bool {
 	free := d.opt.MaxInFlight - int(d.inFlight.Load())
 	if free <= 0 || ctx.Err() != nil {
-		return
+		return true
 	}
 	now := d.opt.Clock()
 	claimed, err := d.src.ClaimWebhookDeliveries(ctx, chat.Time{Time: now}, chat.Time{Time: now.Add(d.leaseFor())}, free)
@@ -114,7 +119,7 @@ func (d *Dispatcher) round(ctx context.Context) {
 		if ctx.Err() == nil {
 			d.log.Error("webhook claim failed", "error", err)
 		}
-		return
+		return true
 	}
 	for _, c := range claimed {
 		d.inFlight.Add(1)
@@ -128,6 +133,7 @@ func (d *Dispatcher) round(ctx context.Context) {
 			d.Wake() // the next delivery of its queue may be due now
 		}()
 	}
+	return len(claimed) > 0 || d.inFlight.Load() > 0
 }
 
 // deliver makes one attempt and records it. It runs on a context of its own: shutting
@@ -142,8 +148,10 @@ func (d *Dispatcher) deliver(c chat.ClaimedDelivery) {
 	if err != nil {
 		r.Error = err.Error()
 		if now.Sub(c.FirstTryAt.Time) < d.opt.RetryFor {
-			r.Retry = chat.Time{Time: now.Add(d.backoff(c.Attempts))}
+			wait := d.backoff(c.Attempts)
+			r.Retry = chat.Time{Time: now.Add(wait)}
 			result = "retry"
+			d.loop.WakeIn(wait)
 		} else {
 			result = "failed"
 		}

@@ -1,0 +1,63 @@
+package store
+
+import (
+	"context"
+	"sync/atomic"
+)
+
+// What a commit left for the background senders (see internal/dispatch, "Background
+// work"): the commit hook asks TakeWork and wakes a sender only when its work was
+// written, so that with no webhook endpoint and no push provider an event costs the
+// senders nothing.
+type work struct {
+	bits atomic.Uint32 // workWebhooks | workPush, set after a commit that wrote them
+
+	// hooksMaybe: an enabled webhook endpoint may exist. On SQLite (one process, one
+	// writer) it is exact enough to skip the delivery insert when false: it is set at open
+	// from the table and by every write of an endpoint, and never cleared while open. On
+	// PostgreSQL the insert is part of the event's one statement and costs no round trip.
+	hooksMaybe atomic.Bool
+
+	// unflushed counts the units between their commit and the end of their wait for the
+	// WAL flush (PostgreSQL, "Durable before told"); soleWriter is Options.SoleWriter.
+	unflushed  atomic.Int64
+	soleWriter bool
+
+	statements atomic.Int64 // run through a tx (exec, query, queryRow): tests count them
+}
+
+const (
+	workWebhooks uint32 = 1 << iota
+	workPush
+)
+
+// TakeWork tells, and forgets, whether commits since the last call wrote webhook
+// deliveries or push jobs. The commit hook calls it after every commit with events.
+func (db *DB) TakeWork() (webhooks, push bool) {
+	b := db.work.bits.Swap(0)
+	return b&workWebhooks != 0, b&workPush != 0
+}
+
+// noteWork records, after its commit, what a unit wrote for the senders.
+func (db *DB) noteWork(t *tx) {
+	var b uint32
+	if t.wroteHooks {
+		b |= workWebhooks
+	}
+	if t.wrotePush {
+		b |= workPush
+	}
+	if b != 0 {
+		db.work.bits.Or(b)
+	}
+}
+
+// loadHooksMaybe reads whether an enabled webhook endpoint exists (SQLite's open).
+func (db *DB) loadHooksMaybe(ctx context.Context) error {
+	var n int
+	if err := db.writer.QueryRowContext(ctx, `SELECT COUNT(*) FROM webhook_endpoints WHERE enabled = 1`).Scan(&n); err != nil {
+		return err
+	}
+	db.work.hooksMaybe.Store(n > 0)
+	return nil
+}
