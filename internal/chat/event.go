@@ -87,3 +87,11 @@ func (t eventSpy) AppendEvent(e Event) error {
 // OnCommit sets fn to be called after every commit that appended events. It must not
 // block: the relay only takes it as a wake-up.
 func (s *Service) OnCommit(fn func()) { s.onCommit.Store(&fn) }
+
+// commitHook calls the commit hook after a commit that appended no event but gave the
+// senders work (a replay, an endpoint enabled): they wake for work only when told.
+func (s *Service) commitHook() {
+	if h := s.onCommit.Load(); h != nil {
+		(*h)()
+	}
+}

@@ -319,6 +319,9 @@ func (s *Service) UpdateWebhook(ctx context.Context, c *Caller, id string, in We
 		out = e
 		return tx.UpdateWebhookEndpoint(e)
 	})
+	if err == nil && out.Enabled {
+		s.commitHook() // its queues may hold deliveries due now
+	}
 	return out, err
 }
 
@@ -397,6 +400,9 @@ func (s *Service) ReplayWebhook(ctx context.Context, c *Caller, id string, in We
 		n, err = tx.ReplayWebhookDeliveries(id, in.DeliveryIDs, from, to, s.now())
 		return err
 	})
+	if err == nil && n > 0 {
+		s.commitHook()
+	}
 	return n, err
 }
 

@@ -99,7 +99,9 @@ func JoinCluster(ctx context.Context, b *Broker, relay *Relay, url string) (*Clu
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := c.start(ctx); err != nil {
-		nc.Close()
+		// Whatever start began ends here: the announcer goroutine, the consumer, the
+		// subscriptions (a cancelled start-up used to leave the announcer running).
+		c.Close()
 		return nil, err
 	}
 	c.log.Info("joined cluster", "nats", url, "node", c.node, "stream", c.stream)
@@ -156,11 +158,14 @@ func (c *Cluster) start(ctx context.Context) error {
 	return nil
 }
 
-// Close leaves the cluster.
+// Close leaves the cluster: the announcer ends, then the consumer and the connection.
+// JoinCluster calls it too when start-up fails part way.
 func (c *Cluster) Close() {
 	close(c.stop)
 	c.done.Wait()
-	c.consume.Stop()
+	if c.consume != nil {
+		c.consume.Stop()
+	}
 	c.nc.Close()
 }
 

@@ -159,3 +159,34 @@ func TestClusterStreamDropsRepeatsAndKeepsOrder(t *testing.T) {
 		}
 	}
 }
+
+// A start-up cancelled while it listens for the other nodes leaves nothing running: no
+// announcer goroutine, no consumer, no connection.
+func TestJoinClusterCancelledLeavesNoGoroutine(t *testing.T) {
+	url := natsURL(t)
+	network := chat.NewID()
+	t.Cleanup(func() { deleteTestStream(t, url, network) })
+	b, err := realtime.New(realtime.Options{Identity: fixedNetwork(network), Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One join first, so that the NATS client's and the stream's one-time goroutines exist.
+	joinNode(t, url, network).cluster.Close()
+	time.Sleep(100 * time.Millisecond)
+	before := runtime.NumGoroutine()
+	for range 3 {
+		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond) // inside the listening
+		if _, err := realtime.JoinCluster(ctx, b, realtime.NewRelay(b, nil), url); err == nil {
+			t.Fatal("joined although start-up was cancelled")
+		}
+		cancel()
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		buf := make([]byte, 1<<20)
+		t.Fatalf("%d goroutines after 3 cancelled joins, %d before:\n%s", n, before, buf[:runtime.Stack(buf, true)])
+	}
+}

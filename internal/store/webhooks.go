@@ -181,6 +181,7 @@ func (t *tx) WebhookEndpointByID(id string) (*chat.WebhookEndpoint, error) {
 
 func (t *tx) UpdateWebhookEndpoint(e *chat.WebhookEndpoint) error {
 	t.work.hooksMaybe.Store(true)
+	t.wroteHooks = t.wroteHooks || e.Enabled // its queues may hold deliveries due now
 	_, err := t.exec(`UPDATE webhook_endpoints SET url = ?, secret = ?, event_types = ?, enabled = ?, max_concurrency = ?,
 		failing_since = ?, disabled_reason = ?, updated_at = ? WHERE id = ?`,
 		e.URL, e.Secret, eventTypesColumn(e.EventTypes), boolInt(e.Enabled), e.MaxConcurrency,
@@ -270,6 +271,7 @@ func (t *tx) ReplayWebhookDeliveries(endpointID string, ids []string, from, to, 
 		return 0, err
 	}
 	n, err := res.RowsAffected()
+	t.wroteHooks = t.wroteHooks || n > 0
 	// The replayed deliveries may be older than their queue's head: the oldest pending
 	// one leads again.
 	for _, key := range keys {
