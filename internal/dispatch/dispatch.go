@@ -1,6 +1,39 @@
 // Package dispatch holds what Parley's durable senders (push notifications, outgoing
 // webhooks) share: the loop that runs a round of work when a commit wakes it or a poll
 // comes due, and the back-off between a failed attempt and the next.
+//
+// # Background work
+//
+// Four workers run beside the requests, each on one goroutine that cmd/parley (serve.go)
+// starts after the store, the service and the broker, on a context of its own, and stops
+// on the way out by cancelling that context and waiting for the goroutine to return:
+//
+//   - The outbox relay (realtime.Relay.Run; realtime.Relay.RunLeader in a cluster, where
+//     it runs only while this node holds the relay lease). It reads committed events in
+//     commit order, in batches of up to 256 (store PendingEvents: on PostgreSQL one
+//     pg_locks read and one SELECT a pass, plus a WAL flush only when a unit of this or
+//     another process may not have flushed yet), publishes them, and deletes them at
+//     most every 250 ms and when it stops. Guarantee: every committed event is
+//     published at least once, per channel in commit order; a crash re-sends what was
+//     not confirmed. Stop: cancel; it confirms what it published and returns.
+//   - The cluster consumer (realtime.Cluster, JoinCluster / Close): reads the NATS
+//     stream in order and delivers to this node's clients; Close ends its announcer,
+//     consumer and connection, and JoinCluster does the same when start-up fails or
+//     is cancelled part way.
+//   - The webhook and push dispatchers (webhook.Dispatcher.Run, push.Dispatcher.Run on
+//     a Loop): claim due rows under a lease, send each in its own goroutine, record the
+//     outcome. Guarantee: a row written with its event (same transaction) is attempted
+//     until it succeeds or its retry time runs out, by one node at a time. Stop: cancel;
+//     Run returns once the attempts under way are recorded.
+//
+// One commit hook wakes them (chat.Service.OnCommit, wired in serve.go): the relay
+// after every commit that appended events (in a cluster the relay wherever it runs,
+// over NATS); a dispatcher only when the commit wrote its work (store.DB.TakeWork), so
+// that with no webhook endpoint and no push provider an event costs the senders no
+// statement. Without wake-ups a worker polls: the relay every 10 s; a dispatcher every
+// second while it holds or just found work and for ten polls after a wake-up, else
+// every 30 s. A dispatcher also wakes itself when a retry comes due and once a lease
+// period after it starts (what a killed process had leased is free again then).
 package dispatch
 
 import (

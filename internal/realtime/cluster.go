@@ -57,6 +57,7 @@ type Cluster struct {
 	consume jetstream.ConsumeContext
 	stop    chan struct{}
 	done    sync.WaitGroup
+	closed  sync.Once
 }
 
 // Cluster timings.
@@ -159,14 +160,16 @@ func (c *Cluster) start(ctx context.Context) error {
 }
 
 // Close leaves the cluster: the announcer ends, then the consumer and the connection.
-// JoinCluster calls it too when start-up fails part way.
+// JoinCluster calls it too when start-up fails part way. Calls after the first do nothing.
 func (c *Cluster) Close() {
-	close(c.stop)
-	c.done.Wait()
-	if c.consume != nil {
-		c.consume.Stop()
-	}
-	c.nc.Close()
+	c.closed.Do(func() {
+		close(c.stop)
+		c.done.Wait()
+		if c.consume != nil {
+			c.consume.Stop()
+		}
+		c.nc.Close()
+	})
 }
 
 // Wake tells the relay, on whichever node it runs, that events were committed. Wire it

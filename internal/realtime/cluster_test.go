@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"os"
+	"runtime"
 	"strconv"
 	"sync"
 	"testing"
@@ -171,7 +172,7 @@ func TestJoinClusterCancelledLeavesNoGoroutine(t *testing.T) {
 		t.Fatal(err)
 	}
 	// One join first, so that the NATS client's and the stream's one-time goroutines exist.
-	joinNode(t, url, network).cluster.Close()
+	joinNode(t, url, network)
 	time.Sleep(100 * time.Millisecond)
 	before := runtime.NumGoroutine()
 	for range 3 {

@@ -66,7 +66,11 @@ import (
 //     the WAL, so a write that depends on it (a later unit on the channel, the push and
 //     webhook claims) is never durable without it.
 //   - The relay runs dialect.durable after reading events and before passing them
-//     (PendingEvents): no client hears of an event that a crash could still undo.
+//     (PendingEvents): no client hears of an event that a crash could still undo. When
+//     this process is the only writer (Options.SoleWriter) it skips the flush if, read
+//     after the events, no unit of the process is between its commit and the end of its
+//     own flush (work.unflushed, counted from before the commit): every event the read
+//     saw was committed by a unit that had counted itself by then, so it has flushed.
 //   - A plain read may see a unit's rows for the few milliseconds between its commit and
 //     its flush; a crash in that window undoes a change that a reader saw but that no
 //     writer was told had happened.
