@@ -52,15 +52,6 @@ func batchOf(t *testing.T, db *DB, first func(chat.Tx) error, others ...func(cha
 	}, rest...)
 }
 
-func settingExists(t *testing.T, db *DB, key string) bool {
-	t.Helper()
-	n, err := db.Count(context.Background(), "settings", "key = ?", key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n == 1
-}
-
 // Reads see only committed batches, and a read's statements are prepared once per
 // connection and reused.
 func TestReadsSeeCommittedWrites(t *testing.T) {
