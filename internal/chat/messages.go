@@ -145,7 +145,7 @@ type CreateMessageInput struct {
 	MentionedUsers json.RawMessage  `json:"mentionedUsers"`
 }
 
-// checkedContent is a message's validated data, tags, metadata and mentions.
+// checkedContent is a message's validated data and the files it names.
 type checkedContent struct {
 	data    json.RawMessage
 	fileIDs map[string]string // fileId → the file type it must have ("" for any)
