@@ -33,71 +33,50 @@ func fakeMachine(t *testing.T, files map[string]string) memorySources {
 
 const meminfo16GiB = "MemTotal:       16777216 kB\nMemFree:         1000000 kB\n"
 
-func TestMemoryAvailableFromTheCgroupV2Limit(t *testing.T) {
-	m := fakeMachine(t, map[string]string{
-		"proc/self/cgroup": "0::/system.slice/parley.service\n",
-		"proc/meminfo":     meminfo16GiB,
-		"sys/fs/cgroup/system.slice/parley.service/memory.max": "2147483648\n",
-		"sys/fs/cgroup/system.slice/memory.max":                "max\n",
-	})
-	got, from := m.available()
-	if got != 2<<30 || from != "the cgroup memory limit" {
-		t.Fatalf("available = %d from %q, want 2 GiB from the cgroup", got, from)
-	}
-}
-
-func TestMemoryAvailableTakesAParentCgroupsSmallerLimit(t *testing.T) {
-	m := fakeMachine(t, map[string]string{
-		"proc/self/cgroup": "0::/kubepods/pod1/parley\n",
-		"proc/meminfo":     meminfo16GiB,
-		"sys/fs/cgroup/kubepods/pod1/parley/memory.max": "max\n",
-		"sys/fs/cgroup/kubepods/pod1/memory.max":        "536870912\n",
-	})
-	if got, _ := m.available(); got != 512<<20 {
-		t.Fatalf("available = %d, want the pod's 512 MiB", got)
-	}
-}
-
-func TestMemoryAvailableFromTheCgroupV1Limit(t *testing.T) {
-	// A container sees a host path in /proc/self/cgroup that its own mount lacks: the
-	// mount's root holds its limit.
-	m := fakeMachine(t, map[string]string{
-		"proc/self/cgroup": "5:devices:/\n4:memory:/docker/abc123\n0::/\n",
-		"proc/meminfo":     meminfo16GiB,
-		"sys/fs/cgroup/memory/memory.limit_in_bytes": "1073741824\n",
-	})
-	if got, _ := m.available(); got != 1<<30 {
-		t.Fatalf("available = %d, want 1 GiB", got)
-	}
-}
-
-func TestMemoryAvailableIsPhysicalMemoryWithoutALimit(t *testing.T) {
-	// This machine's own layout: cgroup v1 with the "no limit" value near 2^63.
-	m := fakeMachine(t, map[string]string{
-		"proc/self/cgroup": "4:memory:/process_api/9a78\n0::/\n",
-		"proc/meminfo":     meminfo16GiB,
-		"sys/fs/cgroup/memory/process_api/9a78/memory.limit_in_bytes": "9223372036854771712\n",
-		"sys/fs/cgroup/memory/memory.limit_in_bytes":                  "9223372036854771712\n",
-	})
-	got, from := m.available()
-	if got != 16<<30 || from != "physical memory" {
-		t.Fatalf("available = %d from %q, want 16 GiB of physical memory", got, from)
-	}
-	// A cgroup limit above physical memory binds nothing.
-	m = fakeMachine(t, map[string]string{
-		"proc/self/cgroup":             "0::/big\n",
-		"proc/meminfo":                 meminfo16GiB,
-		"sys/fs/cgroup/big/memory.max": "68719476736\n",
-	})
-	if got, _ := m.available(); got != 16<<30 {
-		t.Fatalf("available = %d, want physical memory under a larger cgroup limit", got)
-	}
-}
-
-func TestMemoryAvailableUnknown(t *testing.T) {
-	m := fakeMachine(t, nil)
-	if got, _ := m.available(); got != 0 {
-		t.Fatalf("available = %d with no files, want 0", got)
+func TestMemoryAvailable(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		files map[string]string
+		want  uint64
+		from  string
+	}{
+		{"cgroup v2 limit", map[string]string{
+			"proc/self/cgroup": "0::/system.slice/parley.service\n",
+			"proc/meminfo":     meminfo16GiB,
+			"sys/fs/cgroup/system.slice/parley.service/memory.max": "2147483648\n",
+			"sys/fs/cgroup/system.slice/memory.max":                "max\n",
+		}, 2 << 30, "the cgroup memory limit"},
+		{"a parent cgroup's smaller limit binds", map[string]string{
+			"proc/self/cgroup": "0::/kubepods/pod1/parley\n",
+			"proc/meminfo":     meminfo16GiB,
+			"sys/fs/cgroup/kubepods/pod1/parley/memory.max": "max\n",
+			"sys/fs/cgroup/kubepods/pod1/memory.max":        "536870912\n",
+		}, 512 << 20, "the cgroup memory limit"},
+		// A container sees a host path in /proc/self/cgroup that its own mount lacks:
+		// the mount's root holds its limit.
+		{"cgroup v1 limit", map[string]string{
+			"proc/self/cgroup": "5:devices:/\n4:memory:/docker/abc123\n0::/\n",
+			"proc/meminfo":     meminfo16GiB,
+			"sys/fs/cgroup/memory/memory.limit_in_bytes": "1073741824\n",
+		}, 1 << 30, "the cgroup memory limit"},
+		// This machine's own layout: cgroup v1 with the "no limit" value near 2^63.
+		{"no limit: physical memory", map[string]string{
+			"proc/self/cgroup": "4:memory:/process_api/9a78\n0::/\n",
+			"proc/meminfo":     meminfo16GiB,
+			"sys/fs/cgroup/memory/process_api/9a78/memory.limit_in_bytes": "9223372036854771712\n",
+			"sys/fs/cgroup/memory/memory.limit_in_bytes":                  "9223372036854771712\n",
+		}, 16 << 30, "physical memory"},
+		{"a limit above physical memory binds nothing", map[string]string{
+			"proc/self/cgroup":             "0::/big\n",
+			"proc/meminfo":                 meminfo16GiB,
+			"sys/fs/cgroup/big/memory.max": "68719476736\n",
+		}, 16 << 30, "physical memory"},
+		{"nothing readable", nil, 0, ""},
+	} {
+		got, from := fakeMachine(t, c.files).available()
+		if got != c.want || from != c.from {
+			t.Errorf("%s: available = %d from %q, want %d from %q", c.name, got, from, c.want, c.from)
+		}
 	}
 }
 

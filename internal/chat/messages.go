@@ -145,11 +145,10 @@ type CreateMessageInput struct {
 	MentionedUsers json.RawMessage  `json:"mentionedUsers"`
 }
 
-// checkedContent is a message's validated data, tags, metadata and mentions.
+// checkedContent is a message's validated data and the files it names.
 type checkedContent struct {
-	data     json.RawMessage
-	fileIDs  map[string]string // fileId → the file type it must have ("" for any)
-	mentions []Mention
+	data    json.RawMessage
+	fileIDs map[string]string // fileId → the file type it must have ("" for any)
 }
 
 // checkData validates data for its type. Text needs data.text of 1..20,000 characters;
