@@ -423,7 +423,7 @@ func (s *Service) CreateMessage(ctx context.Context, c *Caller, in CreateMessage
 
 // messageEvent answers with a message just saved and appends the event that tells its
 // channel, whose members see it without the actor's own reactions (eventPayload).
-func (s *Service) messageEvent(tx Tx, c *Caller, typ string, m *Message, ch *Channel) (*MessagePayload, error) {
+func (s *Service) messageEvent(tx Tx, c *Caller, typ EventType, m *Message, ch *Channel) (*MessagePayload, error) {
 	out, err := s.messagePayload(tx, c, []Message{*m}, map[string]*Channel{ch.ID: ch})
 	if err != nil {
 		return nil, err

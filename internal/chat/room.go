@@ -150,7 +150,7 @@ func hasEnded(status string) bool {
 }
 
 // statusEvents names the event each status change publishes.
-var statusEvents = map[string]string{
+var statusEvents = map[string]EventType{
 	RoomLive:             EventRoomStartBroadcasting,
 	RoomWaitingReconnect: EventRoomWaitingReconnect,
 	RoomEnded:            EventRoomEndBroadcasting,
@@ -294,7 +294,7 @@ func (s *Service) roomPayload(tx Tx, rooms []Room) (*RoomPayload, error) {
 
 // roomEvent appends a room event: published under the room's path and to the users
 // concerned (its participants plus extra), with the payload of the room as it is now.
-func (s *Service) roomEvent(tx Tx, typ string, r *Room, actor string, extra ...string) error {
+func (s *Service) roomEvent(tx Tx, typ EventType, r *Room, actor string, extra ...string) error {
 	p, err := s.roomPayload(tx, []Room{*r})
 	if err != nil {
 		return err
@@ -378,7 +378,7 @@ func managedRoom(tx Tx, c *Caller, id string) (*Room, error) {
 
 // saveRoom stores a changed room and answers with its payload, after appending the
 // event typ that tells its watchers (roomEvent).
-func (s *Service) saveRoom(tx Tx, r *Room, typ, actor string, extra ...string) (*RoomPayload, error) {
+func (s *Service) saveRoom(tx Tx, r *Room, typ EventType, actor string, extra ...string) (*RoomPayload, error) {
 	if err := tx.UpdateRoom(r); err != nil {
 		return nil, err
 	}
