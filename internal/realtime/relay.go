@@ -86,6 +86,13 @@ func (r *Relay) Run(ctx context.Context) error {
 		}
 		confirmed, lastConfirm = after, time.Now()
 	}
+	// Stopping, however it comes (waiting, or mid-read or mid-publish): confirm what was
+	// published, so a restart does not send it again.
+	defer func() {
+		stop, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+		confirm(stop)
+		cancel()
+	}()
 	retry := time.Duration(0)
 	if s, ok := r.Sink.(interface{ restart() }); ok {
 		s.restart() // a new run may follow another node's: forget what this one last sent
@@ -137,10 +144,6 @@ func (r *Relay) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			// Stopping: confirm what was published, so a restart does not send it again.
-			stop, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
-			confirm(stop)
-			cancel()
 			return nil
 		case <-r.wake:
 		case <-t.C: // the confirmation is due, or the fallback poll
