@@ -3,9 +3,11 @@ package realtime_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -40,7 +42,7 @@ func TestRelayRestartLosesAndReordersNothing(t *testing.T) {
 	// The first relay "crashes" after publishing the batch that passes seq 100 but
 	// before confirming it: that batch must be published again, nothing after it lost.
 	ctx, crash := context.WithCancel(context.Background())
-	first := realtime.NewRelay(e.broker, crashingOutbox{Outbox: e.db, at: 100, crash: crash})
+	first := realtime.NewRelay(e.broker, crashingOutbox{Outbox: e.db, at: 100, crash: crash, crashed: new(atomic.Bool)})
 	first.Batch = 7
 	first.Run(ctx) // returns after the crash
 	for i := before; i < before+during; i++ {
@@ -83,15 +85,21 @@ func TestRelayRestartLosesAndReordersNothing(t *testing.T) {
 
 // crashingOutbox cancels the relay when it is about to confirm a batch through seq at
 // or beyond at, so the confirmation never happens.
+// crashingOutbox "crashes" the relay when it confirms through seq at: its context ends,
+// and from then on nothing it does reaches the database (a crashed process confirms
+// nothing more, not even on its way out).
 type crashingOutbox struct {
 	realtime.Outbox
-	at    int64
-	crash func()
+	at      int64
+	crash   func()
+	crashed *atomic.Bool
 }
 
 func (o crashingOutbox) DeleteEventsThrough(ctx context.Context, seq int64) error {
-	if seq >= o.at {
+	if seq >= o.at || o.crashed.Load() {
+		o.crashed.Store(true)
 		o.crash()
+		return errors.New("crashed")
 	}
 	return o.Outbox.DeleteEventsThrough(ctx, seq)
 }
