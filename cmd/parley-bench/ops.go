@@ -32,7 +32,6 @@ type fixture struct {
 	tokens     []string // per-call tokens (leave, remove participant)
 	channel    string   // public channel id
 	feed       string   // default message feed id
-	channels   []string
 	users      []string
 	rooms      []string
 	userGroups [][]string

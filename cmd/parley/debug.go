@@ -18,7 +18,7 @@ func startDebug(addr string, log *slog.Logger) {
 	go func() {
 		log.Info("pprof debug listener", "addr", addr)
 		if err := http.ListenAndServe(addr, mux); err != nil {
-			log.Error("debug listener", "err", err)
+			log.Error("debug listener", "error", err)
 		}
 	}()
 }

@@ -196,12 +196,6 @@ var Forever = Time{time.Date(9999, 12, 31, 23, 59, 59, 999e6, time.UTC)}
 // ChannelPath is the MQTT topic base of a channel.
 func (s *Service) ChannelPath(internalID string) string { return s.networkID + "/chat/" + internalID }
 
-// ChannelAccessRevoked is the data of EventChannelAccessRevoked.
-type ChannelAccessRevoked struct {
-	ChannelID string   `json:"channelId"` // internal id
-	UserIDs   []string `json:"userIds"`   // internal ids
-}
-
 // ChannelMemberIDs lists the internal ids of a channel's members (membership 'member'),
 // for the real-time fan-out.
 func (s *Service) ChannelMemberIDs(ctx context.Context, channelInternalID string) ([]string, error) {

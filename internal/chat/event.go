@@ -9,9 +9,9 @@ import (
 // Event is a change the real-time clients must hear about. It is appended to the outbox in
 // the same transaction as the change, so it exists if and only if the change does.
 type Event struct {
-	Seq  int64  // the outbox position, set by the store
-	Type string // Amity eventType: one of the Event* constants (event_types.go)
-	Data any    // the payload the SDK reads under `data`
+	Seq  int64     // the outbox position, set by the store
+	Type EventType // one of the Event* constants; its row in event_catalogue.go says what it does
+	Data any       // the payload the SDK reads under `data`
 	// Routing: the realtime layer turns these into topics.
 	ChannelID string   // internal id of the channel concerned: its path and its members' smartfeeds
 	RoomID    string   // id of the room concerned: its path

@@ -1,73 +1,79 @@
 package chat
 
-import "strings"
+// EventType is an event's name: Amity's eventType of the events clients hear, and the
+// internal.* ones that only the nodes hear. What each type does is its row in the
+// catalogue (event_catalogue.go); nothing matches a type by its text.
+type EventType string
 
-// Event types: Amity's eventType of each event the domain appends, and the internal.*
-// ones that only the nodes hear. Every use, in chat and in the real-time layer, names
-// the constant.
+// Event types. Every use, in chat and in the real-time layer, names the constant.
 const (
-	EventChannelCreated        = "channel.created"
-	EventChannelUpdated        = "channel.updated"
-	EventChannelDeleted        = "channel.deleted"
-	EventChannelJoined         = "channel.joined"
-	EventChannelLeft           = "channel.left"
-	EventChannelMembersAdded   = "channel.membersAdded"
-	EventChannelMembersRemoved = "channel.membersRemoved"
-	EventChannelBanned         = "channel.banned"
-	EventChannelUnbanned       = "channel.unbanned"
-	EventChannelRoleAdded      = "channel.roleAdded"
-	EventChannelRoleRemoved    = "channel.roleRemoved"
-	EventChannelSetMuted       = "channel.setMuted"
-	EventChannelSetMutedUsers  = "channel.setMutedUsers"
+	EventChannelCreated        EventType = "channel.created"
+	EventChannelUpdated        EventType = "channel.updated"
+	EventChannelDeleted        EventType = "channel.deleted"
+	EventChannelJoined         EventType = "channel.joined"
+	EventChannelLeft           EventType = "channel.left"
+	EventChannelMembersAdded   EventType = "channel.membersAdded"
+	EventChannelMembersRemoved EventType = "channel.membersRemoved"
+	EventChannelBanned         EventType = "channel.banned"
+	EventChannelUnbanned       EventType = "channel.unbanned"
+	EventChannelRoleAdded      EventType = "channel.roleAdded"
+	EventChannelRoleRemoved    EventType = "channel.roleRemoved"
+	EventChannelSetMuted       EventType = "channel.setMuted"
+	EventChannelSetMutedUsers  EventType = "channel.setMutedUsers"
 
-	EventMessageCreated         = "message.created"
-	EventMessageUpdated         = "message.updated"
-	EventMessageDeleted         = "message.deleted"
-	EventMessageFlagged         = "message.flagged"
-	EventMessageUnflagged       = "message.unflagged"
-	EventMessageFlagCleared     = "message.flagCleared"
-	EventMessageReactionAdded   = "message.reactionAdded"
-	EventMessageReactionRemoved = "message.reactionRemoved"
+	EventMessageCreated         EventType = "message.created"
+	EventMessageUpdated         EventType = "message.updated"
+	EventMessageDeleted         EventType = "message.deleted"
+	EventMessageFlagged         EventType = "message.flagged"
+	EventMessageUnflagged       EventType = "message.unflagged"
+	EventMessageFlagCleared     EventType = "message.flagCleared"
+	EventMessageReactionAdded   EventType = "message.reactionAdded"
+	EventMessageReactionRemoved EventType = "message.reactionRemoved"
 
-	EventRoomDidUpdate          = "room.didUpdate"
-	EventRoomStartBroadcasting  = "room.startBroadcasting"
-	EventRoomWaitingReconnect   = "room.waitingReconnect"
-	EventRoomEndBroadcasting    = "room.endBroadcasting"
-	EventRoomRecordedAvailable  = "room.recordedAvailable"
-	EventRoomTerminated         = "room.terminated"
-	EventRoomParticipantJoined  = "room.participantJoined"
-	EventRoomParticipantLeft    = "room.participantLeft"
-	EventRoomParticipantRemoved = "room.participantRemoved"
-	EventRoomUsersBanned        = "room.usersBanned"
-	EventRoomUsersUnbanned      = "room.usersUnbanned"
-	EventRoomCohostInvite       = "room.didCohostInvite"
-	EventRoomCohostInviteAccept = "room.didCohostInviteAccept"
-	EventRoomCohostInviteReject = "room.didCohostInviteReject"
-	EventRoomCohostInviteCancel = "room.didCohostInviteCancel"
+	EventRoomDidUpdate          EventType = "room.didUpdate"
+	EventRoomStartBroadcasting  EventType = "room.startBroadcasting"
+	EventRoomWaitingReconnect   EventType = "room.waitingReconnect"
+	EventRoomEndBroadcasting    EventType = "room.endBroadcasting"
+	EventRoomRecordedAvailable  EventType = "room.recordedAvailable"
+	EventRoomTerminated         EventType = "room.terminated"
+	EventRoomParticipantJoined  EventType = "room.participantJoined"
+	EventRoomParticipantLeft    EventType = "room.participantLeft"
+	EventRoomParticipantRemoved EventType = "room.participantRemoved"
+	EventRoomUsersBanned        EventType = "room.usersBanned"
+	EventRoomUsersUnbanned      EventType = "room.usersUnbanned"
+	EventRoomCohostInvite       EventType = "room.didCohostInvite"
+	EventRoomCohostInviteAccept EventType = "room.didCohostInviteAccept"
+	EventRoomCohostInviteReject EventType = "room.didCohostInviteReject"
+	EventRoomCohostInviteCancel EventType = "room.didCohostInviteCancel"
 
-	EventUserUpdated = "user.updated"
-	EventUserDeleted = "user.deleted"
+	EventUserUpdated EventType = "user.updated"
+	EventUserDeleted EventType = "user.deleted"
 	// EventUserDidGlobalBan tells the banned user's clients (on the user's own topic) to
 	// end the session: the SDK then aborts every request with 400312.
-	EventUserDidGlobalBan = "user.didGlobalBan"
+	EventUserDidGlobalBan EventType = "user.didGlobalBan"
 	// Block events, published to the blocker's and the blocked user's own topics.
-	EventUserBlocked   = "user.blocked"
-	EventUserUnblocked = "user.unblocked"
+	EventUserBlocked   EventType = "user.blocked"
+	EventUserUnblocked EventType = "user.unblocked"
 	// User flag events. Their data is the flagged user's UserPayload; they go to the
 	// actor's own topic (the flagged user is not told who reported them).
-	EventUserFlagged     = "user.flagged"
-	EventUserUnflagged   = "user.unflagged"
-	EventUserFlagCleared = "user.flagCleared"
+	EventUserFlagged     EventType = "user.flagged"
+	EventUserUnflagged   EventType = "user.unflagged"
+	EventUserFlagCleared EventType = "user.flagCleared"
 
-	EventMarkerUserFeedUpdated = "marker.userFeed-updated"
+	EventMarkerUserFeedUpdated EventType = "marker.userFeed-updated"
 
-	// EventChannelAccessRevoked is an internal event: users lost the right to read a
-	// channel (banned, removed or left), and the real-time layer must drop their
-	// subscriptions to its path. Never published to clients.
-	EventChannelAccessRevoked = internalEventPrefix + "channelAccessRevoked"
+	EventMessageFeedCreated EventType = "message-feed.created"
+	EventMessageFeedUpdated EventType = "message-feed.updated"
+	EventMessageFeedDeleted EventType = "message-feed.deleted"
+
+	// EventChannelAccessRevoked is an internal event that the domain appended beside a
+	// ban, removal or leave until those events cut access by their own rows. It is no
+	// longer appended; its row stays so that an outbox written by an older node still
+	// drains the same way.
+	EventChannelAccessRevoked EventType = internalEventPrefix + "channelAccessRevoked"
 	// EventSessionRevoked is an internal event: nodes drop cached sessions and close the
 	// MQTT connections of the revoked sessions. Never published to clients.
-	EventSessionRevoked = internalEventPrefix + "sessionsRevoked"
+	EventSessionRevoked EventType = internalEventPrefix + "sessionsRevoked"
 )
 
 // internalEventPrefix starts the types of events for the nodes only.
@@ -75,4 +81,4 @@ const internalEventPrefix = "internal."
 
 // IsInternalEvent tells whether an event type is for the nodes only (cache
 // invalidation, connection cut-off), never published to clients.
-func IsInternalEvent(eventType string) bool { return strings.HasPrefix(eventType, internalEventPrefix) }
+func IsInternalEvent(t EventType) bool { return SpecOf(t).Internal }

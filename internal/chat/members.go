@@ -117,7 +117,7 @@ func (t *memberTargets) all() []Membership {
 // membersChange is the common tail of add, remove, ban, unban and role changes: write
 // the changed rows, then answer the targets' rows and append the event (plus the access
 // cut-off when users lost the channel) if anything changed.
-func (s *Service) membersChange(tx Tx, ch *Channel, t *memberTargets, changed []Membership, event string, revoke bool, now Time) (*ChannelPayload, error) {
+func (s *Service) membersChange(tx Tx, ch *Channel, t *memberTargets, changed []Membership, event EventType, now Time) (*ChannelPayload, error) {
 	if len(changed) > 0 {
 		if err := s.applyMembers(tx, ch, t.rows, changed, now); err != nil {
 			return nil, err
@@ -142,14 +142,9 @@ func (s *Service) membersChange(tx Tx, ch *Channel, t *memberTargets, changed []
 		return nil, err
 	}
 	ids := memberIDs(changed)
-	if err := tx.AppendEvent(Event{Type: event, ChannelID: ch.ID, UserIDs: ids, Data: ev}); err != nil {
-		return nil, err
-	}
-	if revoke {
-		return out, tx.AppendEvent(Event{Type: EventChannelAccessRevoked, ChannelID: ch.ID, UserIDs: ids,
-			Data: ChannelAccessRevoked{ChannelID: ch.ID, UserIDs: ids}})
-	}
-	return out, nil
+	// Whether the targets lose their real-time access is the event's row (CutChannel):
+	// one event, one access re-check.
+	return out, tx.AppendEvent(Event{Type: event, ChannelID: ch.ID, UserIDs: ids, Data: ev})
 }
 
 func checkUserIDs(userIDs []string) error {
@@ -227,12 +222,7 @@ func (s *Service) LeaveChannel(ctx context.Context, c *Caller, channelID string)
 		if err != nil {
 			return err
 		}
-		ids := []string{c.User.ID}
-		if err := tx.AppendEvent(Event{Type: EventChannelLeft, ChannelID: ch.ID, UserIDs: ids, Data: out}); err != nil {
-			return err
-		}
-		return tx.AppendEvent(Event{Type: EventChannelAccessRevoked, ChannelID: ch.ID, UserIDs: ids,
-			Data: ChannelAccessRevoked{ChannelID: ch.ID, UserIDs: ids}})
+		return tx.AppendEvent(Event{Type: EventChannelLeft, ChannelID: ch.ID, UserIDs: []string{c.User.ID}, Data: out})
 	})
 	return out, err
 }
@@ -255,9 +245,8 @@ func canManage(c *Caller, ch *Channel, own Membership, perm string) bool {
 // memberUpdate is one kind of bulk membership change (add, remove, ban, unban): the
 // permission it needs, the event it writes, and how it changes each named user's row.
 type memberUpdate struct {
-	perm   string
-	event  string
-	revoke bool // the targets lose the channel: their real-time access is cut
+	perm  string
+	event EventType
 	// allowed refuses the change for the channel as a whole, before permissions.
 	allowed func(ch *Channel) error
 	// target refuses the whole request for one named user.
@@ -324,7 +313,7 @@ func (s *Service) updateMembers(ctx context.Context, c *Caller, channelID string
 				return err
 			}
 		}
-		out, err = s.membersChange(tx, ch, t, changed, up.event, up.revoke, now)
+		out, err = s.membersChange(tx, ch, t, changed, up.event, now)
 		return err
 	})
 	return out, err
@@ -356,7 +345,7 @@ func (s *Service) AddMembers(ctx context.Context, c *Caller, channelID string, u
 // REMOVE_CHANNEL_USER. Users who are not members are left as they are.
 func (s *Service) RemoveMembers(ctx context.Context, c *Caller, channelID string, userIDs []string) (*ChannelPayload, error) {
 	return s.updateMembers(ctx, c, channelID, userIDs, memberUpdate{
-		perm: PermRemoveChannelUser, event: EventChannelMembersRemoved, revoke: true,
+		perm: PermRemoveChannelUser, event: EventChannelMembersRemoved,
 		change: func(m Membership, now Time) (Membership, bool) {
 			if m.Membership != MembershipMember {
 				return m, false
@@ -373,7 +362,7 @@ func (s *Service) RemoveMembers(ctx context.Context, c *Caller, channelID string
 // out. The banned users' messages in the channel are soft-deleted.
 func (s *Service) BanMembers(ctx context.Context, c *Caller, channelID string, userIDs []string, reason string) (*ChannelPayload, error) {
 	return s.updateMembers(ctx, c, channelID, userIDs, memberUpdate{
-		perm: PermBanUserFromChannel, event: EventChannelBanned, revoke: true, audit: AuditChannelBan, reason: reason,
+		perm: PermBanUserFromChannel, event: EventChannelBanned, audit: AuditChannelBan, reason: reason,
 		allowed: func(ch *Channel) error {
 			if ch.Type == ChannelConversation || ch.Type == ChannelBroadcast {
 				return Errorf(CodeForbidden, "Users cannot be banned from a %s channel.", ch.Type)
@@ -478,7 +467,7 @@ func (s *Service) ChangeRole(ctx context.Context, c *Caller, channelID string, i
 			m.UpdatedAt = now
 			changed = append(changed, m)
 		}
-		out, err = s.membersChange(tx, ch, t, changed, event, false, now)
+		out, err = s.membersChange(tx, ch, t, changed, event, now)
 		return err
 	})
 	return out, err

@@ -325,7 +325,7 @@ func (s *Service) CreateMessageFeed(ctx context.Context, c *Caller, in MessageFe
 		if err := tx.InsertMessageFeed(f); err != nil {
 			return err
 		}
-		out, err = s.feedEvent(tx, c, "message-feed.created", f, ch)
+		out, err = s.feedEvent(tx, c, EventMessageFeedCreated, f, ch)
 		return err
 	})
 	return out, err
@@ -350,7 +350,7 @@ func (s *Service) UpdateMessageFeed(ctx context.Context, c *Caller, feedID strin
 		if err := tx.UpdateMessageFeed(f); err != nil {
 			return err
 		}
-		out, err = s.feedEvent(tx, c, "message-feed.updated", f, ch)
+		out, err = s.feedEvent(tx, c, EventMessageFeedUpdated, f, ch)
 		return err
 	})
 	return out, err
@@ -373,7 +373,7 @@ func (s *Service) DeleteMessageFeed(ctx context.Context, c *Caller, feedID strin
 		if err := tx.UpdateMessageFeed(f); err != nil {
 			return err
 		}
-		out, err = s.feedEvent(tx, c, "message-feed.deleted", f, ch)
+		out, err = s.feedEvent(tx, c, EventMessageFeedDeleted, f, ch)
 		return err
 	})
 	return out, err
@@ -381,7 +381,7 @@ func (s *Service) DeleteMessageFeed(ctx context.Context, c *Caller, feedID strin
 
 // feedEvent answers with a feed just saved and appends the event that tells its channel:
 // the answer and the event carry the same payload.
-func (s *Service) feedEvent(tx Tx, c *Caller, typ string, f *MessageFeed, ch *Channel) (*SubChannelPayload, error) {
+func (s *Service) feedEvent(tx Tx, c *Caller, typ EventType, f *MessageFeed, ch *Channel) (*SubChannelPayload, error) {
 	out, err := s.feedPayload(tx, c, []MessageFeed{*f}, map[string]*Channel{ch.ID: ch})
 	if err != nil {
 		return nil, err

@@ -145,11 +145,10 @@ type CreateMessageInput struct {
 	MentionedUsers json.RawMessage  `json:"mentionedUsers"`
 }
 
-// checkedContent is a message's validated data, tags, metadata and mentions.
+// checkedContent is a message's validated data and the files it names.
 type checkedContent struct {
-	data     json.RawMessage
-	fileIDs  map[string]string // fileId → the file type it must have ("" for any)
-	mentions []Mention
+	data    json.RawMessage
+	fileIDs map[string]string // fileId → the file type it must have ("" for any)
 }
 
 // checkData validates data for its type. Text needs data.text of 1..20,000 characters;
@@ -424,7 +423,7 @@ func (s *Service) CreateMessage(ctx context.Context, c *Caller, in CreateMessage
 
 // messageEvent answers with a message just saved and appends the event that tells its
 // channel, whose members see it without the actor's own reactions (eventPayload).
-func (s *Service) messageEvent(tx Tx, c *Caller, typ string, m *Message, ch *Channel) (*MessagePayload, error) {
+func (s *Service) messageEvent(tx Tx, c *Caller, typ EventType, m *Message, ch *Channel) (*MessagePayload, error) {
 	out, err := s.messagePayload(tx, c, []Message{*m}, map[string]*Channel{ch.ID: ch})
 	if err != nil {
 		return nil, err

@@ -133,42 +133,50 @@ type PushStore interface {
 	FinishPushDelivery(r PushResult) error
 }
 
-// PushJobFor tells whether an event is pushed and, if so, the job it becomes; the store
-// calls it in AppendEvent, so a job exists iff its event committed.
+// PushJobFor tells whether an event is pushed and, if so, the job it becomes (its
+// catalogue row's push rule); the store calls it in AppendEvent, so a job exists iff
+// its event committed.
 func PushJobFor(e Event) (*PushJob, bool) {
-	switch e.Type {
-	case EventMessageCreated:
-		p, ok := e.Data.(*MessagePayload)
-		if !ok || len(p.Messages) != 1 {
-			return nil, false
+	if push := catalogue[e.Type].Push; push != nil {
+		return push(e)
+	}
+	return nil, false
+}
+
+// pushMessage is the push rule of message.created.
+func pushMessage(e Event) (*PushJob, bool) {
+	p, ok := e.Data.(*MessagePayload)
+	if !ok || len(p.Messages) != 1 {
+		return nil, false
+	}
+	m := p.Messages[0]
+	sender := userByID(p.Users, m.CreatorID)
+	j := &PushJob{Event: PushMessageCreated, ChannelID: m.ChannelID, SenderID: m.CreatorID, Mentioned: []string{},
+		Data: PushData{EventName: PushMessageCreated, Notify: true, Title: sender.DisplayName, Body: messageText(m),
+			ChannelID: m.ChannelPublicID, ChannelType: m.ChannelType, SubChannel: m.MessageFeedID, MessageID: m.MessageID,
+			UserID: sender.UserID, SentTime: m.CreatedAt}}
+	for _, mn := range m.MentionedUsers {
+		if mn.Type == "channel" {
+			j.Mentioned = []string{"*"}
+			break
 		}
-		m := p.Messages[0]
-		sender := userByID(p.Users, m.CreatorID)
-		j := &PushJob{Event: PushMessageCreated, ChannelID: m.ChannelID, SenderID: m.CreatorID, Mentioned: []string{},
-			Data: PushData{EventName: PushMessageCreated, Notify: true, Title: sender.DisplayName, Body: messageText(m),
-				ChannelID: m.ChannelPublicID, ChannelType: m.ChannelType, SubChannel: m.MessageFeedID, MessageID: m.MessageID,
-				UserID: sender.UserID, SentTime: m.CreatedAt}}
-		for _, mn := range m.MentionedUsers {
-			if mn.Type == "channel" {
-				j.Mentioned = []string{"*"}
-				break
-			}
-			j.Mentioned = append(j.Mentioned, mn.UserPublicIDs...)
-		}
-		return j, true
-	case EventChannelCreated, EventChannelJoined:
+		j.Mentioned = append(j.Mentioned, mn.UserPublicIDs...)
+	}
+	return j, true
+}
+
+// pushChannel is the push rule of channel.created (sent by its creator) and
+// channel.joined (by the user who joined), pushed as Amity's event name.
+func pushChannel(name string) func(Event) (*PushJob, bool) {
+	return func(e Event) (*PushJob, bool) {
 		p, ok := e.Data.(*ChannelPayload)
 		if !ok || len(p.Channels) != 1 {
 			return nil, false
 		}
 		ch := p.Channels[0]
-		name := PushChannelCreated
 		sender := ch.CreatorID
-		if e.Type == EventChannelJoined {
-			name = PushChannelJoined
-			if len(e.UserIDs) > 0 {
-				sender = e.UserIDs[0]
-			}
+		if name == PushChannelJoined && len(e.UserIDs) > 0 {
+			sender = e.UserIDs[0]
 		}
 		u := userByID(p.Users, sender)
 		body := u.DisplayName + " created the channel"
@@ -179,7 +187,6 @@ func PushJobFor(e Event) (*PushJob, bool) {
 			Data: PushData{EventName: name, Notify: true, Title: ch.DisplayName, Body: body, ChannelID: ch.ChannelID,
 				ChannelType: ch.Type, UserID: u.UserID, SentTime: e.CreatedAt}}, true
 	}
-	return nil, false
 }
 
 func userByID(users []User, id string) User {

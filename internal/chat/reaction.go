@@ -147,7 +147,7 @@ func (s *Service) RemoveReaction(ctx context.Context, c *Caller, in ReactionInpu
 }
 
 // reactionEvent stores a message's new counts and appends the reaction event.
-func (s *Service) reactionEvent(tx Tx, c *Caller, m *Message, ch *Channel, r *Reaction, event string) error {
+func (s *Service) reactionEvent(tx Tx, c *Caller, m *Message, ch *Channel, r *Reaction, event EventType) error {
 	m.UpdatedAt = s.now()
 	if err := tx.UpdateMessage(m); err != nil {
 		return err

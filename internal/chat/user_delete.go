@@ -123,6 +123,6 @@ func (s *Service) leaveDeleted(tx Tx, u User, channelID string, now Time) error 
 	t := &memberTargets{users: []User{u}, rows: rows, by: map[string]Membership{u.ID: rows[0]}}
 	m := rows[0]
 	m.Membership, m.Roles, m.LastActivity, m.UpdatedAt = MembershipNone, []string{}, now, now
-	_, err = s.membersChange(tx, ch, t, []Membership{m}, EventChannelMembersRemoved, true, now)
+	_, err = s.membersChange(tx, ch, t, []Membership{m}, EventChannelMembersRemoved, now)
 	return err
 }

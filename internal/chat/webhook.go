@@ -13,50 +13,24 @@ import (
 
 // Outgoing webhooks (docs/webhooks.md). An operator registers endpoints; every committed
 // event of a type an endpoint takes becomes a delivery row in the same transaction as
-// the event (the store inserts them in AppendEvent, see WebhookEventsOf), and
+// the event (the store inserts them in AppendEvent, see WebhookEventsOf: the names are
+// the rows' of the event catalogue), and
 // internal/webhook sends the rows, retrying until they are answered 2xx.
-
-// webhookEvents maps Parley's event types to the Amity webhook events they are sent as.
-// A message event is sent in Amity's two shapes: v3 (`message.did*`: messages and users)
-// and v5 (`v5.message.did*`: the whole payload); an endpoint takes the ones it names.
-var webhookEvents = map[string][]string{
-	EventChannelCreated:         {"channel.didCreate"},
-	EventChannelUpdated:         {"channel.didUpdate"},
-	EventChannelDeleted:         {"channel.didClose"},
-	EventChannelMembersAdded:    {"channel.didAddUsers"},
-	EventChannelMembersRemoved:  {"channel.didRemoveUsers"},
-	EventChannelJoined:          {"channel.didJoin"},
-	EventChannelLeft:            {"channel.didLeave"},
-	EventChannelBanned:          {"channel.didBan"},
-	EventMessageCreated:         {"message.didCreate", "v5.message.didCreate"},
-	EventMessageUpdated:         {"message.didUpdate", "v5.message.didUpdate"},
-	EventMessageDeleted:         {"message.didDelete", "v5.message.didDelete"},
-	EventMessageFlagged:         {"message.didFlag"},
-	EventMessageUnflagged:       {"message.didUnflag"},
-	EventMessageFlagCleared:     {"message.didClearflag"}, // sic: Amity's spelling
-	EventMessageReactionAdded:   {"message.didAddReaction"},
-	EventMessageReactionRemoved: {"message.didRemoveReaction"},
-	EventUserUpdated:            {"user.didUpdate"},
-	EventUserFlagged:            {"user.didFlag"},
-	EventUserUnflagged:          {"user.didUnflag"},
-	EventUserFlagCleared:        {"user.didClearFlag"},
-	EventWebhookDisabled:        {EventWebhookDisabled},
-}
 
 // EventWebhookDisabled is appended when an endpoint is disabled after failing for too
 // long: the webhook admin topic. It reaches no MQTT client; endpoints that take it are
 // told (an operator's second endpoint, or the same one once it is enabled again).
-const EventWebhookDisabled = "webhook.didDisable"
+const EventWebhookDisabled EventType = "webhook.didDisable"
 
 // WebhookEventsOf names the Amity webhook events a Parley event is sent as (none for
 // most: read markers, rooms and internal events have no Amity webhook).
-func WebhookEventsOf(eventType string) []string { return webhookEvents[eventType] }
+func WebhookEventsOf(t EventType) []string { return catalogue[t].webhookNames }
 
 // WebhookEventNames lists every event name an endpoint may take, sorted.
 func WebhookEventNames() []string {
 	var out []string
-	for _, names := range webhookEvents {
-		out = append(out, names...)
+	for _, s := range catalogue {
+		out = append(out, s.webhookNames...)
 	}
 	sort.Strings(out)
 	return out

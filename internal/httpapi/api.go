@@ -34,6 +34,7 @@ type API struct {
 	metrics *metrics
 	ready   func(context.Context) error
 	mux     *http.ServeMux
+	handler http.Handler // mux inside the common wrapping, built once in New
 
 	corsPolicy corsPolicy // Config.CORSOrigins, parsed
 }
@@ -93,6 +94,8 @@ func New(svc *chat.Service, opt Options) *API {
 	a.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, chat.Errorf(chat.CodeNotFound, "Route %s %s not found.", r.Method, r.URL.Path))
 	})
+	// Built once: wrapping per request allocated the closures of every layer each time.
+	a.handler = a.outer(a.validText(a.mux))
 	return a
 }
 
@@ -101,19 +104,19 @@ func (a *API) Handle(pattern string, h http.Handler) { a.mux.Handle(pattern, h) 
 
 // ServeHTTP serves a request through the common wrapping.
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	a.outer(a.validText(a.mux)).ServeHTTP(w, r)
+	a.handler.ServeHTTP(w, r)
 }
 
 func (a *API) routesHealth(reg *prometheus.Registry) {
 	a.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		a.writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	a.mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		if err := a.ready(r.Context()); err != nil {
-			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": err.Error()})
+			a.writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": err.Error()})
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+		a.writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	})
 	a.mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	a.mux.HandleFunc("GET /api/openapi.yaml", func(w http.ResponseWriter, r *http.Request) {

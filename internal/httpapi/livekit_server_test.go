@@ -24,6 +24,7 @@ import (
 
 	"github.com/livekit/protocol/livekit"
 	lksdk "github.com/livekit/server-sdk-go/v2"
+	"github.com/parley-chat/parley/internal/chat"
 	"github.com/parley-chat/parley/internal/media"
 	"github.com/pion/webrtc/v4"
 )
@@ -369,7 +370,7 @@ func TestLiveKitServer(t *testing.T) {
 		t.Fatalf("ended room: liveAt %v endedAt %v durationSeconds %v", r["liveAt"], r["endedAt"], r["durationSeconds"])
 	}
 	for typ, n := range map[string]int{"room.startBroadcasting": 2, "room.waitingReconnect": 1, "room.endBroadcasting": 1} {
-		if got := len(e.outboxOf(typ)); got != n {
+		if got := len(e.outboxOf(chat.EventType(typ))); got != n {
 			t.Fatalf("%s events: %d, want %d", typ, got, n)
 		}
 	}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/livekit/protocol/auth"
 	"github.com/livekit/protocol/livekit"
+	"github.com/parley-chat/parley/internal/chat"
 	"github.com/parley-chat/parley/internal/media"
 	"google.golang.org/protobuf/encoding/protojson"
 )
@@ -201,7 +202,7 @@ func TestLiveKitWebhooksDriveStatus(t *testing.T) {
 	host := lkParticipant(au["_id"].(string), "alice", "host")
 	cohost := lkParticipant(bu["_id"].(string), "bob", "coHost")
 	t0 := time.Now().Unix() - 100
-	count := func(typ string) int { return len(e.outboxOf(typ)) }
+	count := func(typ chat.EventType) int { return len(e.outboxOf(typ)) }
 	joinedBefore := count("room.participantJoined") // bob's invitation accepted
 
 	// A co-host publishing does not start the broadcast; the host does.
@@ -282,7 +283,7 @@ func TestLiveKitWebhooksDriveStatus(t *testing.T) {
 	if s := e.roomStatus(alice, id)["status"]; s != "ended" {
 		t.Fatalf("after the end: %v", s)
 	}
-	for typ, n := range map[string]int{"room.startBroadcasting": 3, "room.waitingReconnect": 2, "room.endBroadcasting": 1} {
+	for typ, n := range map[chat.EventType]int{"room.startBroadcasting": 3, "room.waitingReconnect": 2, "room.endBroadcasting": 1} {
 		if got := count(typ); got != n {
 			t.Fatalf("%s events: %d, want %d", typ, got, n)
 		}

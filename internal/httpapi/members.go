@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/parley-chat/parley/internal/chat"
@@ -9,12 +10,12 @@ import (
 func (a *API) routesMembers() {
 	a.mux.HandleFunc("POST /api/v3/channels/{channelId}/join", a.auth(a.joinChannel))
 	a.mux.HandleFunc("DELETE /api/v3/channels/{channelId}/leave", a.auth(a.leaveChannel))
-	a.mux.HandleFunc("POST /api/v3/channels/{channelId}/users", a.auth(a.addMembers))
+	a.mux.HandleFunc("POST /api/v3/channels/{channelId}/users", a.auth(a.membersCall(a.addMembers)))
 	a.mux.HandleFunc("DELETE /api/v3/channels/{channelId}/users", a.auth(a.removeMembers))
 	a.mux.HandleFunc("GET /api/v3/channels/{channelId}/users", a.auth(a.queryMembersV3))
 	a.mux.HandleFunc("GET /api/v4/channels/{channelId}/users", a.auth(a.queryMembers))
-	a.mux.HandleFunc("PUT /api/v3/channels/{channelId}/users/ban", a.auth(a.banMembers))
-	a.mux.HandleFunc("PUT /api/v3/channels/{channelId}/users/unban", a.auth(a.unbanMembers))
+	a.mux.HandleFunc("PUT /api/v3/channels/{channelId}/users/ban", a.auth(a.membersCall(a.svc.BanMembers)))
+	a.mux.HandleFunc("PUT /api/v3/channels/{channelId}/users/unban", a.auth(a.membersCall(a.svc.UnbanMembers)))
 	a.mux.HandleFunc("POST /api/v3/channels/{channelId}/users/roles", a.auth(a.changeRole(true)))
 	a.mux.HandleFunc("DELETE /api/v3/channels/{channelId}/users/roles", a.auth(a.changeRole(false)))
 	a.mux.HandleFunc("PUT /api/v2/channel/{channelId}/mute", a.auth(a.muteChannel))
@@ -37,34 +38,23 @@ func (a *API) leaveChannel(w http.ResponseWriter, r *http.Request, c *chat.Calle
 	a.reply(w, r, out, err)
 }
 
-// membersCall is the shape of add, remove, ban and unban: decode {userIds}, call, answer.
-func (a *API) membersCall(w http.ResponseWriter, r *http.Request, c *chat.Caller,
-	call func(*chat.Service, *http.Request, *chat.Caller, string, usersBody) (*chat.ChannelPayload, error)) {
-	var in usersBody
-	if err := decode(r, &in); err != nil {
-		a.writeError(w, r, err)
-		return
+// membersCall is the shape of add, ban and unban: decode {userIds, reason}, call the
+// service method, answer.
+func (a *API) membersCall(call func(context.Context, *chat.Caller, string, []string, string) (*chat.ChannelPayload, error)) authed {
+	return func(w http.ResponseWriter, r *http.Request, c *chat.Caller) {
+		var in usersBody
+		if err := decode(r, &in); err != nil {
+			a.writeError(w, r, err)
+			return
+		}
+		out, err := call(r.Context(), c, r.PathValue("channelId"), in.UserIDs, deref(in.Reason))
+		a.reply(w, r, out, err)
 	}
-	out, err := call(a.svc, r, c, r.PathValue("channelId"), in)
-	a.reply(w, r, out, err)
 }
 
-func (a *API) addMembers(w http.ResponseWriter, r *http.Request, c *chat.Caller) {
-	a.membersCall(w, r, c, func(s *chat.Service, r *http.Request, c *chat.Caller, id string, in usersBody) (*chat.ChannelPayload, error) {
-		return s.AddMembers(r.Context(), c, id, in.UserIDs)
-	})
-}
-
-func (a *API) banMembers(w http.ResponseWriter, r *http.Request, c *chat.Caller) {
-	a.membersCall(w, r, c, func(s *chat.Service, r *http.Request, c *chat.Caller, id string, in usersBody) (*chat.ChannelPayload, error) {
-		return s.BanMembers(r.Context(), c, id, in.UserIDs, deref(in.Reason))
-	})
-}
-
-func (a *API) unbanMembers(w http.ResponseWriter, r *http.Request, c *chat.Caller) {
-	a.membersCall(w, r, c, func(s *chat.Service, r *http.Request, c *chat.Caller, id string, in usersBody) (*chat.ChannelPayload, error) {
-		return s.UnbanMembers(r.Context(), c, id, in.UserIDs, deref(in.Reason))
-	})
+// addMembers is AddMembers in membersCall's shape: adding takes no reason.
+func (a *API) addMembers(ctx context.Context, c *chat.Caller, channelID string, userIDs []string, _ string) (*chat.ChannelPayload, error) {
+	return a.svc.AddMembers(ctx, c, channelID, userIDs)
 }
 
 // removeMembers takes the users from a JSON body (the SDK's form) or, without a body,

@@ -12,7 +12,7 @@ func (a *API) routesNetwork() {
 }
 
 func (a *API) chatSettings(w http.ResponseWriter, r *http.Request, c *chat.Caller) {
-	writeJSON(w, http.StatusOK, a.svc.ChatSettings())
+	a.writeJSON(w, http.StatusOK, a.svc.ChatSettings())
 }
 
 // rolesPayload is the answer of GET /api/v3/roles.

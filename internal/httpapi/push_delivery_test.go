@@ -72,15 +72,14 @@ func (f *fake) taken() []fakeCall {
 // pushKit is a server env with all three providers faked.
 type pushKit struct {
 	*env
-	fcm, apns, web   *fake
-	tokens           atomic.Int32 // OAuth2 tokens issued by the fake token endpoint
-	router           push.Router
-	now              atomic.Int64 // the dispatcher's clock, Unix ms
-	webSub           func() string
-	vapidPub         string
-	fcmSrv, apnsSrv  *httptest.Server
-	webSrv           *httptest.Server
-	dispatchOverride *push.Dispatcher
+	fcm, apns, web  *fake
+	tokens          atomic.Int32 // OAuth2 tokens issued by the fake token endpoint
+	router          push.Router
+	now             atomic.Int64 // the dispatcher's clock, Unix ms
+	webSub          func() string
+	vapidPub        string
+	fcmSrv, apnsSrv *httptest.Server
+	webSrv          *httptest.Server
 }
 
 func newPushKit(t *testing.T) *pushKit {

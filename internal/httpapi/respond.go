@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"mime"
 	"net/http"
 	"strconv"
@@ -51,7 +50,7 @@ func httpStatus(code chat.Code) int {
 func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	e, ok := chat.AsError(err)
 	if !ok {
-		a.log.Error("request failed", "requestId", w.Header().Get("X-Request-Id"), "method", r.Method, "path", r.URL.Path, "err", err)
+		a.log.Error("request failed", "requestId", w.Header().Get("X-Request-Id"), "method", r.Method, "path", r.URL.Path, "error", err)
 		e = &chat.Error{Code: chat.CodeInternal, Message: "Internal error. Request id: " + w.Header().Get("X-Request-Id")}
 	}
 	if rec := recorderOf(w); rec != nil {
@@ -63,7 +62,7 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if body.Data.Detail == nil {
 		body.Data.Detail = []string{}
 	}
-	writeJSON(w, httpStatus(e.Code), body)
+	a.writeJSON(w, httpStatus(e.Code), body)
 }
 
 // reply answers v with 200, or err.
@@ -72,7 +71,7 @@ func (a *API) reply(w http.ResponseWriter, r *http.Request, v any, err error) {
 		a.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, v)
+	a.writeJSON(w, http.StatusOK, v)
 }
 
 // success is the conventional answer of calls that return no object.
@@ -92,7 +91,7 @@ var answerBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 32<<10); re
 
 const maxRecycledAnswer = 1 << 20
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
+func (a *API) writeJSON(w http.ResponseWriter, status int, v any) {
 	var b []byte
 	var err error
 	if p, ok := v.(interface{ Encoded() []byte }); ok && p.Encoded() != nil {
@@ -112,7 +111,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		b, err = json.Marshal(v)
 	}
 	if err != nil {
-		slog.Error("encode response", "err", err)
+		a.log.Error("encode response", "error", err)
 		status, b = http.StatusInternalServerError, []byte(`{"status":"error","code":500000,"message":"Internal error.","data":{"detail":[]}}`)
 	}
 	h := w.Header()

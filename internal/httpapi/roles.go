@@ -22,7 +22,7 @@ func (a *API) getRole(w http.ResponseWriter, r *http.Request, c *chat.Caller) {
 		a.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, []chat.Role{*role})
+	a.writeJSON(w, http.StatusOK, []chat.Role{*role})
 }
 
 func (a *API) createRole(w http.ResponseWriter, r *http.Request, c *chat.Caller) {
@@ -62,5 +62,5 @@ func (a *API) replyRole(w http.ResponseWriter, r *http.Request, role *chat.Role,
 		a.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, rolesPayload{Roles: []chat.Role{*role}, Paging: &chat.Paging{}})
+	a.writeJSON(w, http.StatusOK, rolesPayload{Roles: []chat.Role{*role}, Paging: &chat.Paging{}})
 }

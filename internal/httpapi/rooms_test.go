@@ -36,7 +36,7 @@ func participantsOf(room map[string]any) map[string]string {
 }
 
 // outboxOf returns the outbox events of a type, oldest first.
-func (e *env) outboxOf(typ string) []chat.OutboxEvent {
+func (e *env) outboxOf(typ chat.EventType) []chat.OutboxEvent {
 	e.t.Helper()
 	all, err := e.db.PendingEvents(context.Background(), 0, 100000)
 	if err != nil {
@@ -52,7 +52,7 @@ func (e *env) outboxOf(typ string) []chat.OutboxEvent {
 }
 
 // lastEvent returns the newest event of a type, failing when there is none.
-func (e *env) lastEvent(typ string) chat.OutboxEvent {
+func (e *env) lastEvent(typ chat.EventType) chat.OutboxEvent {
 	e.t.Helper()
 	evs := e.outboxOf(typ)
 	if len(evs) == 0 {
@@ -759,7 +759,7 @@ func TestRoomStatusMachine(t *testing.T) {
 	if status()["status"] != "terminated" {
 		t.Fatal("not terminated")
 	}
-	for typ, n := range map[string]int{"room.startBroadcasting": 3, "room.waitingReconnect": 2, "room.endBroadcasting": 1,
+	for typ, n := range map[chat.EventType]int{"room.startBroadcasting": 3, "room.waitingReconnect": 2, "room.endBroadcasting": 1,
 		"room.recordedAvailable": 1, "room.terminated": 1} {
 		if got := len(e.outboxOf(typ)); got != n {
 			t.Fatalf("%s events: %d, want %d", typ, got, n)

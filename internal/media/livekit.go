@@ -146,7 +146,7 @@ func (l *LiveKit) CreateRoom(ctx context.Context, r *room.Room) (string, error) 
 		})
 	}
 	if err != nil {
-		l.log.Warn("livekit: creating the room failed; it will be created when its host joins", "room", name, "err", err)
+		l.log.Warn("livekit: creating the room failed; it will be created when its host joins", "room", name, "error", err)
 	}
 	return name, nil
 }
@@ -194,7 +194,7 @@ func (l *LiveKit) kick(ctx context.Context, room, identity string) error {
 		return nil
 	}
 	if err != nil {
-		l.log.Warn("livekit: removing a participant failed", "room", room, "identity", identity, "err", err)
+		l.log.Warn("livekit: removing a participant failed", "room", room, "identity", identity, "error", err)
 	}
 	return err
 }
@@ -210,7 +210,7 @@ func (l *LiveKit) EndRoom(ctx context.Context, r *room.Room) error {
 		return nil
 	}
 	if err != nil {
-		l.log.Warn("livekit: ending the room failed", "room", name, "err", err)
+		l.log.Warn("livekit: ending the room failed", "room", name, "error", err)
 	}
 	return err
 }

@@ -176,7 +176,7 @@ func (c *Cluster) Wake() {
 // wireEvent is an event as it travels between nodes.
 type wireEvent struct {
 	Seq       int64           `json:"seq"`
-	Type      string          `json:"type"`
+	Type      chat.EventType  `json:"type"`
 	ChannelID string          `json:"channelId,omitempty"`
 	RoomID    string          `json:"roomId,omitempty"`
 	UserIDs   []string        `json:"userIds,omitempty"`

@@ -45,18 +45,19 @@ func (m message) encode() []byte {
 // deliver publishes one committed event, or for internal.* events acts on it.
 func (b *Broker) deliver(ctx context.Context, e chat.OutboxEvent) {
 	start := time.Now()
+	spec := chat.SpecOf(e.Type)
 	// Before publishing: whoever lost access hears of it on their own topics, not on the
 	// object's path.
 	if e.ChannelID != "" {
-		b.members.apply(e)
+		b.members.apply(e, spec.Members)
 	}
-	if e.ChannelID != "" && cutsChannelAccess(e.Type) {
+	if e.ChannelID != "" && spec.Cuts == chat.CutChannel {
 		b.cutAccess(ctx, "chat", e.ChannelID, e.UserIDs)
 	}
-	if e.RoomID != "" && cutsRoomAccess(e.Type) {
+	if e.RoomID != "" && spec.Cuts == chat.CutRoom {
 		b.cutAccess(ctx, "room", e.RoomID, e.UserIDs)
 	}
-	if chat.IsInternalEvent(e.Type) {
+	if spec.Internal {
 		b.internal(e)
 		return
 	}
@@ -70,7 +71,7 @@ func (b *Broker) deliver(ctx context.Context, e chat.OutboxEvent) {
 			b.sessions.ForgetSessions(chat.SessionsRevoked{UserID: u})
 		}
 	}
-	n := b.fanOut(ctx, e)
+	n := b.fanOut(ctx, e, spec)
 	b.metrics.events.Inc()
 	b.metrics.publishes.Add(float64(n))
 	b.metrics.fanout.Observe(time.Since(start).Seconds())
@@ -82,11 +83,11 @@ func (b *Broker) deliver(ctx context.Context, e chat.OutboxEvent) {
 // fanOut publishes an event to the feed topic of every concerned user who is connected,
 // and under the object's own path; it returns how many topics it published to. A channel
 // of 300,000 members with 10 connected costs 10 publishes, not 300,000.
-func (b *Broker) fanOut(ctx context.Context, e chat.OutboxEvent) int {
-	m := message{EventType: e.Type, Data: e.RawData, NetworkID: b.net, SentTime: chat.Now(), Version: "v3"}
+func (b *Broker) fanOut(ctx context.Context, e chat.OutboxEvent, spec chat.EventSpec) int {
+	m := message{EventType: string(e.Type), Data: e.RawData, NetworkID: b.net, SentTime: chat.Now(), Version: "v3"}
 	switch {
 	case e.ChannelID != "":
-		m.Path = b.objectPath(e)
+		m.Path = b.objectPath(e, spec.Path)
 	case e.RoomID != "":
 		m.Path = b.roomPath(e.RoomID)
 	case len(e.UserIDs) > 0:
@@ -98,7 +99,7 @@ func (b *Broker) fanOut(ctx context.Context, e chat.OutboxEvent) int {
 		m.Data = json.RawMessage("{}")
 	}
 	payload := m.encode()
-	feed := b.feedOf(e.Type)
+	feed := b.feedOf(spec.Feed)
 	users := b.connectedUsers(ctx, e)
 	n := 0
 	publish := func(topic string) {
@@ -123,11 +124,15 @@ func (b *Broker) fanOut(ctx context.Context, e chat.OutboxEvent) int {
 }
 
 // objectPath is where a channel event is published under the channel's path: at the
-// deepest object it is about (a message, a message feed), so that one publish reaches the
-// subscribers of the channel (`<channel path>/#`), of the sub-channel (`<feed path>/#`,
-// getSubChannelTopic) and of the message itself (getMessageTopic) alike.
-func (b *Broker) objectPath(e chat.OutboxEvent) string {
+// deepest object it is about (its row's ObjectPath: a message, a message feed), so that
+// one publish reaches the subscribers of the channel (`<channel path>/#`), of the
+// sub-channel (`<feed path>/#`, getSubChannelTopic) and of the message itself
+// (getMessageTopic) alike.
+func (b *Broker) objectPath(e chat.OutboxEvent, at chat.ObjectPath) string {
 	channel := b.channelPath(e.ChannelID)
+	if at == chat.PathChannel {
+		return channel
+	}
 	var data struct {
 		Messages []struct {
 			Path string `json:"path"`
@@ -136,17 +141,13 @@ func (b *Broker) objectPath(e chat.OutboxEvent) string {
 			Path string `json:"path"`
 		} `json:"messageFeeds"`
 	}
-	family, _, _ := strings.Cut(e.Type, ".")
-	if family != "message" && family != "message-feed" {
-		return channel
-	}
 	if json.Unmarshal(e.RawData, &data) != nil {
 		return channel
 	}
 	path := ""
-	if family == "message" && len(data.Messages) > 0 {
+	if at == chat.PathMessage && len(data.Messages) > 0 {
 		path = data.Messages[0].Path
-	} else if family == "message-feed" && len(data.MessageFeeds) > 0 {
+	} else if at == chat.PathMessageFeed && len(data.MessageFeeds) > 0 {
 		path = data.MessageFeeds[0].Path
 	}
 	// Only a path below the event's own channel: the ACL granted subscriptions by it.
@@ -156,20 +157,18 @@ func (b *Broker) objectPath(e chat.OutboxEvent) string {
 	return channel
 }
 
-// feedOf maps an event type to the per-user topic its receivers read it on. The SDK does
-// not dispatch on the topic, but each event goes where the SDK expects its family.
-func (b *Broker) feedOf(eventType string) func(uid string) string {
-	family, _, _ := strings.Cut(eventType, ".")
-	switch family {
-	case "channel":
+// feedOf maps a row's feed to the per-user topic its receivers read it on.
+func (b *Broker) feedOf(f chat.Feed) func(uid string) string {
+	switch f {
+	case chat.FeedChannels:
 		return func(uid string) string { return b.smartfeed(uid, "channels") }
-	case "message-feed":
+	case chat.FeedMessageFeeds:
 		return func(uid string) string { return b.smartfeed(uid, "messagefeeds") }
-	case "message":
+	case chat.FeedMessages:
 		return func(uid string) string { return b.smartfeed(uid, "messages") }
-	case "marker":
+	case chat.FeedMarkers:
 		return b.markerTopic
-	default: // user.*, room.* and the rest: the user's own topic
+	default:
 		return b.userPath
 	}
 }
@@ -231,31 +230,11 @@ func (b *Broker) connectedUsers(ctx context.Context, e chat.OutboxEvent) []strin
 	return out
 }
 
-// cutsChannelAccess tells whether an event may have taken channel access away from its
-// target users (or from everyone, when it names none). internal.* events that name a
-// channel (chat.EventChannelAccessRevoked) are the domain's explicit signal.
-func cutsChannelAccess(t string) bool {
-	switch t {
-	case chat.EventChannelLeft, chat.EventChannelMembersRemoved, chat.EventChannelBanned, chat.EventChannelDeleted:
-		return true
-	}
-	return chat.IsInternalEvent(t)
-}
-
-// cutsRoomAccess is the same for rooms: a viewer ban. (A deleted room is announced as
-// chat.EventRoomDidUpdate; chat appends no event of its own for it.)
-func cutsRoomAccess(t string) bool {
-	switch t {
-	case chat.EventRoomUsersBanned:
-		return true
-	}
-	return chat.IsInternalEvent(t)
-}
-
 // cutAccess re-checks the access to a channel ("chat") or room ("room") of the connected
 // clients of users (of every client holding access when users is empty) and drops the
 // subscriptions under its path of those who lost it.
 func (b *Broker) cutAccess(ctx context.Context, kind, id string, users []string) {
+	b.metrics.cuts.Inc()
 	key := kind + "/" + id
 	var held []*conn
 	b.mu.RLock()
@@ -389,30 +368,34 @@ func (m *memberCache) get(ctx context.Context, channelID string) map[string]stru
 	return fresh.ids
 }
 
-// apply brings a cached member set up to date with one committed event.
-func (m *memberCache) apply(e chat.OutboxEvent) {
+// apply brings a cached member set up to date with one committed event, as its row's
+// member effect says.
+func (m *memberCache) apply(e chat.OutboxEvent, effect chat.MemberEffect) {
+	if effect == chat.MembersKept {
+		return
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	set, ok := m.sets[e.ChannelID]
 	if !ok {
 		return
 	}
-	switch e.Type {
-	case chat.EventChannelJoined, chat.EventChannelMembersAdded:
+	switch effect {
+	case chat.MembersAdd:
 		for _, u := range e.UserIDs {
 			if _, in := set.ids[u]; !in {
 				set.ids[u] = struct{}{}
 				m.total++
 			}
 		}
-	case chat.EventChannelLeft, chat.EventChannelMembersRemoved, chat.EventChannelBanned, chat.EventChannelAccessRevoked:
+	case chat.MembersRemove:
 		for _, u := range e.UserIDs {
 			if _, in := set.ids[u]; in {
 				delete(set.ids, u)
 				m.total--
 			}
 		}
-	case chat.EventChannelCreated, chat.EventChannelDeleted:
+	case chat.MembersUnknown:
 		m.dropLocked(e.ChannelID)
 	}
 }

@@ -23,13 +23,16 @@ func TestChannelEventsReachMembersFeedsAndPath(t *testing.T) {
 	cb.subscribe(append(e.ownTopics(b), e.net()+"/chat/"+cid+"/#")...)
 	co.subscribe(e.ownTopics(outsider)...)
 	n := e.net()
-	cases := []struct{ eventType, feed string }{
+	cases := []struct {
+		eventType chat.EventType
+		feed      string
+	}{
 		{"channel.updated", "/smartfeed/%s/channels"},
 		{"channel.membersAdded", "/smartfeed/%s/channels"},
 		{"message-feed.created", "/smartfeed/%s/messagefeeds"},
 		{"message.created", "/smartfeed/%s/messages"},
 		{"message.reactionAdded", "/smartfeed/%s/messages"},
-		{"marker.marked-message", "/marker/user/%s"},
+		{chat.EventMarkerUserFeedUpdated, "/marker/user/%s"},
 	}
 	for _, c := range cases {
 		e.appendEvent(chat.Event{Type: c.eventType, ChannelID: cid, Data: map[string]any{"channels": []any{}}})
@@ -39,7 +42,7 @@ func TestChannelEventsReachMembersFeedsAndPath(t *testing.T) {
 		}{{ca, a}, {cb, b}} {
 			r := m.c.next()
 			want := n + fmt.Sprintf(c.feed, m.u.ID)
-			if r.Msg.EventType != c.eventType || r.Topic != want {
+			if r.Msg.EventType != string(c.eventType) || r.Topic != want {
 				t.Errorf("%s: member %s got %s on %s, want it on %s", c.eventType, m.u.PublicID, r.Msg.EventType, r.Topic, want)
 			}
 			if r.Msg.Path != n+"/chat/"+cid {
@@ -47,7 +50,7 @@ func TestChannelEventsReachMembersFeedsAndPath(t *testing.T) {
 			}
 		}
 		// b also subscribed to the channel's path.
-		if r := cb.next(); r.Topic != n+"/chat/"+cid || r.Msg.EventType != c.eventType {
+		if r := cb.next(); r.Topic != n+"/chat/"+cid || r.Msg.EventType != string(c.eventType) {
 			t.Errorf("%s on the channel path: got %s on %s", c.eventType, r.Msg.EventType, r.Topic)
 		}
 	}
@@ -215,4 +218,48 @@ func TestChannelLifecycleOverTheRealDomain(t *testing.T) {
 		t.Fatalf("leave: %d", s)
 	}
 	ca.nextOf("channel.left")
+}
+
+// accessCuts reads parley_mqtt_access_cuts_total.
+func (e *env) accessCuts(t *testing.T) int {
+	t.Helper()
+	mfs, err := e.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == "parley_mqtt_access_cuts_total" {
+			return int(mf.GetMetric()[0].GetCounter().GetValue())
+		}
+	}
+	t.Fatal("no parley_mqtt_access_cuts_total")
+	return 0
+}
+
+// A ban cuts the banned user's access once: its own row says it cuts, and no second
+// event repeats the work.
+func TestBanCutsAccessOnce(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	a, b := e.login("a"), e.login("b")
+	ca, cb := e.connect("ws", a), e.connect("tcp", b)
+	ca.subscribe(e.ownTopics(a)...)
+	status, out := e.httpJSON("POST", "/api/v3/channels", a.Token, map[string]any{"channelId": "once", "type": "community", "userIds": []string{"b"}})
+	if status != 200 {
+		t.Fatalf("create channel: %d %v", status, out)
+	}
+	chID := out["channels"].([]any)[0].(map[string]any)["channelInternalId"].(string)
+	if got := cb.subscribe(e.net() + "/chat/" + chID + "/#"); got[0] != 0 {
+		t.Fatalf("member's channel path refused: %v", got)
+	}
+	before := e.accessCuts(t)
+	if s := e.http("PUT", "/api/v3/channels/once/users/ban", a.Token, map[string]any{"userIds": []string{"b"}}); s != 200 {
+		t.Fatalf("ban: %d", s)
+	}
+	ca.nextOf("channel.banned")
+	// An event committed after the ban, heard: the relay has passed everything before it.
+	e.http("PUT", "/api/v3/users", a.Token, map[string]any{"userId": "a", "displayName": "A"})
+	ca.nextOf("user.updated")
+	if got := e.accessCuts(t) - before; got != 1 {
+		t.Errorf("a ban cut access %d times, want 1", got)
+	}
 }

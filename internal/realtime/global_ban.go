@@ -15,7 +15,7 @@ func (b *Broker) farewell(e chat.OutboxEvent) {
 		return
 	}
 	topic := b.userPath(e.UserIDs[0])
-	m := message{EventType: e.Type, Data: e.RawData, NetworkID: b.net, Path: topic, SentTime: chat.Now(), Version: "v3"}
+	m := message{EventType: string(e.Type), Data: e.RawData, NetworkID: b.net, Path: topic, SentTime: chat.Now(), Version: "v3"}
 	payload := m.encode()
 	b.mu.RLock()
 	var clients []*mqtt.Client

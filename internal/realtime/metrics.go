@@ -7,6 +7,7 @@ type metrics struct {
 	refused   prometheus.Counter
 	events    prometheus.Counter
 	publishes prometheus.Counter
+	cuts      prometheus.Counter // access re-checks: one per event whose row cuts access
 	fanout    prometheus.Histogram
 	delay     prometheus.Histogram
 	closed    *prometheus.CounterVec // connections the broker cut, by reason
@@ -30,6 +31,9 @@ func newMetrics(reg prometheus.Registerer, b *Broker) *metrics {
 		publishes: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "parley_mqtt_topic_publishes_total", Help: "Topic publishes made by the fan-out (one event reaches several topics).",
 		}),
+		cuts: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "parley_mqtt_access_cuts_total", Help: "Events (bans, removals, leaves, deletions) whose receivers' subscriptions were re-checked and cut.",
+		}),
 		fanout: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "parley_mqtt_fanout_seconds", Help: "Time to publish one event to all its topics.", Buckets: buckets,
 		}),
@@ -44,7 +48,7 @@ func newMetrics(reg prometheus.Registerer, b *Broker) *metrics {
 		m.closed.WithLabelValues(r) // exported at 0 from the start
 	}
 	if reg != nil {
-		reg.MustRegister(m.closed, m.refused, m.events, m.publishes, m.fanout, m.delay,
+		reg.MustRegister(m.closed, m.refused, m.events, m.publishes, m.cuts, m.fanout, m.delay,
 			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 				Name: "parley_mqtt_clients_connected", Help: "MQTT clients connected now.",
 			}, func() float64 { return float64(b.Connected()) }))

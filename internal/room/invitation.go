@@ -108,7 +108,7 @@ func (s *Service) invitationPayload(tx Tx, invs []Invitation) (*InvitationPayloa
 
 // invitationEvent publishes an invitation change under the room's path and to the
 // invitee, the inviter and the room's participants.
-func (s *Service) invitationEvent(tx Tx, typ string, inv Invitation) error {
+func (s *Service) invitationEvent(tx Tx, typ chat.EventType, inv Invitation) error {
 	p, err := s.invitationPayload(tx, []Invitation{inv})
 	if err != nil {
 		return err

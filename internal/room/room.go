@@ -152,7 +152,7 @@ func hasEnded(status string) bool {
 }
 
 // statusEvents names the event each status change publishes.
-var statusEvents = map[string]string{
+var statusEvents = map[string]chat.EventType{
 	RoomLive:             chat.EventRoomStartBroadcasting,
 	RoomWaitingReconnect: chat.EventRoomWaitingReconnect,
 	RoomEnded:            chat.EventRoomEndBroadcasting,
@@ -296,7 +296,7 @@ func (s *Service) roomPayload(tx Tx, rooms []Room) (*RoomPayload, error) {
 
 // roomEvent appends a room event: published under the room's path and to the users
 // concerned (its participants plus extra), with the payload of the room as it is now.
-func (s *Service) roomEvent(tx Tx, typ string, r *Room, actor string, extra ...string) error {
+func (s *Service) roomEvent(tx Tx, typ chat.EventType, r *Room, actor string, extra ...string) error {
 	p, err := s.roomPayload(tx, []Room{*r})
 	if err != nil {
 		return err
@@ -380,7 +380,7 @@ func managedRoom(tx Tx, c *chat.Caller, id string) (*Room, error) {
 
 // saveRoom stores a changed room and answers with its payload, after appending the
 // event typ that tells its watchers (roomEvent).
-func (s *Service) saveRoom(tx Tx, r *Room, typ, actor string, extra ...string) (*RoomPayload, error) {
+func (s *Service) saveRoom(tx Tx, r *Room, typ chat.EventType, actor string, extra ...string) (*RoomPayload, error) {
 	if err := tx.UpdateRoom(r); err != nil {
 		return nil, err
 	}

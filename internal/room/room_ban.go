@@ -125,7 +125,7 @@ func (s *Service) UnbanRoomViewers(ctx context.Context, c *chat.Caller, roomID s
 
 // viewerBanEvent publishes a ban change to the room and to the users concerned, with
 // both the Rooms payload and the userIds Amity's event carries.
-func (s *Service) viewerBanEvent(tx Tx, typ string, r *Room, userIDs []string) error {
+func (s *Service) viewerBanEvent(tx Tx, typ chat.EventType, r *Room, userIDs []string) error {
 	p, err := s.roomPayload(tx, []Room{*r})
 	if err != nil {
 		return err

@@ -433,7 +433,7 @@ func testRollback(t *testing.T, db *store.DB) {
 func testOutboxOrder(t *testing.T, db *store.DB) {
 	for i := range 5 {
 		write(t, db, func(tx chat.Tx) error {
-			return tx.AppendEvent(chat.Event{Type: "e" + strconv.Itoa(i), ChannelID: "c", RoomID: "r", UserIDs: []string{"u1", "u2"},
+			return tx.AppendEvent(chat.Event{Type: chat.EventType("e" + strconv.Itoa(i)), ChannelID: "c", RoomID: "r", UserIDs: []string{"u1", "u2"},
 				Network: i == 2, Data: map[string]int{"i": i}, CreatedAt: chat.FromMillis(int64(1000 + i))})
 		})
 	}
@@ -445,7 +445,7 @@ func testOutboxOrder(t *testing.T, db *store.DB) {
 		t.Fatalf("%d events, want 5", len(all))
 	}
 	for i, e := range all {
-		if e.Type != "e"+strconv.Itoa(i) || (i > 0 && e.Seq <= all[i-1].Seq) {
+		if e.Type != chat.EventType("e"+strconv.Itoa(i)) || (i > 0 && e.Seq <= all[i-1].Seq) {
 			t.Errorf("event %d: %s seq %d out of order", i, e.Type, e.Seq)
 		}
 		if e.ChannelID != "c" || e.RoomID != "r" || !reflect.DeepEqual(e.UserIDs, []string{"u1", "u2"}) || e.Network != (i == 2) ||
@@ -482,7 +482,7 @@ func testOutboxConcurrentRelay(t *testing.T, db *store.DB) {
 					if err := tx.PutSetting(fmt.Sprintf("w%d-%d", w, i), "x"); err != nil {
 						return err
 					}
-					return tx.AppendEvent(chat.Event{Type: fmt.Sprintf("w%d-%d", w, i), Data: 1})
+					return tx.AppendEvent(chat.Event{Type: chat.EventType(fmt.Sprintf("w%d-%d", w, i)), Data: 1})
 				})
 				if err != nil {
 					t.Error(err)
@@ -500,7 +500,7 @@ func testOutboxConcurrentRelay(t *testing.T, db *store.DB) {
 			t.Fatal(err)
 		}
 		for _, e := range events {
-			seen[e.Type]++
+			seen[string(e.Type)]++
 			after = e.Seq
 		}
 	}

@@ -83,7 +83,7 @@ func holdWrite(t *testing.T, db *store.DB, fn func(chat.Tx) error) (commit func(
 func types(evs []chat.OutboxEvent) []string {
 	var out []string
 	for _, e := range evs {
-		out = append(out, e.Type)
+		out = append(out, string(e.Type))
 	}
 	return out
 }

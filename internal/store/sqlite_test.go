@@ -10,12 +10,12 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/parley-chat/parley/internal/chat"
 	engine "github.com/parley-chat/parley/internal/store/sqlite"
+	"github.com/parley-chat/parley/internal/store/sqlite/sqlitetest"
 )
 
 func openSQLiteForTest(t *testing.T) *DB {
@@ -38,60 +38,18 @@ func setKey(key string) func(chat.Tx) error {
 	}
 }
 
-// waitQueued waits until n Write calls are queued behind the running unit.
-func waitQueued(t *testing.T, db *DB, n int32) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for int32(db.lite.Stats().Queued) < n {
-		if time.Now().After(deadline) {
-			t.Fatalf("only %d writes queued, want %d", db.lite.Stats().Queued, n)
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
-
-// batchOf runs first, then the others queued behind it so that all land in one batch,
-// and returns each one's outcome (others in order of their index; a panic is reported
-// as an error naming it).
+// batchOf runs first, then the others queued behind it so that all land in one batch
+// (sqlitetest.BatchOf), and returns each one's outcome.
 func batchOf(t *testing.T, db *DB, first func(chat.Tx) error, others ...func(chat.Tx) error) (error, []error) {
 	t.Helper()
-	var firstErr error
-	errs := make([]error, len(others))
-	var wg sync.WaitGroup
-	started := make(chan struct{})
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		firstErr = db.Write(context.Background(), func(ct chat.Tx) error {
-			close(started)
-			waitQueued(t, db, int32(len(others)))
-			return first(ct)
-		})
-	}()
-	<-started
+	ctx := context.Background()
+	rest := make([]func() error, len(others))
 	for i, fn := range others {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() {
-				if p := recover(); p != nil {
-					errs[i] = fmt.Errorf("panic: %v", p)
-				}
-			}()
-			errs[i] = db.Write(context.Background(), fn)
-		}()
+		rest[i] = func() error { return db.Write(ctx, fn) }
 	}
-	wg.Wait()
-	return firstErr, errs
-}
-
-func settingExists(t *testing.T, db *DB, key string) bool {
-	t.Helper()
-	n, err := db.Count(context.Background(), "settings", "key = ?", key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n == 1
+	return sqlitetest.BatchOf(t, func() int { return int(db.lite.Stats().Queued) }, func(hold func()) error {
+		return db.Write(ctx, func(ct chat.Tx) error { hold(); return first(ct) })
+	}, rest...)
 }
 
 // Reads see only committed batches, and a read's statements are prepared once per

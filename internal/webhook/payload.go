@@ -2,7 +2,8 @@ package webhook
 
 import (
 	"encoding/json"
-	"strings"
+
+	"github.com/parley-chat/parley/internal/chat"
 )
 
 // Body is the JSON a delivery posts: Amity's webhook envelope, {"event", "data"}, with
@@ -39,23 +40,20 @@ func shape(event string, data []byte) (json.RawMessage, error) {
 			}
 		}
 	}
-	family, _, _ := strings.Cut(event, ".")
-	switch {
-	case family == "channel":
+	// The shape is the event catalogue's, named by the row that sends this event.
+	shape, _ := chat.WebhookShapeOf(event)
+	switch shape {
+	case chat.WebhookChannel, chat.WebhookChannelUpdate, chat.WebhookChannelClose:
 		// Amity names the channel list `channel`; the users concerned are the changed
 		// memberships' public ids.
 		out["channel"] = orEmpty(in["channels"])
-		switch event {
-		case "channel.didClose":
-		case "channel.didUpdate":
+		if shape != chat.WebhookChannelClose {
 			keep("users")
-		default:
-			keep("users")
+		}
+		if shape == chat.WebhookChannel {
 			out["userIds"] = memberUserIDs(in["channelUsers"])
 		}
-	case family == "v5":
-		return data, nil // the v5 message events carry the whole payload
-	case event == "message.didAddReaction" || event == "message.didRemoveReaction":
+	case chat.WebhookReaction:
 		keep("messages", "users")
 		var r []struct {
 			UserPublicID string `json:"userPublicId"`
@@ -65,10 +63,10 @@ func shape(event string, data []byte) (json.RawMessage, error) {
 		if len(r) > 0 {
 			out["reactor"], _ = json.Marshal(map[string]string{"userId": r[0].UserPublicID, "reactionName": r[0].ReactionName})
 		}
-	case family == "message":
+	case chat.WebhookMessage:
 		keep("messages", "users")
 	default:
-		return data, nil // user.didUpdate ({users, files}), webhook.didDisable
+		return data, nil // WebhookWhole: v5 message events, user.*, webhook.didDisable
 	}
 	return json.Marshal(out)
 }

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/parley-chat/parley/internal/store/sqlite/sqlitetest"
 )
 
 // createKV is the Setup of every test engine: the one table the tests write.
@@ -55,52 +57,18 @@ func setKey(key string) unitFn {
 	}
 }
 
-// waitQueued waits until n Write calls are queued behind the running unit.
-func waitQueued(t *testing.T, e *Engine, n int) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for e.Stats().Queued < n {
-		if time.Now().After(deadline) {
-			t.Errorf("only %d writes queued, want %d", e.Stats().Queued, n)
-			return
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
-
-// batchOf runs first, then the others queued behind it so that all land in one batch,
-// and returns each one's outcome (others in order of their index; a panic is reported
-// as an error naming it).
+// batchOf runs first, then the others queued behind it so that all land in one batch
+// (sqlitetest.BatchOf), and returns each one's outcome.
 func batchOf(t *testing.T, e *Engine, first unitFn, others ...unitFn) (error, []error) {
 	t.Helper()
-	var firstErr error
-	errs := make([]error, len(others))
-	var wg sync.WaitGroup
-	started := make(chan struct{})
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		firstErr = e.Write(context.Background(), func(q Querier, b *Batch) error {
-			close(started)
-			waitQueued(t, e, len(others))
-			return first(q, b)
-		})
-	}()
-	<-started
+	ctx := context.Background()
+	rest := make([]func() error, len(others))
 	for i, fn := range others {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() {
-				if p := recover(); p != nil {
-					errs[i] = fmt.Errorf("panic: %v", p)
-				}
-			}()
-			errs[i] = e.Write(context.Background(), fn)
-		}()
+		rest[i] = func() error { return e.Write(ctx, fn) }
 	}
-	wg.Wait()
-	return firstErr, errs
+	return sqlitetest.BatchOf(t, func() int { return e.Stats().Queued }, func(hold func()) error {
+		return e.Write(ctx, func(q Querier, b *Batch) error { hold(); return first(q, b) })
+	}, rest...)
 }
 
 // exists reads key through a reader.
