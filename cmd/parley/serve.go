@@ -23,6 +23,7 @@ import (
 	"github.com/parley-chat/parley/internal/httpapi"
 	"github.com/parley-chat/parley/internal/media"
 	"github.com/parley-chat/parley/internal/realtime"
+	"github.com/parley-chat/parley/internal/room"
 	"github.com/parley-chat/parley/internal/store"
 	"github.com/parley-chat/parley/internal/webhook"
 	"github.com/prometheus/client_golang/prometheus"
@@ -76,13 +77,14 @@ func serve(args []string) error {
 	preSend := webhook.NewPreSend(nil, nil)
 	svc, err := chat.New(ctx, db, blobs, chat.Config{
 		APIKey: cfg.APIKey, ServerKey: cfg.ServerKey, SecureMode: cfg.SecureMode,
-		PublicURL: cfg.PublicURL, TokenTTL: cfg.TokenTTL, MaxFileBytes: cfg.MaxFileBytes, Media: backend,
+		PublicURL: cfg.PublicURL, TokenTTL: cfg.TokenTTL, MaxFileBytes: cfg.MaxFileBytes,
 		PreSend: preSend,
 	})
 	if err != nil {
 		return err
 	}
-	backend.Watch(svc)
+	rooms := room.New(svc, backend)
+	backend.Watch(rooms)
 
 	var ready atomic.Bool
 	reg := prometheus.NewRegistry()
@@ -90,6 +92,7 @@ func serve(args []string) error {
 	registerStoreMetrics(reg, db)
 	reg.MustRegister(preSend)
 	api := httpapi.New(svc, httpapi.Options{
+		Rooms:    rooms,
 		Config:   httpapi.Config{MaxBodyBytes: cfg.MaxBodyBytes, MaxUploadBytes: cfg.MaxUploadBytes, CORSOrigins: cfg.CORSOrigins, AccessLog: cfg.AccessLog},
 		Logger:   log,
 		Registry: reg,
@@ -103,7 +106,7 @@ func serve(args []string) error {
 
 	// Real time: the MQTT broker on /mqtt (and PARLEY_MQTT_LISTEN), fed by the outbox relay.
 	// In a cluster the broker also hears of other nodes' session revocations and role changes.
-	ropt := realtime.Options{Identity: svc, Channels: svc, Rooms: svc, Logger: log, Registry: reg,
+	ropt := realtime.Options{Identity: svc, Channels: svc, Rooms: rooms, Logger: log, Registry: reg,
 		ConnectTimeout: cfg.MQTTConnectTimeout, MaxPendingWrites: int(cfg.MQTTMaxPendingWrites)}
 	if cfg.NATSURL != "" {
 		ropt.Sessions = svc

@@ -75,7 +75,10 @@ func (s *Service) CreateChannel(ctx context.Context, c *Caller, in CreateChannel
 	err := s.store.Write(ctx, func(tx Tx) error {
 		var err error
 		if in.RoomID != nil {
-			out, err = s.createRoomChannel(tx, c, *in.RoomID, ch, in.UserIDs)
+			if s.roomChats == nil {
+				return NotFound("Room")
+			}
+			out, err = s.roomChats.CreateRoomChat(tx, c, *in.RoomID, ch, in.UserIDs)
 			return err
 		}
 		out, err = s.createChannel(tx, c, ch, in.UserIDs)
@@ -83,6 +86,17 @@ func (s *Service) CreateChannel(ctx context.Context, c *Caller, in CreateChannel
 	})
 	return out, err
 }
+
+// RoomChats makes a room's live chat for POST /api/v3/channels with {type: 'live',
+// roomId}. Rooms live in internal/room, which imports chat; this is how channel
+// creation reaches them without chat importing room. It runs inside the channel's unit
+// of work.
+type RoomChats interface {
+	CreateRoomChat(tx Tx, c *Caller, roomID string, ch *Channel, userIDs []string) (*ChannelPayload, error)
+}
+
+// SetRoomChats names who makes rooms' live chats; set once, before the service serves.
+func (s *Service) SetRoomChats(r RoomChats) { s.roomChats = r }
 
 // newChannel fills a channel as it is when created.
 func newChannel(creatorID, typ string, now Time) *Channel {

@@ -18,7 +18,6 @@ type Config struct {
 	TokenTTL     time.Duration // access token lifetime
 	AuthTokenTTL time.Duration // secure-mode authToken lifetime
 	MaxFileBytes int64         // largest single uploaded file
-	Media        Media         // live-room media server; nil is the `none` backend
 	PreSend      PreSendCaller // calls the network's pre-send hook (presend.go); nil: no hook
 	// Clock tells the time. Every timestamp the service writes and every deadline it
 	// checks (token and mute expiry, rate-limit windows, segments) reads it. Nil is the
@@ -42,6 +41,7 @@ type Service struct {
 	preSend   preSendState
 	roles     atomic.Pointer[roleSet] // built-in and custom roles (role_admin.go)
 	content   contentCache            // compiled blocklist and allowlist (content_moderation.go)
+	roomChats RoomChats               // makes a room's live chat (internal/room); nil: no rooms
 }
 
 // AdminUserID is the public id of the user that server-to-server admin tokens act as.
@@ -100,6 +100,10 @@ func New(ctx context.Context, store Store, blobs Blobs, cfg Config) (*Service, e
 
 // now is the service clock's time at the wire's precision (milliseconds).
 func (s *Service) now() Time { return Time{s.cfg.Clock().UTC().Truncate(time.Millisecond)} }
+
+// Now is the service clock's time, for the domains beside chat (internal/room) that
+// keep to the same clock.
+func (s *Service) Now() Time { return s.now() }
 
 // NetworkID is the id of this installation's network: the first part of every topic.
 func (s *Service) NetworkID() string { return s.networkID }

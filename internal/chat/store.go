@@ -21,9 +21,6 @@ type Tx interface {
 	MessageStore
 	MessageFeedStore
 	MarkerStore
-	RoomStore
-	RoomMediaStore
-	InvitationStore
 	WebhookStore
 	UserBlockStore
 	UserFlagStore

@@ -19,7 +19,7 @@ import (
 func accessLog(e *env, rate float64) *jsonLines {
 	e.t.Helper()
 	logs := &jsonLines{}
-	api := httpapi.New(e.svc, httpapi.Options{
+	api := httpapi.New(e.svc, httpapi.Options{Rooms: e.rooms,
 		Config: httpapi.Config{MaxBodyBytes: 256 << 10, MaxUploadBytes: 2 << 20, AccessLog: rate},
 		Logger: slog.New(slog.NewJSONHandler(logs, nil)),
 	})

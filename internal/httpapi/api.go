@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"github.com/parley-chat/parley/internal/chat"
+	"github.com/parley-chat/parley/internal/room"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
@@ -27,6 +28,7 @@ type Config struct {
 // API serves the REST routes.
 type API struct {
 	svc     *chat.Service
+	rooms   *room.Service
 	cfg     Config
 	log     *slog.Logger
 	metrics *metrics
@@ -40,6 +42,7 @@ type API struct {
 // Options are the collaborators the API needs besides the domain.
 type Options struct {
 	Config   Config
+	Rooms    *room.Service // live rooms and invitations; nil serves none of their routes
 	Logger   *slog.Logger
 	Registry *prometheus.Registry // metrics; a fresh one when nil
 	Ready    func(context.Context) error
@@ -65,7 +68,7 @@ func New(svc *chat.Service, opt Options) *API {
 	if opt.Ready == nil {
 		opt.Ready = func(context.Context) error { return nil }
 	}
-	a := &API{svc: svc, cfg: opt.Config, log: opt.Logger, metrics: newMetrics(opt.Registry), ready: opt.Ready, mux: http.NewServeMux(),
+	a := &API{svc: svc, rooms: opt.Rooms, cfg: opt.Config, log: opt.Logger, metrics: newMetrics(opt.Registry), ready: opt.Ready, mux: http.NewServeMux(),
 		corsPolicy: newCORSPolicy(opt.Config.CORSOrigins)}
 	a.routesHealth(opt.Registry)
 	a.routesSessions()
@@ -77,8 +80,10 @@ func New(svc *chat.Service, opt Options) *API {
 	a.routesMessageFeeds()
 	a.routesMarkers()
 	a.routesReactions()
-	a.routesRooms()
-	a.routesInvitations()
+	if a.rooms != nil {
+		a.routesRooms()
+		a.routesInvitations()
+	}
 	a.routesWebhooks()
 	a.routesWebhookEndpoints()
 	a.routesUserSafety()

@@ -18,7 +18,7 @@ func corsEnv(t *testing.T, origins []string) (e *env, reached *atomic.Int32) {
 	t.Helper()
 	base := newEnv(t)
 	reached = &atomic.Int32{}
-	api := httpapi.New(base.svc, httpapi.Options{Config: httpapi.Config{CORSOrigins: origins}})
+	api := httpapi.New(base.svc, httpapi.Options{Rooms: base.rooms, Config: httpapi.Config{CORSOrigins: origins}})
 	api.Handle("/mqtt", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		reached.Add(1)
 		w.WriteHeader(http.StatusOK)

@@ -29,6 +29,7 @@ import (
 	"github.com/parley-chat/parley/internal/chat"
 	"github.com/parley-chat/parley/internal/chat/chattest"
 	"github.com/parley-chat/parley/internal/httpapi"
+	"github.com/parley-chat/parley/internal/room"
 	"github.com/parley-chat/parley/internal/store"
 	"github.com/parley-chat/parley/internal/store/storetest"
 )
@@ -52,19 +53,27 @@ var openapiRouter = sync.OnceValues(func() (routers.Router, error) {
 
 // env is one server under test.
 type env struct {
-	t   testing.TB
-	srv *httptest.Server
-	svc *chat.Service
-	db  *store.DB
-	dir string
+	t     testing.TB
+	srv   *httptest.Server
+	svc   *chat.Service
+	rooms *room.Service
+	db    *store.DB
+	dir   string
 	// clock is the service's: tests move it on rather than sleep for a mute or a token
 	// to end.
 	clock *chattest.Clock
 }
 
-type envOption func(*chat.Config)
+// envConfig is what an envOption may change: the domain's configuration and the rooms'
+// media server.
+type envConfig struct {
+	chat.Config
+	media room.Media
+}
 
-func secureMode(c *chat.Config) { c.SecureMode = true }
+type envOption func(*envConfig)
+
+func secureMode(c *envConfig) { c.SecureMode = true }
 
 // newEnv takes a testing.TB so that fuzz targets can share one server across inputs.
 func newEnv(t testing.TB, opts ...envOption) *env {
@@ -78,15 +87,16 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	}
 	e := &env{t: t, db: db, dir: dir, clock: &chattest.Clock{}}
 	e.srv = httptest.NewUnstartedServer(nil)
-	cfg := chat.Config{APIKey: testAPIKey, ServerKey: testServerKey, PublicURL: "http://" + e.srv.Listener.Addr().String(), Clock: e.clock.Now}
+	cfg := envConfig{Config: chat.Config{APIKey: testAPIKey, ServerKey: testServerKey, PublicURL: "http://" + e.srv.Listener.Addr().String(), Clock: e.clock.Now}}
 	for _, o := range opts {
 		o(&cfg)
 	}
-	e.svc, err = chat.New(ctx, db, blobs, cfg)
+	e.svc, err = chat.New(ctx, db, blobs, cfg.Config)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.srv.Config.Handler = httpapi.New(e.svc, httpapi.Options{Config: httpapi.Config{MaxBodyBytes: 256 << 10, MaxUploadBytes: 2 << 20}})
+	e.rooms = room.New(e.svc, cfg.media)
+	e.srv.Config.Handler = httpapi.New(e.svc, httpapi.Options{Rooms: e.rooms, Config: httpapi.Config{MaxBodyBytes: 256 << 10, MaxUploadBytes: 2 << 20}})
 	e.srv.Start()
 	t.Cleanup(e.srv.Close) // before the store closes: cleanups run last first
 	return e

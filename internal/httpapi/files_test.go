@@ -96,7 +96,7 @@ func pngBytes(t testing.TB, w, h int) []byte {
 	return b.Bytes()
 }
 
-func maxFileBytes(n int64) envOption { return func(c *chat.Config) { c.MaxFileBytes = n } }
+func maxFileBytes(n int64) envOption { return func(c *envConfig) { c.MaxFileBytes = n } }
 
 func TestUploadImageGetAndDownload(t *testing.T) {
 	e := newEnv(t)

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/parley-chat/parley/internal/chat"
+	"github.com/parley-chat/parley/internal/room"
 )
 
 func (a *API) routesInvitations() {
@@ -16,19 +17,19 @@ func (a *API) routesInvitations() {
 }
 
 func (a *API) createInvitations(w http.ResponseWriter, r *http.Request, c *chat.Caller) {
-	var in chat.CreateInvitationInput
+	var in room.CreateInvitationInput
 	if err := decode(r, &in); err != nil {
 		a.writeError(w, r, err)
 		return
 	}
-	out, err := a.svc.CreateInvitations(r.Context(), c, in)
+	out, err := a.rooms.CreateInvitations(r.Context(), c, in)
 	a.reply(w, r, out, err)
 }
 
 // invitationQuery reads the filters both invitation lists take.
-func invitationQuery(r *http.Request) (chat.InvitationQuery, error) {
+func invitationQuery(r *http.Request) (room.InvitationQuery, error) {
 	q := newQuery(r)
-	in := chat.InvitationQuery{
+	in := room.InvitationQuery{
 		Type: q.str("type"), TargetType: q.str("targetType"), TargetID: q.str("targetId"),
 		Statuses: q.list("statuses"), SortBy: q.str("sortBy"), SortOrder: q.str("sortOrder"),
 	}
@@ -42,7 +43,7 @@ func (a *API) queryInvitations(w http.ResponseWriter, r *http.Request, c *chat.C
 		a.writeError(w, r, err)
 		return
 	}
-	out, err := a.svc.QueryInvitations(r.Context(), c, in)
+	out, err := a.rooms.QueryInvitations(r.Context(), c, in)
 	a.reply(w, r, out, err)
 }
 
@@ -52,21 +53,21 @@ func (a *API) myInvitations(w http.ResponseWriter, r *http.Request, c *chat.Call
 		a.writeError(w, r, err)
 		return
 	}
-	out, err := a.svc.MyInvitations(r.Context(), c, in)
+	out, err := a.rooms.MyInvitations(r.Context(), c, in)
 	a.reply(w, r, out, err)
 }
 
 func (a *API) acceptInvitation(w http.ResponseWriter, r *http.Request, c *chat.Caller) {
-	err := a.svc.AcceptInvitation(r.Context(), c, r.PathValue("invitationId"))
+	err := a.rooms.AcceptInvitation(r.Context(), c, r.PathValue("invitationId"))
 	a.reply(w, r, success{Success: true}, err)
 }
 
 func (a *API) rejectInvitation(w http.ResponseWriter, r *http.Request, c *chat.Caller) {
-	err := a.svc.RejectInvitation(r.Context(), c, r.PathValue("invitationId"))
+	err := a.rooms.RejectInvitation(r.Context(), c, r.PathValue("invitationId"))
 	a.reply(w, r, success{Success: true}, err)
 }
 
 func (a *API) cancelInvitation(w http.ResponseWriter, r *http.Request, c *chat.Caller) {
-	err := a.svc.CancelInvitation(r.Context(), c, r.PathValue("invitationId"))
+	err := a.rooms.CancelInvitation(r.Context(), c, r.PathValue("invitationId"))
 	a.reply(w, r, success{Success: true}, err)
 }

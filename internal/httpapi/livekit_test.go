@@ -38,7 +38,7 @@ func newLiveKitEnv(t *testing.T, url string) (*env, *media.LiveKit) {
 		t.Fatal(err)
 	}
 	e := newEnv(t, withMedia(lk))
-	lk.Watch(e.svc)
+	lk.Watch(e.rooms)
 	return e, lk
 }
 

@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/parley-chat/parley/internal/chat"
+	"github.com/parley-chat/parley/internal/room"
 )
 
 func (a *API) routesRooms() {
@@ -29,18 +30,18 @@ func (a *API) routesRooms() {
 }
 
 func (a *API) createRoom(w http.ResponseWriter, r *http.Request, c *chat.Caller) {
-	var in chat.CreateRoomInput
+	var in room.CreateRoomInput
 	if err := decode(r, &in); err != nil {
 		a.writeError(w, r, err)
 		return
 	}
-	out, err := a.svc.CreateRoom(r.Context(), c, in)
+	out, err := a.rooms.CreateRoom(r.Context(), c, in)
 	a.reply(w, r, out, err)
 }
 
 func (a *API) queryRooms(w http.ResponseWriter, r *http.Request, c *chat.Caller) {
 	q := newQuery(r)
-	in := chat.RoomQuery{Type: q.str("type"), Statuses: q.list("statuses"), SortBy: q.str("sortBy")}
+	in := room.RoomQuery{Type: q.str("type"), Statuses: q.list("statuses"), SortBy: q.str("sortBy")}
 	if q.str("isDeleted") != "" {
 		d := q.boolean("isDeleted", false)
 		in.IsDeleted = &d
@@ -51,7 +52,7 @@ func (a *API) queryRooms(w http.ResponseWriter, r *http.Request, c *chat.Caller)
 		a.writeError(w, r, err)
 		return
 	}
-	out, err := a.svc.QueryRooms(r.Context(), c, in)
+	out, err := a.rooms.QueryRooms(r.Context(), c, in)
 	a.reply(w, r, out, err)
 }
 
@@ -60,7 +61,7 @@ func (a *API) queryRooms(w http.ResponseWriter, r *http.Request, c *chat.Caller)
 // page. Parley serves chat and rooms, not the social feed, so it has no posts: it answers
 // the rooms that are live now, and the post collections empty.
 type livePostsPage struct {
-	*chat.RoomPayload
+	*room.RoomPayload
 	Posts                  []struct{} `json:"posts"`
 	PostChildren           []struct{} `json:"postChildren"`
 	Comments               []struct{} `json:"comments"`
@@ -78,7 +79,7 @@ type livePostsPage struct {
 func (a *API) liveRooms(w http.ResponseWriter, r *http.Request, c *chat.Caller) {
 	q := newQuery(r)
 	notDeleted := false
-	in := chat.RoomQuery{Statuses: []string{chat.RoomLive}, IsDeleted: &notDeleted,
+	in := room.RoomQuery{Statuses: []string{room.RoomLive}, IsDeleted: &notDeleted,
 		SortBy: q.enum("options[sortBy]", chat.SortLastCreated, chat.RoomSorts...)}
 	if types := q.list("targetTypes"); !slices.Contains(types, "all") {
 		in.TargetTypes = types
@@ -88,7 +89,7 @@ func (a *API) liveRooms(w http.ResponseWriter, r *http.Request, c *chat.Caller) 
 		a.writeError(w, r, err)
 		return
 	}
-	rooms, err := a.svc.QueryRooms(r.Context(), c, in)
+	rooms, err := a.rooms.QueryRooms(r.Context(), c, in)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
@@ -99,42 +100,42 @@ func (a *API) liveRooms(w http.ResponseWriter, r *http.Request, c *chat.Caller) 
 }
 
 func (a *API) getRoom(w http.ResponseWriter, r *http.Request, c *chat.Caller) {
-	out, err := a.svc.GetRoom(r.Context(), c, r.PathValue("roomId"))
+	out, err := a.rooms.GetRoom(r.Context(), c, r.PathValue("roomId"))
 	a.reply(w, r, out, err)
 }
 
 func (a *API) updateRoom(w http.ResponseWriter, r *http.Request, c *chat.Caller) {
-	var in chat.UpdateRoomInput
+	var in room.UpdateRoomInput
 	if err := decode(r, &in); err != nil {
 		a.writeError(w, r, err)
 		return
 	}
-	out, err := a.svc.UpdateRoom(r.Context(), c, r.PathValue("roomId"), in)
+	out, err := a.rooms.UpdateRoom(r.Context(), c, r.PathValue("roomId"), in)
 	a.reply(w, r, out, err)
 }
 
 func (a *API) deleteRoom(w http.ResponseWriter, r *http.Request, c *chat.Caller) {
-	err := a.svc.DeleteRoom(r.Context(), c, r.PathValue("roomId"))
+	err := a.rooms.DeleteRoom(r.Context(), c, r.PathValue("roomId"))
 	a.reply(w, r, success{Success: true}, err)
 }
 
 func (a *API) stopRoom(w http.ResponseWriter, r *http.Request, c *chat.Caller) {
-	out, err := a.svc.StopRoom(r.Context(), c, r.PathValue("roomId"))
+	out, err := a.rooms.StopRoom(r.Context(), c, r.PathValue("roomId"))
 	a.reply(w, r, out, err)
 }
 
 func (a *API) leaveRoom(w http.ResponseWriter, r *http.Request, c *chat.Caller) {
-	out, err := a.svc.LeaveRoom(r.Context(), c, r.PathValue("roomId"))
+	out, err := a.rooms.LeaveRoom(r.Context(), c, r.PathValue("roomId"))
 	a.reply(w, r, out, err)
 }
 
 func (a *API) roomToken(w http.ResponseWriter, r *http.Request, c *chat.Caller) {
-	out, err := a.svc.BroadcasterData(r.Context(), c, r.PathValue("roomId"))
+	out, err := a.rooms.BroadcasterData(r.Context(), c, r.PathValue("roomId"))
 	a.reply(w, r, out, err)
 }
 
 func (a *API) roomRecorded(w http.ResponseWriter, r *http.Request, c *chat.Caller) {
-	out, err := a.svc.RecordedURL(r.Context(), c, r.PathValue("roomId"))
+	out, err := a.rooms.RecordedURL(r.Context(), c, r.PathValue("roomId"))
 	a.reply(w, r, out, err)
 }
 
@@ -146,43 +147,43 @@ func (a *API) removeParticipantByBody(w http.ResponseWriter, r *http.Request, c 
 		a.writeError(w, r, err)
 		return
 	}
-	out, err := a.svc.RemoveParticipant(r.Context(), c, r.PathValue("roomId"), in.ParticipantUserID)
+	out, err := a.rooms.RemoveParticipant(r.Context(), c, r.PathValue("roomId"), in.ParticipantUserID)
 	a.reply(w, r, out, err)
 }
 
 func (a *API) removeParticipantByPath(w http.ResponseWriter, r *http.Request, c *chat.Caller) {
 	id := r.PathValue("userId")
-	out, err := a.svc.RemoveParticipant(r.Context(), c, r.PathValue("roomId"), &id)
+	out, err := a.rooms.RemoveParticipant(r.Context(), c, r.PathValue("roomId"), &id)
 	a.reply(w, r, out, err)
 }
 
 func (a *API) updateParticipant(w http.ResponseWriter, r *http.Request, c *chat.Caller) {
-	var in chat.UpdateParticipantInput
+	var in room.UpdateParticipantInput
 	if err := decode(r, &in); err != nil {
 		a.writeError(w, r, err)
 		return
 	}
-	out, err := a.svc.UpdateParticipant(r.Context(), c, r.PathValue("roomId"), r.PathValue("userId"), in)
+	out, err := a.rooms.UpdateParticipant(r.Context(), c, r.PathValue("roomId"), r.PathValue("userId"), in)
 	a.reply(w, r, out, err)
 }
 
 func (a *API) banRoomViewers(w http.ResponseWriter, r *http.Request, c *chat.Caller) {
-	var in chat.ViewerBanInput
+	var in room.ViewerBanInput
 	if err := decode(r, &in); err != nil {
 		a.writeError(w, r, err)
 		return
 	}
-	err := a.svc.BanRoomViewers(r.Context(), c, r.PathValue("roomId"), in)
+	err := a.rooms.BanRoomViewers(r.Context(), c, r.PathValue("roomId"), in)
 	a.reply(w, r, success{Success: true}, err)
 }
 
 func (a *API) unbanRoomViewers(w http.ResponseWriter, r *http.Request, c *chat.Caller) {
-	var in chat.ViewerBanInput
+	var in room.ViewerBanInput
 	if err := decode(r, &in); err != nil {
 		a.writeError(w, r, err)
 		return
 	}
-	err := a.svc.UnbanRoomViewers(r.Context(), c, r.PathValue("roomId"), in)
+	err := a.rooms.UnbanRoomViewers(r.Context(), c, r.PathValue("roomId"), in)
 	a.reply(w, r, success{Success: true}, err)
 }
 
@@ -193,6 +194,6 @@ func (a *API) roomViewerBans(w http.ResponseWriter, r *http.Request, c *chat.Cal
 		a.writeError(w, r, err)
 		return
 	}
-	out, err := a.svc.RoomViewerBans(r.Context(), c, r.PathValue("roomId"), limit, after)
+	out, err := a.rooms.RoomViewerBans(r.Context(), c, r.PathValue("roomId"), limit, after)
 	a.reply(w, r, out, err)
 }

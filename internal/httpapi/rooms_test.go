@@ -12,6 +12,7 @@ import (
 
 	"github.com/parley-chat/parley/internal/chat"
 	"github.com/parley-chat/parley/internal/media"
+	"github.com/parley-chat/parley/internal/room"
 )
 
 // Helpers shared by the room and invitation tests.
@@ -84,32 +85,32 @@ type fakeMedia struct {
 	ended   []string // room ids
 }
 
-func (f *fakeMedia) CreateRoom(_ context.Context, r *chat.Room) (string, error) {
+func (f *fakeMedia) CreateRoom(_ context.Context, r *room.Room) (string, error) {
 	return "m-" + r.ID, nil
 }
 
-func (f *fakeMedia) BroadcasterToken(_ context.Context, r *chat.Room, p chat.RoomParticipant) (*chat.BroadcasterData, error) {
+func (f *fakeMedia) BroadcasterToken(_ context.Context, r *room.Room, p room.RoomParticipant) (*room.BroadcasterData, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.tokens = append(f.tokens, p.UserID)
-	return &chat.BroadcasterData{CoHostToken: "token-for-" + p.UserID, CoHostURL: "ws://127.0.0.1:7880"}, nil
+	return &room.BroadcasterData{CoHostToken: "token-for-" + p.UserID, CoHostURL: "ws://127.0.0.1:7880"}, nil
 }
 
-func (f *fakeMedia) RemoveParticipant(_ context.Context, r *chat.Room, userID string) error {
+func (f *fakeMedia) RemoveParticipant(_ context.Context, r *room.Room, userID string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.removed = append(f.removed, userID)
 	return nil
 }
 
-func (f *fakeMedia) EndRoom(_ context.Context, r *chat.Room) error {
+func (f *fakeMedia) EndRoom(_ context.Context, r *room.Room) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.ended = append(f.ended, r.ID)
 	return nil
 }
 
-func withMedia(m chat.Media) envOption { return func(c *chat.Config) { c.Media = m } }
+func withMedia(m room.Media) envOption { return func(c *envConfig) { c.media = m } }
 
 func TestCreateRoomAnswersTheWholeRoom(t *testing.T) {
 	e := newEnv(t, withMedia(media.None{}))
@@ -365,7 +366,7 @@ func TestDeleteRoom(t *testing.T) {
 	e.do(req{method: "POST", path: path + "/stop", token: alice}).expect(404, 400400)
 	e.do(req{method: "GET", path: path + "/token", token: alice}).expect(404, 400400)
 	e.do(req{method: "DELETE", path: "/api/v1/rooms/nope", token: alice}).expect(404, 400400)
-	ok, err := e.svc.CanReadRoom(context.Background(), "0123456789abcdef01234567", id)
+	ok, err := e.rooms.CanReadRoom(context.Background(), "0123456789abcdef01234567", id)
 	if err != nil || ok {
 		t.Fatalf("a deleted room is not watchable: %v %v", ok, err)
 	}
@@ -495,7 +496,7 @@ func TestRemovedCohostGetsNoTokenUntilReinvited(t *testing.T) {
 	id := e.mkRoom(alice, map[string]any{"title": "duo", "type": "coHosts"})["_id"].(string)
 	token := "/api/v1/rooms/" + id + "/token"
 	e.cohost(alice, id, bob, "bob")
-	var got chat.BroadcasterData
+	var got room.BroadcasterData
 	e.do(req{method: "GET", path: token, token: bob}).ok().Decode(&got)
 	if got.CoHostToken != "token-for-bob" || got.CoHostURL == "" {
 		t.Fatalf("co-host token: %+v", got)
@@ -641,13 +642,13 @@ func TestViewerBans(t *testing.T) {
 		t.Fatalf("others see: %v", rooms)
 	}
 	ctx := context.Background()
-	if ok, err := e.svc.CanReadRoom(ctx, cu["_id"].(string), id); err != nil || ok {
+	if ok, err := e.rooms.CanReadRoom(ctx, cu["_id"].(string), id); err != nil || ok {
 		t.Fatalf("banned viewer may read: %v %v", ok, err)
 	}
-	if ok, err := e.svc.CanReadRoom(ctx, au["_id"].(string), id); err != nil || !ok {
+	if ok, err := e.rooms.CanReadRoom(ctx, au["_id"].(string), id); err != nil || !ok {
 		t.Fatalf("host may not read: %v %v", ok, err)
 	}
-	if ok, _ := e.svc.CanReadRoom(ctx, au["_id"].(string), "not-an-id"); ok {
+	if ok, _ := e.rooms.CanReadRoom(ctx, au["_id"].(string), "not-an-id"); ok {
 		t.Fatal("an unknown room is readable")
 	}
 	// The host cannot co-host with a banned viewer.
@@ -710,7 +711,7 @@ func TestRoomStatusMachine(t *testing.T) {
 	id := e.mkRoom(alice, map[string]any{"title": "t"})["_id"].(string)
 	ctx := context.Background()
 	apply := func(status string) error {
-		return e.svc.ApplyMediaStatus(ctx, chat.MediaStatus{RoomID: id, Status: status})
+		return e.rooms.ApplyMediaStatus(ctx, room.MediaStatus{RoomID: id, Status: status})
 	}
 	status := func() map[string]any {
 		return room0(e.do(req{method: "GET", path: "/api/v1/rooms/" + id, token: alice}).ok().JSON())
@@ -727,7 +728,7 @@ func TestRoomStatusMachine(t *testing.T) {
 	refused("bogus", chat.CodeBadRequest)
 	e.do(req{method: "GET", path: "/api/v1/rooms/" + id + "/recorded", token: alice}).expect(404, 400400)
 	url := "https://media.example/live.m3u8"
-	if err := e.svc.ApplyMediaStatus(ctx, chat.MediaStatus{RoomID: id, Status: "live", LivePlaybackURL: &url}); err != nil {
+	if err := e.rooms.ApplyMediaStatus(ctx, room.MediaStatus{RoomID: id, Status: "live", LivePlaybackURL: &url}); err != nil {
 		t.Fatal(err)
 	}
 	if r := status(); r["status"] != "live" || r["liveAt"] == nil || r["livePlaybackUrl"] != url {
@@ -742,11 +743,11 @@ func TestRoomStatusMachine(t *testing.T) {
 	if r := status(); r["status"] != "ended" || r["endedAt"] == nil || r["durationSeconds"] == nil || r["livePlaybackUrl"] != nil {
 		t.Fatalf("ended: %v", r)
 	}
-	if err := e.svc.ApplyMediaStatus(ctx, chat.MediaStatus{RoomID: id, Status: "recorded",
-		RecordedPlaybackInfos: []chat.PlaybackInfo{{URL: "https://media.example/rec.m3u8", ThumbnailURL: "https://media.example/rec.png"}}}); err != nil {
+	if err := e.rooms.ApplyMediaStatus(ctx, room.MediaStatus{RoomID: id, Status: "recorded",
+		RecordedPlaybackInfos: []room.PlaybackInfo{{URL: "https://media.example/rec.m3u8", ThumbnailURL: "https://media.example/rec.png"}}}); err != nil {
 		t.Fatal(err)
 	}
-	var rec chat.RecordedURL
+	var rec room.RecordedURL
 	e.do(req{method: "GET", path: "/api/v1/rooms/" + id + "/recorded", token: alice}).ok().Decode(&rec)
 	if rec.URL != "https://media.example/rec.m3u8" || len(rec.RecordedURLs) != 1 {
 		t.Fatalf("recorded: %+v", rec)
@@ -764,7 +765,7 @@ func TestRoomStatusMachine(t *testing.T) {
 			t.Fatalf("%s events: %d, want %d", typ, got, n)
 		}
 	}
-	if err := e.svc.ApplyMediaStatus(ctx, chat.MediaStatus{RoomID: "0123456789abcdef01234567", Status: "live"}); err == nil {
+	if err := e.rooms.ApplyMediaStatus(ctx, room.MediaStatus{RoomID: "0123456789abcdef01234567", Status: "live"}); err == nil {
 		t.Fatal("an unknown room moved")
 	}
 }
@@ -786,7 +787,7 @@ func TestRoomListPageCostAtDepth(t *testing.T) {
 	start := time.Now()
 	title := "r"
 	for i := 0; i < n; i++ {
-		if _, err := e.svc.CreateRoom(ctx, c, chat.CreateRoomInput{Title: &title}); err != nil {
+		if _, err := e.rooms.CreateRoom(ctx, c, room.CreateRoomInput{Title: &title}); err != nil {
 			t.Fatal(err)
 		}
 	}

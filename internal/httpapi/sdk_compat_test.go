@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/parley-chat/parley/internal/chat"
+	"github.com/parley-chat/parley/internal/room"
 )
 
 // A Chrome user agent as Facebook's in-app browser on Android sends it: 255 characters.
@@ -126,7 +127,7 @@ func TestLiveRoomsIsNotARoomID(t *testing.T) {
 		ids = append(ids, e.mkRoom(alice, map[string]any{"title": fmt.Sprint("r", i)})["_id"].(string))
 	}
 	for _, id := range ids[:2] {
-		if err := e.svc.ApplyMediaStatus(context.Background(), chat.MediaStatus{RoomID: id, Status: "live"}); err != nil {
+		if err := e.rooms.ApplyMediaStatus(context.Background(), room.MediaStatus{RoomID: id, Status: "live"}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -258,7 +258,7 @@ func TestWebhookOneNodeAtATime(t *testing.T) {
 // TestPreSendHook: allow, deny with an Amity code, change the text, and the default
 // action when the hook is late (fail open, then fail closed).
 func TestPreSendHook(t *testing.T) {
-	e := newEnv(t, func(c *chat.Config) { c.PreSend = webhook.NewPreSend(nil, nil) })
+	e := newEnv(t, func(c *envConfig) { c.PreSend = webhook.NewPreSend(nil, nil) })
 	admin := e.adminToken()
 	alice, _ := e.user("alice")
 	feed := internalID(e.createChannel(alice, map[string]any{"channelId": "c"}))

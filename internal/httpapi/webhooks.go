@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/parley-chat/parley/internal/chat"
+	"github.com/parley-chat/parley/internal/room"
 )
 
 // webhookReceiver is a media backend that takes its media server's webhooks (LiveKit).
@@ -18,7 +19,11 @@ func (a *API) routesWebhooks() {
 // liveKitWebhook is called by LiveKit, not by clients: no Bearer token, the signature is
 // checked by the backend. Without a LiveKit backend the route does not exist (400400).
 func (a *API) liveKitWebhook(w http.ResponseWriter, r *http.Request) {
-	wr, ok := a.svc.Media().(webhookReceiver)
+	var media room.Media
+	if a.rooms != nil {
+		media = a.rooms.Media()
+	}
+	wr, ok := media.(webhookReceiver)
 	if !ok {
 		a.writeError(w, r, chat.Errorf(chat.CodeNotFound, "No LiveKit media server is configured."))
 		return

@@ -16,6 +16,7 @@ import (
 	"github.com/livekit/protocol/livekit"
 	"github.com/livekit/protocol/webhook"
 	"github.com/parley-chat/parley/internal/chat"
+	"github.com/parley-chat/parley/internal/room"
 	"github.com/twitchtv/twirp"
 	"google.golang.org/protobuf/encoding/protojson"
 )
@@ -127,7 +128,7 @@ func (l *LiveKit) AdminContext(ctx context.Context, room string) (context.Contex
 }
 
 // roomName is a room's name at LiveKit: its id, so that webhooks name the room directly.
-func roomName(r *chat.Room) string { return r.ID }
+func roomName(r *room.Room) string { return r.ID }
 
 func roomConfig() *livekit.RoomConfiguration {
 	return &livekit.RoomConfiguration{EmptyTimeout: liveKitEmptyTimeout, DepartureTimeout: liveKitDepartureTimeout}
@@ -136,7 +137,7 @@ func roomConfig() *livekit.RoomConfiguration {
 // CreateRoom creates the room's LiveKit room. LiveKit being unreachable does not stop the
 // room from being created: the LiveKit room is made again, with the same settings, when
 // its host joins (the settings travel in the token), so a failure is only logged.
-func (l *LiveKit) CreateRoom(ctx context.Context, r *chat.Room) (string, error) {
+func (l *LiveKit) CreateRoom(ctx context.Context, r *room.Room) (string, error) {
 	name := roomName(r)
 	actx, err := l.AdminContext(ctx, name)
 	if err == nil {
@@ -161,7 +162,7 @@ type participantMeta struct {
 
 // BroadcasterToken gives the host or a co-host a LiveKit token to join the room's LiveKit
 // room and publish into it: that room only, for TokenTTL.
-func (l *LiveKit) BroadcasterToken(_ context.Context, r *chat.Room, p chat.RoomParticipant) (*chat.BroadcasterData, error) {
+func (l *LiveKit) BroadcasterToken(_ context.Context, r *room.Room, p room.RoomParticipant) (*room.BroadcasterData, error) {
 	meta, _ := json.Marshal(participantMeta{Type: p.Type, UserID: p.UserID})
 	yes, no := true, false
 	grant := &auth.VideoGrant{
@@ -175,12 +176,12 @@ func (l *LiveKit) BroadcasterToken(_ context.Context, r *chat.Room, p chat.RoomP
 	if err != nil {
 		return nil, err
 	}
-	return &chat.BroadcasterData{CoHostToken: tok, CoHostURL: l.cfg.URL}, nil
+	return &room.BroadcasterData{CoHostToken: tok, CoHostURL: l.cfg.URL}, nil
 }
 
 // RemoveParticipant disconnects a user from the room's LiveKit room at once. A user who
 // is not connected is nothing to do.
-func (l *LiveKit) RemoveParticipant(ctx context.Context, r *chat.Room, userInternalID string) error {
+func (l *LiveKit) RemoveParticipant(ctx context.Context, r *room.Room, userInternalID string) error {
 	return l.kick(ctx, roomName(r), userInternalID)
 }
 
@@ -199,7 +200,7 @@ func (l *LiveKit) kick(ctx context.Context, room, identity string) error {
 }
 
 // EndRoom deletes the room's LiveKit room, which disconnects everyone in it.
-func (l *LiveKit) EndRoom(ctx context.Context, r *chat.Room) error {
+func (l *LiveKit) EndRoom(ctx context.Context, r *room.Room) error {
 	name := roomName(r)
 	actx, err := l.AdminContext(ctx, name)
 	if err == nil {
@@ -273,22 +274,22 @@ func (l *LiveKit) apply(ctx context.Context, rep Reporter, ev *livekit.WebhookEv
 	}
 	// by: the broadcaster whose action it is; the domain lets only the host's move the room.
 	status := func(s, by, id string) error {
-		return rep.ApplyMediaStatus(ctx, chat.MediaStatus{EventID: id, RoomID: roomID, Status: s, At: at, ByUserInternalID: by})
+		return rep.ApplyMediaStatus(ctx, room.MediaStatus{EventID: id, RoomID: roomID, Status: s, At: at, ByUserInternalID: by})
 	}
 	p := ev.Participant
 	switch ev.Event {
 	case webhook.EventRoomFinished:
-		return status(chat.RoomEnded, "", ev.Id)
+		return status(room.RoomEnded, "", ev.Id)
 	case webhook.EventTrackPublished:
 		if p != nil && p.Identity != "" {
-			return status(chat.RoomLive, p.Identity, ev.Id)
+			return status(room.RoomLive, p.Identity, ev.Id)
 		}
 	case webhook.EventParticipantJoined, webhook.EventParticipantLeft:
 		if p == nil || p.Identity == "" {
 			return nil
 		}
 		joined := ev.Event == webhook.EventParticipantJoined
-		allowed, err := rep.ApplyMediaPresence(ctx, chat.MediaPresence{
+		allowed, err := rep.ApplyMediaPresence(ctx, room.MediaPresence{
 			EventID: ev.Id, RoomID: roomID, UserInternalID: p.Identity, Joined: joined, At: at,
 		})
 		if err != nil {
@@ -301,7 +302,7 @@ func (l *LiveKit) apply(ctx context.Context, rep Reporter, ev *livekit.WebhookEv
 		if !joined && isDrop(p.DisconnectReason) {
 			// The host dropping makes the room wait for them. The status report needs an id
 			// of its own: the presence report above used ev.Id.
-			return status(chat.RoomWaitingReconnect, p.Identity, ev.Id+"/status")
+			return status(room.RoomWaitingReconnect, p.Identity, ev.Id+"/status")
 		}
 	}
 	return nil

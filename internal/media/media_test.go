@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/parley-chat/parley/internal/chat"
+	"github.com/parley-chat/parley/internal/room"
 )
 
 func TestOpen(t *testing.T) {
@@ -38,11 +39,11 @@ func TestOpen(t *testing.T) {
 // The none backend refuses tokens with the domain's "no media server" error, so that
 // clients see a 400300 and not a server failure.
 func TestNoneRefusesTokens(t *testing.T) {
-	_, err := None{}.BroadcasterToken(context.Background(), &chat.Room{ID: "r"}, chat.RoomParticipant{})
+	_, err := None{}.BroadcasterToken(context.Background(), &room.Room{ID: "r"}, room.RoomParticipant{})
 	if e, ok := chat.AsError(err); !ok || e.Code != chat.CodeForbidden {
 		t.Fatalf("token: %v", err)
 	}
-	if name, err := (None{}).CreateRoom(context.Background(), &chat.Room{ID: "r"}); err != nil || name != "r" {
+	if name, err := (None{}).CreateRoom(context.Background(), &room.Room{ID: "r"}); err != nil || name != "r" {
 		t.Fatalf("create: %q %v", name, err)
 	}
 }

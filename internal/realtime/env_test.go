@@ -27,6 +27,7 @@ import (
 	"github.com/parley-chat/parley/internal/chat"
 	"github.com/parley-chat/parley/internal/httpapi"
 	"github.com/parley-chat/parley/internal/realtime"
+	"github.com/parley-chat/parley/internal/room"
 	"github.com/parley-chat/parley/internal/store"
 	"github.com/parley-chat/parley/internal/store/storetest"
 	"github.com/prometheus/client_golang/prometheus"
@@ -73,11 +74,12 @@ func newEnv(t testing.TB, opt envOptions) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	rooms := room.New(e.svc, nil)
 	e.channels = opt.channels
 	if e.channels == nil {
 		e.channels = e.svc // the real domain; tests of the broker's own logic use a fake
 	}
-	e.broker, err = realtime.New(realtime.Options{Identity: e.svc, Channels: e.channels, Rooms: e.svc, Registry: e.reg, Logger: slog.New(slog.NewTextHandler(e.logs, nil)),
+	e.broker, err = realtime.New(realtime.Options{Identity: e.svc, Channels: e.channels, Rooms: rooms, Registry: e.reg, Logger: slog.New(slog.NewTextHandler(e.logs, nil)),
 		ConnectTimeout: opt.connectTimeout, MaxPendingWrites: opt.maxPendingWrites})
 	if err != nil {
 		t.Fatal(err)
@@ -90,7 +92,7 @@ func newEnv(t testing.TB, opt envOptions) *env {
 	if err := e.broker.Serve(); err != nil {
 		t.Fatal(err)
 	}
-	api := httpapi.New(e.svc, httpapi.Options{Registry: e.reg})
+	api := httpapi.New(e.svc, httpapi.Options{Rooms: rooms, Registry: e.reg})
 	api.Handle("GET /mqtt", e.broker.Handler())
 	e.srv.Config.Handler = api
 	e.srv.Start()

@@ -12,7 +12,8 @@ import (
 
 // The real-time layer hears about the domain through chat alone: the events it publishes
 // (chat.OutboxEvent), the outbox it drains and the lease it runs under are interfaces it
-// declares and the store happens to satisfy. A non-test file that imports another of
+// declares and the store happens to satisfy; the room topics' ACL (Rooms) is one that
+// room.Service satisfies, so the broker does not import internal/room either. A non-test file that imports another of
 // Parley's packages (the store above all) would tie the broker to the storage engine.
 // ratelog is allowed: a log-line limiter that knows nothing of Parley.
 func TestImportsOnlyChat(t *testing.T) {

@@ -5,12 +5,13 @@ import (
 	"strings"
 
 	"github.com/parley-chat/parley/internal/chat"
+	"github.com/parley-chat/parley/internal/room"
 )
 
 const invitationColumns = `id, type, target_type, target_id, user_id, inviter_id, status, responded_at, created_at, updated_at`
 
-func scanInvitation(s scanner) (chat.Invitation, error) {
-	var inv chat.Invitation
+func scanInvitation(s scanner) (room.Invitation, error) {
+	var inv room.Invitation
 	var responded sql.NullInt64
 	var created, updated int64
 	err := s.Scan(&inv.ID, &inv.Type, &inv.TargetType, &inv.TargetID, &inv.UserID, &inv.CreatedBy, &inv.Status,
@@ -19,7 +20,7 @@ func scanInvitation(s scanner) (chat.Invitation, error) {
 	return inv, err
 }
 
-func (t *tx) InsertInvitation(inv *chat.Invitation) error {
+func (t *tx) InsertInvitation(inv *room.Invitation) error {
 	_, err := t.exec(`INSERT INTO invitations (`+invitationColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		inv.ID, inv.Type, inv.TargetType, inv.TargetID, inv.UserID, inv.CreatedBy, inv.Status,
 		nullMillis(inv.RespondedAt), inv.CreatedAt.Millis(), inv.UpdatedAt.Millis())
@@ -27,17 +28,17 @@ func (t *tx) InsertInvitation(inv *chat.Invitation) error {
 }
 
 // UpdateInvitation saves an invitation's answer.
-func (t *tx) UpdateInvitation(inv *chat.Invitation) error {
+func (t *tx) UpdateInvitation(inv *room.Invitation) error {
 	_, err := t.exec(`UPDATE invitations SET status = ?, responded_at = ?, updated_at = ? WHERE id = ?`,
 		inv.Status, nullMillis(inv.RespondedAt), inv.UpdatedAt.Millis(), inv.ID)
 	return err
 }
 
-func (t *tx) InvitationByID(id string) (*chat.Invitation, error) {
+func (t *tx) InvitationByID(id string) (*room.Invitation, error) {
 	return one(t.queryRow(`SELECT `+invitationColumns+` FROM invitations WHERE id = ?`, id), scanInvitation)
 }
 
-func (t *tx) PendingInvitations(targetType, targetID string, userIDs []string) ([]chat.Invitation, error) {
+func (t *tx) PendingInvitations(targetType, targetID string, userIDs []string) ([]room.Invitation, error) {
 	if len(userIDs) == 0 {
 		return nil, nil
 	}
@@ -48,7 +49,7 @@ func (t *tx) PendingInvitations(targetType, targetID string, userIDs []string) (
 
 // ListInvitations pages by keyset on (created_at, id), through the target's index or
 // the invitee's.
-func (t *tx) ListInvitations(q chat.InvitationQuery) ([]chat.Invitation, error) {
+func (t *tx) ListInvitations(q room.InvitationQuery) ([]room.Invitation, error) {
 	var where []string
 	var args []any
 	add := func(cond string, v any) {

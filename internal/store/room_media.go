@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/parley-chat/parley/internal/chat"
+	"github.com/parley-chat/parley/internal/room"
 )
 
 func (t *tx) MediaEventApplied(id string) (bool, error) {
@@ -19,11 +20,11 @@ func (t *tx) MediaEventApplied(id string) (bool, error) {
 func (t *tx) LastMediaStatusAt(roomID string) (chat.Time, error) {
 	var at sql.NullInt64
 	err := t.queryRow(`SELECT MAX(at) FROM room_media_events WHERE room_id = ? AND kind = ?`,
-		roomID, chat.MediaEventStatus).Scan(&at)
+		roomID, room.MediaEventStatus).Scan(&at)
 	return timeOf(at), err
 }
 
-func (t *tx) PutMediaEvent(e chat.MediaEventRecord) error {
+func (t *tx) PutMediaEvent(e room.MediaEventRecord) error {
 	_, err := t.exec(`INSERT INTO room_media_events (id, room_id, kind, at, applied_at) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO NOTHING`, e.ID, e.RoomID, e.Kind, e.At.Millis(), e.AppliedAt.Millis())
 	return err

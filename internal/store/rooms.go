@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/parley-chat/parley/internal/chat"
+	"github.com/parley-chat/parley/internal/room"
 )
 
 const roomColumns = `id, type, title, description, thumbnail_file_id, metadata, status, live_chat_enabled,
@@ -14,8 +15,8 @@ const roomColumns = `id, type, title, description, thumbnail_file_id, metadata, 
 	duration_seconds, moderation_id, moderation, media_room, creator_id, created_by, is_deleted, deleted_by,
 	created_at, updated_at, live_at, ended_at, recorded_at, deleted_at`
 
-func scanRoom(s scanner) (chat.Room, error) {
-	var r chat.Room
+func scanRoom(s scanner) (room.Room, error) {
+	var r room.Room
 	var thumb, channel, parent, targetID, targetType, targetVis, refType, refID sql.NullString
 	var playURL, thumbURL, liveRes, recRes, modID, moderation, deletedBy sql.NullString
 	var metadata, recorded string
@@ -65,14 +66,14 @@ func jsonOrNull[T any](v *T) any {
 }
 
 // roomArgs are the values of every column after id, in roomColumns order.
-func roomArgs(r *chat.Room) []any {
+func roomArgs(r *room.Room) []any {
 	metadata := string(r.Metadata)
 	if metadata == "" {
 		metadata = "{}"
 	}
 	infos := r.RecordedPlaybackInfos
 	if infos == nil {
-		infos = []chat.PlaybackInfo{}
+		infos = []room.PlaybackInfo{}
 	}
 	recorded, _ := json.Marshal(infos)
 	var duration any
@@ -86,13 +87,13 @@ func roomArgs(r *chat.Room) []any {
 		r.CreatedAt.Millis(), r.UpdatedAt.Millis(), nullMillis(r.LiveAt), nullMillis(r.EndedAt), nullMillis(r.RecordedAt), nullMillis(r.DeletedAt)}
 }
 
-func (t *tx) InsertRoom(r *chat.Room) error {
+func (t *tx) InsertRoom(r *room.Room) error {
 	args := append([]any{r.ID}, roomArgs(r)...)
 	_, err := t.exec(`INSERT INTO rooms (`+roomColumns+`) VALUES (`+placeholders(len(args))+`)`, args...)
 	return err
 }
 
-func (t *tx) UpdateRoom(r *chat.Room) error {
+func (t *tx) UpdateRoom(r *room.Room) error {
 	cols := strings.Split(roomColumns, ",")[1:]
 	set := make([]string, len(cols))
 	for i, c := range cols {
@@ -103,14 +104,14 @@ func (t *tx) UpdateRoom(r *chat.Room) error {
 	return err
 }
 
-func (t *tx) RoomByID(id string) (*chat.Room, error) {
+func (t *tx) RoomByID(id string) (*room.Room, error) {
 	// In a write, the room is locked: its status is read to decide a write (media
 	// webhooks arrive concurrently, and POST /stop may race them).
 	return one(t.queryRow(`SELECT `+roomColumns+` FROM rooms WHERE id = ?`+t.lockRow(), id), scanRoom)
 }
 
 // ChildRooms returns the rooms whose parent is one of parentIDs, oldest first.
-func (t *tx) ChildRooms(parentIDs []string) ([]chat.Room, error) {
+func (t *tx) ChildRooms(parentIDs []string) ([]room.Room, error) {
 	if len(parentIDs) == 0 {
 		return nil, nil
 	}
@@ -119,7 +120,7 @@ func (t *tx) ChildRooms(parentIDs []string) ([]chat.Room, error) {
 }
 
 // ListRooms pages through rooms by keyset on (created_at, id).
-func (t *tx) ListRooms(q chat.RoomQuery) ([]chat.Room, error) {
+func (t *tx) ListRooms(q room.RoomQuery) ([]room.Room, error) {
 	var where []string
 	var args []any
 	if q.Type != "" {
@@ -155,12 +156,12 @@ func (t *tx) ListRooms(q chat.RoomQuery) ([]chat.Room, error) {
 
 // RoomParticipants returns the participants of rooms with their public ids, the host
 // first and then co-hosts in the order they joined.
-func (t *tx) RoomParticipants(roomIDs []string) ([]chat.RoomParticipant, error) {
+func (t *tx) RoomParticipants(roomIDs []string) ([]room.RoomParticipant, error) {
 	if len(roomIDs) == 0 {
 		return nil, nil
 	}
-	return queryAll(t, func(s scanner) (chat.RoomParticipant, error) {
-		var p chat.RoomParticipant
+	return queryAll(t, func(s scanner) (room.RoomParticipant, error) {
+		var p room.RoomParticipant
 		var tags int
 		var created int64
 		err := s.Scan(&p.RoomID, &p.UserInternalID, &p.UserID, &p.Type, &tags, &created)
@@ -173,7 +174,7 @@ func (t *tx) RoomParticipants(roomIDs []string) ([]chat.RoomParticipant, error) 
 }
 
 // PutRoomParticipant adds a participant or updates one.
-func (t *tx) PutRoomParticipant(p chat.RoomParticipant) error {
+func (t *tx) PutRoomParticipant(p room.RoomParticipant) error {
 	_, err := t.exec(`INSERT INTO room_participants (room_id, user_id, type, can_manage_product_tags, created_at)
 		VALUES (?, ?, ?, ?, ?) ON CONFLICT (room_id, user_id) DO UPDATE SET type = excluded.type,
 		can_manage_product_tags = excluded.can_manage_product_tags`,
@@ -222,12 +223,12 @@ func (t *tx) UnbanRoomViewers(roomID string, userIDs []string) error {
 
 // ListRoomViewerBans pages through a room's bans, newest first, by keyset on
 // (created_at, user_id).
-func (t *tx) ListRoomViewerBans(roomID string, limit int, after *chat.Cursor) ([]chat.RoomViewerBan, error) {
+func (t *tx) ListRoomViewerBans(roomID string, limit int, after *chat.Cursor) ([]room.RoomViewerBan, error) {
 	k := keyset{key: "b.created_at", id: "b.user_id", desc: true}
 	where, args := k.after([]string{"b.room_id = ?"}, []any{roomID}, after)
 	args = append(args, limit)
-	return queryAll(t, func(s scanner) (chat.RoomViewerBan, error) {
-		var b chat.RoomViewerBan
+	return queryAll(t, func(s scanner) (room.RoomViewerBan, error) {
+		var b room.RoomViewerBan
 		var created int64
 		err := s.Scan(&b.UserID, &b.UserPublicID, &b.BanBy, &b.BanByPublicID, &created)
 		b.CreatedAt = chat.FromMillis(created)
@@ -236,3 +237,6 @@ func (t *tx) ListRoomViewerBans(roomID string, limit int, after *chat.Cursor) ([
 		FROM room_viewer_bans b JOIN users u ON u.id = b.user_id LEFT JOIN users bu ON bu.id = b.banned_by
 		WHERE `+strings.Join(where, " AND ")+k.orderLimit(), args...)
 }
+
+// The store's transaction keeps rooms' part of storage too.
+var _ room.Stores = (*tx)(nil)

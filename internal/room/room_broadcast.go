@@ -1,10 +1,14 @@
-package chat
+package room
 
-import "context"
+import (
+	"context"
+
+	"github.com/parley-chat/parley/internal/chat"
+)
 
 // StopRoom answers POST /api/v1/rooms/{roomId}/stop: the host or an admin ends the
 // broadcast. The status machine allows it from idle, live and waitingReconnect.
-func (s *Service) StopRoom(ctx context.Context, c *Caller, roomID string) (*RoomPayload, error) {
+func (s *Service) StopRoom(ctx context.Context, c *chat.Caller, roomID string) (*RoomPayload, error) {
 	var out *RoomPayload
 	var stopped *Room
 	err := s.store.Write(ctx, func(tx Tx) error {
@@ -13,7 +17,7 @@ func (s *Service) StopRoom(ctx context.Context, c *Caller, roomID string) (*Room
 			return err
 		}
 		if !canMove(r.Status, RoomEnded) {
-			return Errorf(CodeForbidden, "The room has already ended.")
+			return chat.Errorf(chat.CodeForbidden, "The room has already ended.")
 		}
 		now := s.now()
 		r.Status, r.EndedAt, r.UpdatedAt = RoomEnded, now, now
@@ -25,8 +29,8 @@ func (s *Service) StopRoom(ctx context.Context, c *Caller, roomID string) (*Room
 		out, err = s.saveRoom(tx, r, statusEvents[RoomEnded], "")
 		return err
 	})
-	if err == nil && s.cfg.Media != nil {
-		s.cfg.Media.EndRoom(ctx, stopped)
+	if err == nil && s.media != nil {
+		s.media.EndRoom(ctx, stopped)
 	}
 	return out, err
 }
@@ -42,7 +46,7 @@ func (s *Service) StopRoom(ctx context.Context, c *Caller, roomID string) (*Room
 func (s *Service) ApplyMediaStatus(ctx context.Context, m MediaStatus) error {
 	to, ok := roomStatusAliases[m.Status]
 	if !ok || to == RoomIdle {
-		var p Problems
+		var p chat.Problems
 		p.Add("status", "is not a status a media server can report")
 		return p.Err()
 	}
@@ -51,15 +55,15 @@ func (s *Service) ApplyMediaStatus(ctx context.Context, m MediaStatus) error {
 		at = s.now()
 	}
 	return s.store.Write(ctx, func(tx Tx) error {
-		if !IsID(m.RoomID) {
-			return NotFound("Room")
+		if !chat.IsID(m.RoomID) {
+			return chat.NotFound("Room")
 		}
 		r, err := tx.RoomByID(m.RoomID)
 		if err != nil {
 			return err
 		}
 		if r == nil {
-			return NotFound("Room")
+			return chat.NotFound("Room")
 		}
 		if m.ByUserInternalID != "" {
 			p, err := participant(tx, r.ID, m.ByUserInternalID)
@@ -67,7 +71,7 @@ func (s *Service) ApplyMediaStatus(ctx context.Context, m MediaStatus) error {
 				return err
 			}
 			if p == nil || p.Type != ParticipantHost {
-				return Errorf(CodeForbidden, "Only the host's broadcast moves the room.")
+				return chat.Errorf(chat.CodeForbidden, "Only the host's broadcast moves the room.")
 			}
 		}
 		dup, err := freshMediaStatus(tx, m.EventID, r.ID, at)
@@ -75,11 +79,11 @@ func (s *Service) ApplyMediaStatus(ctx context.Context, m MediaStatus) error {
 			return err
 		}
 		if !canMove(r.Status, to) || (r.Status == RoomIdle && to == RoomEnded) {
-			return Errorf(CodeForbidden, "A room cannot move from %s to %s.", r.Status, to)
+			return chat.Errorf(chat.CodeForbidden, "A room cannot move from %s to %s.", r.Status, to)
 		}
 		id := m.EventID
 		if id == "" {
-			id = NewID()
+			id = chat.NewID()
 		}
 		if err := tx.PutMediaEvent(MediaEventRecord{ID: id, RoomID: r.ID, Kind: MediaEventStatus, At: at, AppliedAt: s.now()}); err != nil {
 			return err
@@ -139,17 +143,17 @@ func (s *Service) ApplyMediaStatus(ctx context.Context, m MediaStatus) error {
 func mayBroadcast(r *Room, p *RoomParticipant) error {
 	switch {
 	case p == nil:
-		return Errorf(CodePermissionDenied, "Only the host and co-hosts of this room may broadcast.")
+		return chat.Errorf(chat.CodePermissionDenied, "Only the host and co-hosts of this room may broadcast.")
 	case p.Type != ParticipantHost && r.Type != RoomCoHosts:
-		return Errorf(CodePermissionDenied, "Only the host may broadcast in a direct-streaming room.")
+		return chat.Errorf(chat.CodePermissionDenied, "Only the host may broadcast in a direct-streaming room.")
 	case hasEnded(r.Status):
-		return Errorf(CodeForbidden, "The room has ended.")
+		return chat.Errorf(chat.CodeForbidden, "The room has ended.")
 	}
 	return nil
 }
 
 // BroadcasterData answers GET /api/v1/rooms/{roomId}/token.
-func (s *Service) BroadcasterData(ctx context.Context, c *Caller, roomID string) (*BroadcasterData, error) {
+func (s *Service) BroadcasterData(ctx context.Context, c *chat.Caller, roomID string) (*BroadcasterData, error) {
 	var r *Room
 	var p *RoomParticipant
 	err := s.store.Read(ctx, func(tx Tx) error {
@@ -168,23 +172,23 @@ func (s *Service) BroadcasterData(ctx context.Context, c *Caller, roomID string)
 	if err := mayBroadcast(r, p); err != nil {
 		return nil, err
 	}
-	if s.cfg.Media == nil {
+	if s.media == nil {
 		return nil, NoMediaServer()
 	}
-	return s.cfg.Media.BroadcasterToken(ctx, r, *p)
+	return s.media.BroadcasterToken(ctx, r, *p)
 }
 
 // RecordedURL is the answer of GET /api/v1/rooms/{roomId}/recorded: the SDK reads url
 // (and expiresAt); Amity's API documents recordedUrls. Both are given.
 type RecordedURL struct {
-	URL          string   `json:"url"`
-	ExpiresAt    *Time    `json:"expiresAt"`
-	RecordedURLs []string `json:"recordedUrls"`
+	URL          string     `json:"url"`
+	ExpiresAt    *chat.Time `json:"expiresAt"`
+	RecordedURLs []string   `json:"recordedUrls"`
 }
 
 // RecordedURL answers GET /api/v1/rooms/{roomId}/recorded for anyone who may watch the
 // room; a room without a recording is 400400.
-func (s *Service) RecordedURL(ctx context.Context, c *Caller, roomID string) (*RecordedURL, error) {
+func (s *Service) RecordedURL(ctx context.Context, c *chat.Caller, roomID string) (*RecordedURL, error) {
 	var out *RecordedURL
 	err := s.store.Read(ctx, func(tx Tx) error {
 		r, err := s.readableRoom(tx, c, roomID)
@@ -192,7 +196,7 @@ func (s *Service) RecordedURL(ctx context.Context, c *Caller, roomID string) (*R
 			return err
 		}
 		if r.IsDeleted || len(r.RecordedPlaybackInfos) == 0 {
-			return NotFound("Recording")
+			return chat.NotFound("Recording")
 		}
 		out = &RecordedURL{URL: r.RecordedPlaybackInfos[0].URL, RecordedURLs: []string{}}
 		for _, pi := range r.RecordedPlaybackInfos {

@@ -1,6 +1,10 @@
-package chat
+package room
 
-import "context"
+import (
+	"context"
+
+	"github.com/parley-chat/parley/internal/chat"
+)
 
 // Media is the live-room media server as the domain uses it. internal/media implements
 // it (the `none` backend, later LiveKit); the domain never learns which one runs. Calls
@@ -36,7 +40,7 @@ type MediaStatus struct {
 	// dropping). When set, only the room's host moves the room: a co-host publishing
 	// or leaving does not.
 	ByUserInternalID      string
-	At                    Time // when it happened (orders reports); now when zero
+	At                    chat.Time // when it happened (orders reports); now when zero
 	LivePlaybackURL       *string
 	LiveThumbnailURL      *string
 	LiveResolution        *Resolution
@@ -48,6 +52,6 @@ type MediaStatus struct {
 // NoMediaServer is the answer to calls that need a media server when none is
 // configured (the `none` backend): a forbidden action, not a server failure, so that
 // clients show it instead of retrying.
-func NoMediaServer() *Error {
-	return Errorf(CodeForbidden, "No media server is configured: this server cannot broadcast live rooms.")
+func NoMediaServer() *chat.Error {
+	return chat.Errorf(chat.CodeForbidden, "No media server is configured: this server cannot broadcast live rooms.")
 }

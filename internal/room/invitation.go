@@ -1,38 +1,42 @@
-package chat
+package room
 
-import "context"
+import (
+	"context"
+
+	"github.com/parley-chat/parley/internal/chat"
+)
 
 // Invitation asks a user to join something; Parley serves the live-room co-host kind
 // (type livestreamCohostInvite, targetType room). In the shape the 7.x SDK reads
 // (RawInvitation): userId and createdBy are internal ids, the invited*/inviter* fields
 // give both forms.
 type Invitation struct {
-	ID                    string  `json:"_id"`
-	InvitationID          string  `json:"invitationId"`
-	NetworkID             string  `json:"networkId"`
-	Type                  string  `json:"type"`
-	TargetID              string  `json:"targetId"`
-	TargetType            string  `json:"targetType"`
-	UserID                string  `json:"userId"`
-	Status                string  `json:"status"` // pending | approved | rejected | cancelled
-	RespondedAt           Time    `json:"respondedAt"`
-	CreatedBy             string  `json:"createdBy"`
-	InvitedUserID         string  `json:"invitedUserId"`
-	InvitedUserInternalID string  `json:"invitedUserInternalId"`
-	InvitedUserPublicID   string  `json:"invitedUserPublicId"`
-	InviterUserID         string  `json:"inviterUserId"`
-	InviterUserInternalID string  `json:"inviterUserInternalId"`
-	InviterUserPublicID   string  `json:"inviterUserPublicId"`
-	CommunityID           *string `json:"communityId"`
-	CreatedAt             Time    `json:"createdAt"`
-	UpdatedAt             Time    `json:"updatedAt"`
+	ID                    string    `json:"_id"`
+	InvitationID          string    `json:"invitationId"`
+	NetworkID             string    `json:"networkId"`
+	Type                  string    `json:"type"`
+	TargetID              string    `json:"targetId"`
+	TargetType            string    `json:"targetType"`
+	UserID                string    `json:"userId"`
+	Status                string    `json:"status"` // pending | approved | rejected | cancelled
+	RespondedAt           chat.Time `json:"respondedAt"`
+	CreatedBy             string    `json:"createdBy"`
+	InvitedUserID         string    `json:"invitedUserId"`
+	InvitedUserInternalID string    `json:"invitedUserInternalId"`
+	InvitedUserPublicID   string    `json:"invitedUserPublicId"`
+	InviterUserID         string    `json:"inviterUserId"`
+	InviterUserInternalID string    `json:"inviterUserInternalId"`
+	InviterUserPublicID   string    `json:"inviterUserPublicId"`
+	CommunityID           *string   `json:"communityId"`
+	CreatedAt             chat.Time `json:"createdAt"`
+	UpdatedAt             chat.Time `json:"updatedAt"`
 }
 
 // InvitationPayload is the answer of invitation calls and the data of invitation events.
 type InvitationPayload struct {
 	Invitations []Invitation `json:"invitations"`
-	Users       []User       `json:"users"`
-	Paging      *Paging      `json:"paging,omitempty"`
+	Users       []chat.User  `json:"users"`
+	Paging      *chat.Paging `json:"paging,omitempty"`
 }
 
 // Invitation kinds and statuses.
@@ -66,7 +70,7 @@ type InvitationQuery struct {
 	SortBy     string // firstCreated | lastCreated | createdAt | _id
 	SortOrder  string // asc | desc, for createdAt and _id
 	Limit      int
-	After      *Cursor
+	After      *chat.Cursor
 	// Ascending is decided from SortBy and SortOrder.
 	Ascending bool
 }
@@ -77,18 +81,18 @@ func (s *Service) invitationPayload(tx Tx, invs []Invitation) (*InvitationPayloa
 	for _, inv := range invs {
 		ids = append(ids, inv.UserID, inv.CreatedBy)
 	}
-	users, err := tx.UsersByIDs(Unique(ids))
+	users, err := tx.UsersByIDs(chat.Unique(ids))
 	if err != nil {
 		return nil, err
 	}
-	s.decorate(users)
-	byID := make(map[string]User, len(users))
+	s.chat.DecorateUsers(users)
+	byID := make(map[string]chat.User, len(users))
 	for _, u := range users {
 		byID[u.ID] = u
 	}
 	for i := range invs {
 		inv := &invs[i]
-		inv.InvitationID, inv.NetworkID = inv.ID, s.networkID
+		inv.InvitationID, inv.NetworkID = inv.ID, s.chat.NetworkID()
 		invitee, inviter := byID[inv.UserID], byID[inv.CreatedBy]
 		inv.InvitedUserID, inv.InvitedUserPublicID, inv.InvitedUserInternalID = invitee.UserID, invitee.UserID, inv.UserID
 		inv.InviterUserID, inv.InviterUserPublicID, inv.InviterUserInternalID = inviter.UserID, inviter.UserID, inv.CreatedBy
@@ -97,14 +101,14 @@ func (s *Service) invitationPayload(tx Tx, invs []Invitation) (*InvitationPayloa
 		invs = []Invitation{}
 	}
 	if users == nil {
-		users = []User{}
+		users = []chat.User{}
 	}
 	return &InvitationPayload{Invitations: invs, Users: users}, nil
 }
 
 // invitationEvent publishes an invitation change under the room's path and to the
 // invitee, the inviter and the room's participants.
-func (s *Service) invitationEvent(tx Tx, typ EventType, inv Invitation) error {
+func (s *Service) invitationEvent(tx Tx, typ chat.EventType, inv Invitation) error {
 	p, err := s.invitationPayload(tx, []Invitation{inv})
 	if err != nil {
 		return err
@@ -117,7 +121,7 @@ func (s *Service) invitationEvent(tx Tx, typ EventType, inv Invitation) error {
 	for _, pt := range ps {
 		users = append(users, pt.UserInternalID)
 	}
-	return tx.AppendEvent(Event{Type: typ, Data: p, RoomID: inv.TargetID, UserIDs: Unique(users)})
+	return tx.AppendEvent(chat.Event{Type: typ, Data: p, RoomID: inv.TargetID, UserIDs: chat.Unique(users)})
 }
 
 // CreateInvitationInput is the body of POST /api/v1/invitations.
@@ -130,7 +134,7 @@ type CreateInvitationInput struct {
 
 // checkInvitationKind validates type and targetType. Only live-room co-host invitations
 // are served: Parley has no communities, so communityMemberInvite is an unknown value.
-func checkInvitationKind(p *Problems, typ, targetType *string) {
+func checkInvitationKind(p *chat.Problems, typ, targetType *string) {
 	p.OneOf("type", typ, InviteCohost)
 	p.OneOf("targetType", targetType, InviteTargetRoom)
 }
@@ -140,8 +144,8 @@ func checkInvitationKind(p *Problems, typ, targetType *string) {
 // already take part (the host: 400300; a co-host or a pending invitee: 400900) and must
 // not be banned from viewing the room (400304). Only coHosts rooms that have not ended
 // take co-hosts (400300).
-func (s *Service) CreateInvitations(ctx context.Context, c *Caller, in CreateInvitationInput) (*InvitationPayload, error) {
-	var p Problems
+func (s *Service) CreateInvitations(ctx context.Context, c *chat.Caller, in CreateInvitationInput) (*InvitationPayload, error) {
+	var p chat.Problems
 	p.Required("type", in.Type, 1, 50)
 	p.Required("targetType", in.TargetType, 1, 50)
 	p.Required("targetId", in.TargetID, 1, 900)
@@ -154,9 +158,9 @@ func (s *Service) CreateInvitations(ctx context.Context, c *Caller, in CreateInv
 		return nil, err
 	}
 	if c.User == nil {
-		return nil, PermissionDenied()
+		return nil, chat.PermissionDenied()
 	}
-	userIDs := Unique(in.UserIDs)
+	userIDs := chat.Unique(in.UserIDs)
 	var out *InvitationPayload
 	err := s.store.Write(ctx, func(tx Tx) error {
 		r, err := managedRoom(tx, c, *in.TargetID)
@@ -164,17 +168,17 @@ func (s *Service) CreateInvitations(ctx context.Context, c *Caller, in CreateInv
 			return err
 		}
 		if r.Type != RoomCoHosts {
-			return Errorf(CodeForbidden, "Only coHosts rooms take co-hosts.")
+			return chat.Errorf(chat.CodeForbidden, "Only coHosts rooms take co-hosts.")
 		}
 		if hasEnded(r.Status) {
-			return Errorf(CodeForbidden, "The room has ended.")
+			return chat.Errorf(chat.CodeForbidden, "The room has ended.")
 		}
 		users, err := tx.UsersByPublicIDs(userIDs)
 		if err != nil {
 			return err
 		}
 		if len(users) != len(userIDs) {
-			return NotFound("User")
+			return chat.NotFound("User")
 		}
 		internal := make([]string, len(users))
 		for i, u := range users {
@@ -185,9 +189,9 @@ func (s *Service) CreateInvitations(ctx context.Context, c *Caller, in CreateInv
 			}
 			switch {
 			case pt != nil && pt.Type == ParticipantHost:
-				return Errorf(CodeForbidden, "The host cannot be invited to co-host their own room.")
+				return chat.Errorf(chat.CodeForbidden, "The host cannot be invited to co-host their own room.")
 			case pt != nil:
-				return Errorf(CodeConflict, "User %s is already a co-host of the room.", u.UserID)
+				return chat.Errorf(chat.CodeConflict, "User %s is already a co-host of the room.", u.UserID)
 			}
 		}
 		banned, err := tx.RoomViewersBanned(r.ID, internal)
@@ -195,26 +199,26 @@ func (s *Service) CreateInvitations(ctx context.Context, c *Caller, in CreateInv
 			return err
 		}
 		if len(banned) > 0 {
-			return Errorf(CodeUserBanned, "User is banned from this room.")
+			return chat.Errorf(chat.CodeUserBanned, "User is banned from this room.")
 		}
 		pending, err := tx.PendingInvitations(InviteTargetRoom, r.ID, internal)
 		if err != nil {
 			return err
 		}
 		if len(pending) > 0 {
-			return Errorf(CodeConflict, "User already has a pending invitation to this room.")
+			return chat.Errorf(chat.CodeConflict, "User already has a pending invitation to this room.")
 		}
 		now := s.now()
 		invs := make([]Invitation, len(users))
 		for i, u := range users {
 			invs[i] = Invitation{
-				ID: NewID(), Type: InviteCohost, TargetType: InviteTargetRoom, TargetID: r.ID,
+				ID: chat.NewID(), Type: InviteCohost, TargetType: InviteTargetRoom, TargetID: r.ID,
 				UserID: u.ID, CreatedBy: c.User.ID, Status: InvitationPending, CreatedAt: now, UpdatedAt: now,
 			}
 			if err := tx.InsertInvitation(&invs[i]); err != nil {
 				return err
 			}
-			if err := s.invitationEvent(tx, EventRoomCohostInvite, invs[i]); err != nil {
+			if err := s.invitationEvent(tx, chat.EventRoomCohostInvite, invs[i]); err != nil {
 				return err
 			}
 		}
@@ -226,18 +230,18 @@ func (s *Service) CreateInvitations(ctx context.Context, c *Caller, in CreateInv
 
 // pendingInvitation loads an invitation that is still pending.
 func pendingInvitation(tx Tx, id string) (*Invitation, error) {
-	if !IsID(id) {
-		return nil, NotFound("Invitation")
+	if !chat.IsID(id) {
+		return nil, chat.NotFound("Invitation")
 	}
 	inv, err := tx.InvitationByID(id)
 	if err != nil {
 		return nil, err
 	}
 	if inv == nil {
-		return nil, NotFound("Invitation")
+		return nil, chat.NotFound("Invitation")
 	}
 	if inv.Status != InvitationPending {
-		return nil, Errorf(CodeForbidden, "The invitation is %s, no longer pending.", inv.Status)
+		return nil, chat.Errorf(chat.CodeForbidden, "The invitation is %s, no longer pending.", inv.Status)
 	}
 	return inv, nil
 }
@@ -251,7 +255,7 @@ func (s *Service) respond(tx Tx, inv *Invitation, status string) error {
 
 // AcceptInvitation answers POST /api/v1/invitations/{id}/accept: the invitee becomes a
 // coHost participant of the room, which must still exist and not have ended.
-func (s *Service) AcceptInvitation(ctx context.Context, c *Caller, id string) error {
+func (s *Service) AcceptInvitation(ctx context.Context, c *chat.Caller, id string) error {
 	return s.store.Write(ctx, func(tx Tx) error {
 		inv, err := s.ownInvitation(tx, c, id)
 		if err != nil {
@@ -262,7 +266,7 @@ func (s *Service) AcceptInvitation(ctx context.Context, c *Caller, id string) er
 			return err
 		}
 		if hasEnded(r.Status) {
-			return Errorf(CodeForbidden, "The room has ended.")
+			return chat.Errorf(chat.CodeForbidden, "The room has ended.")
 		}
 		if err := s.respond(tx, inv, InvitationApproved); err != nil {
 			return err
@@ -280,15 +284,15 @@ func (s *Service) AcceptInvitation(ctx context.Context, c *Caller, id string) er
 		if err := tx.UpdateRoom(r); err != nil {
 			return err
 		}
-		if err := s.invitationEvent(tx, EventRoomCohostInviteAccept, *inv); err != nil {
+		if err := s.invitationEvent(tx, chat.EventRoomCohostInviteAccept, *inv); err != nil {
 			return err
 		}
-		return s.roomEvent(tx, EventRoomParticipantJoined, r, inv.UserID)
+		return s.roomEvent(tx, chat.EventRoomParticipantJoined, r, inv.UserID)
 	})
 }
 
 // RejectInvitation answers POST /api/v1/invitations/{id}/reject: the invitee declines.
-func (s *Service) RejectInvitation(ctx context.Context, c *Caller, id string) error {
+func (s *Service) RejectInvitation(ctx context.Context, c *chat.Caller, id string) error {
 	return s.store.Write(ctx, func(tx Tx) error {
 		inv, err := s.ownInvitation(tx, c, id)
 		if err != nil {
@@ -297,25 +301,25 @@ func (s *Service) RejectInvitation(ctx context.Context, c *Caller, id string) er
 		if err := s.respond(tx, inv, InvitationRejected); err != nil {
 			return err
 		}
-		return s.invitationEvent(tx, EventRoomCohostInviteReject, *inv)
+		return s.invitationEvent(tx, chat.EventRoomCohostInviteReject, *inv)
 	})
 }
 
 // ownInvitation loads a pending invitation addressed to the caller (else 400301).
-func (s *Service) ownInvitation(tx Tx, c *Caller, id string) (*Invitation, error) {
+func (s *Service) ownInvitation(tx Tx, c *chat.Caller, id string) (*Invitation, error) {
 	inv, err := pendingInvitation(tx, id)
 	if err != nil {
 		return nil, err
 	}
 	if c.User == nil || inv.UserID != c.User.ID {
-		return nil, Errorf(CodePermissionDenied, "Only the invited user may answer an invitation.")
+		return nil, chat.Errorf(chat.CodePermissionDenied, "Only the invited user may answer an invitation.")
 	}
 	return inv, nil
 }
 
 // CancelInvitation answers DELETE /api/v1/invitations/{id}: the inviter, the room's
 // host or an admin withdraws a pending invitation.
-func (s *Service) CancelInvitation(ctx context.Context, c *Caller, id string) error {
+func (s *Service) CancelInvitation(ctx context.Context, c *chat.Caller, id string) error {
 	return s.store.Write(ctx, func(tx Tx) error {
 		inv, err := pendingInvitation(tx, id)
 		if err != nil {
@@ -327,7 +331,7 @@ func (s *Service) CancelInvitation(ctx context.Context, c *Caller, id string) er
 				return err
 			}
 			if r == nil {
-				return PermissionDenied()
+				return chat.PermissionDenied()
 			}
 			if err := requireRoomManager(tx, c, r); err != nil {
 				return err
@@ -336,12 +340,12 @@ func (s *Service) CancelInvitation(ctx context.Context, c *Caller, id string) er
 		if err := s.respond(tx, inv, InvitationCancelled); err != nil {
 			return err
 		}
-		return s.invitationEvent(tx, EventRoomCohostInviteCancel, *inv)
+		return s.invitationEvent(tx, chat.EventRoomCohostInviteCancel, *inv)
 	})
 }
 
 // checkInvitationQuery validates the filters both lists share and settles the order.
-func checkInvitationQuery(p *Problems, q *InvitationQuery) {
+func checkInvitationQuery(p *chat.Problems, q *InvitationQuery) {
 	if q.Type != "" {
 		checkInvitationKind(p, &q.Type, nil)
 	}
@@ -358,20 +362,20 @@ func checkInvitationQuery(p *Problems, q *InvitationQuery) {
 			break
 		}
 	}
-	q.Statuses = Unique(q.Statuses)
+	q.Statuses = chat.Unique(q.Statuses)
 	if q.SortBy != "" {
-		p.OneOf("sortBy", &q.SortBy, InvitationSorts...)
+		p.OneOf("sortBy", &q.SortBy, chat.InvitationSorts...)
 	}
 	if q.SortOrder != "" {
-		p.OneOf("sortOrder", &q.SortOrder, SortOrders...)
+		p.OneOf("sortOrder", &q.SortOrder, chat.SortOrders...)
 	}
-	q.Ascending = q.SortBy == SortFirstCreated || (q.SortBy != SortLastCreated && q.SortOrder == SortAscending)
+	q.Ascending = q.SortBy == chat.SortFirstCreated || (q.SortBy != chat.SortLastCreated && q.SortOrder == chat.SortAscending)
 }
 
 // QueryInvitations answers GET /api/v1/invitations: the invitations to one room, for its
 // participants and admins (else 400301).
-func (s *Service) QueryInvitations(ctx context.Context, c *Caller, q InvitationQuery) (*InvitationPayload, error) {
-	var p Problems
+func (s *Service) QueryInvitations(ctx context.Context, c *chat.Caller, q InvitationQuery) (*InvitationPayload, error) {
+	var p chat.Problems
 	if q.TargetID == "" {
 		p.Add("targetId", "is required")
 	}
@@ -388,7 +392,7 @@ func (s *Service) QueryInvitations(ctx context.Context, c *Caller, q InvitationQ
 		if err != nil {
 			return err
 		}
-		if c.Can(PermManageRoom) {
+		if c.Can(chat.PermManageRoom) {
 			return nil
 		}
 		if c.User != nil {
@@ -397,20 +401,20 @@ func (s *Service) QueryInvitations(ctx context.Context, c *Caller, q InvitationQ
 				return err
 			}
 		}
-		return PermissionDenied()
+		return chat.PermissionDenied()
 	})
 }
 
 // MyInvitations answers GET /api/v1/invitations/me: the caller's own invitations,
 // newest first unless asked otherwise.
-func (s *Service) MyInvitations(ctx context.Context, c *Caller, q InvitationQuery) (*InvitationPayload, error) {
-	var p Problems
+func (s *Service) MyInvitations(ctx context.Context, c *chat.Caller, q InvitationQuery) (*InvitationPayload, error) {
+	var p chat.Problems
 	checkInvitationQuery(&p, &q)
 	if err := p.Err(); err != nil {
 		return nil, err
 	}
 	if c.User == nil {
-		return nil, PermissionDenied()
+		return nil, chat.PermissionDenied()
 	}
 	q.UserID = c.User.ID
 	return s.listInvitations(ctx, q, func(Tx) error { return nil })
@@ -422,9 +426,9 @@ func (s *Service) listInvitations(ctx context.Context, q InvitationQuery, allowe
 		if err := allowed(tx); err != nil {
 			return err
 		}
-		invs, paging, err := fetchPage(q.Limit,
+		invs, paging, err := chat.FetchPage(q.Limit,
 			func(n int) ([]Invitation, error) { q.Limit = n; return tx.ListInvitations(q) },
-			func(v Invitation) *Cursor { return &Cursor{N: v.CreatedAt.Millis(), ID: v.ID} })
+			func(v Invitation) *chat.Cursor { return &chat.Cursor{N: v.CreatedAt.Millis(), ID: v.ID} })
 		if err != nil {
 			return err
 		}

@@ -1,15 +1,19 @@
-package chat
+package room
 
-import "context"
+import (
+	"context"
+
+	"github.com/parley-chat/parley/internal/chat"
+)
 
 // RoomViewerBan is one user kept from watching a room (GET …/viewer-bans). userId and
 // banBy are internal ids, with the public ones beside them, as Amity answers them.
 type RoomViewerBan struct {
-	UserID        string `json:"userId"`
-	UserPublicID  string `json:"userPublicId"`
-	BanBy         string `json:"banBy"`
-	BanByPublicID string `json:"banByPublicId"`
-	CreatedAt     Time   `json:"createdAt"`
+	UserID        string    `json:"userId"`
+	UserPublicID  string    `json:"userPublicId"`
+	BanBy         string    `json:"banBy"`
+	BanByPublicID string    `json:"banByPublicId"`
+	CreatedAt     chat.Time `json:"createdAt"`
 }
 
 // RoomViewerBanPage is the answer of GET /api/v1/rooms/{roomId}/viewer-bans.
@@ -26,7 +30,7 @@ type ViewerBanInput struct {
 // viewerBanTargets checks a ban or unban request and loads the room and the users. The
 // host or an admin acts; every userId must name an existing user (400400, nothing
 // changes).
-func (s *Service) viewerBanTargets(tx Tx, c *Caller, roomID string, userIDs []string) (*Room, []User, error) {
+func (s *Service) viewerBanTargets(tx Tx, c *chat.Caller, roomID string, userIDs []string) (*Room, []chat.User, error) {
 	r, err := managedRoom(tx, c, roomID)
 	if err != nil {
 		return nil, nil, err
@@ -36,24 +40,24 @@ func (s *Service) viewerBanTargets(tx Tx, c *Caller, roomID string, userIDs []st
 		return nil, nil, err
 	}
 	if len(users) != len(userIDs) {
-		return nil, nil, NotFound("User")
+		return nil, nil, chat.NotFound("User")
 	}
 	return r, users, nil
 }
 
 func checkViewerBanInput(in ViewerBanInput) ([]string, error) {
-	var p Problems
+	var p chat.Problems
 	if in.UserIDs == nil {
 		p.Add("userIds", "is required")
 	}
 	p.List("userIds", in.UserIDs, 1, 100, 1, 50)
-	return Unique(in.UserIDs), p.Err()
+	return chat.Unique(in.UserIDs), p.Err()
 }
 
 // BanRoomViewers answers POST /api/v1/rooms/{roomId}/viewer-bans: the host or an admin
 // keeps users from watching the room. The room's participants (host and co-hosts) are
 // exempt (400306): remove a co-host first. Banning someone already banned is a no-op.
-func (s *Service) BanRoomViewers(ctx context.Context, c *Caller, roomID string, in ViewerBanInput) error {
+func (s *Service) BanRoomViewers(ctx context.Context, c *chat.Caller, roomID string, in ViewerBanInput) error {
 	ids, err := checkViewerBanInput(in)
 	if err != nil {
 		return err
@@ -70,7 +74,7 @@ func (s *Service) BanRoomViewers(ctx context.Context, c *Caller, roomID string, 
 				return err
 			}
 			if p != nil {
-				return Errorf(CodeBanExempt, "User %s is a participant of the room and cannot be banned from it.", u.UserID)
+				return chat.Errorf(chat.CodeBanExempt, "User %s is a participant of the room and cannot be banned from it.", u.UserID)
 			}
 			internal[i] = u.ID
 		}
@@ -85,13 +89,13 @@ func (s *Service) BanRoomViewers(ctx context.Context, c *Caller, roomID string, 
 		if err := tx.BanRoomViewers(r.ID, fresh, c.User.ID, s.now()); err != nil {
 			return err
 		}
-		return s.viewerBanEvent(tx, EventRoomUsersBanned, r, fresh)
+		return s.viewerBanEvent(tx, chat.EventRoomUsersBanned, r, fresh)
 	})
 }
 
 // UnbanRoomViewers answers DELETE /api/v1/rooms/{roomId}/viewer-bans. Unbanning a user
 // who is not banned is 400316 and changes nothing, as for channels.
-func (s *Service) UnbanRoomViewers(ctx context.Context, c *Caller, roomID string, in ViewerBanInput) error {
+func (s *Service) UnbanRoomViewers(ctx context.Context, c *chat.Caller, roomID string, in ViewerBanInput) error {
 	ids, err := checkViewerBanInput(in)
 	if err != nil {
 		return err
@@ -110,28 +114,28 @@ func (s *Service) UnbanRoomViewers(ctx context.Context, c *Caller, roomID string
 			return err
 		}
 		if len(banned) != len(internal) {
-			return Errorf(CodeNotBanned, "User is not banned from this room.")
+			return chat.Errorf(chat.CodeNotBanned, "User is not banned from this room.")
 		}
 		if err := tx.UnbanRoomViewers(r.ID, internal); err != nil {
 			return err
 		}
-		return s.viewerBanEvent(tx, EventRoomUsersUnbanned, r, internal)
+		return s.viewerBanEvent(tx, chat.EventRoomUsersUnbanned, r, internal)
 	})
 }
 
 // viewerBanEvent publishes a ban change to the room and to the users concerned, with
 // both the Rooms payload and the userIds Amity's event carries.
-func (s *Service) viewerBanEvent(tx Tx, typ EventType, r *Room, userIDs []string) error {
+func (s *Service) viewerBanEvent(tx Tx, typ chat.EventType, r *Room, userIDs []string) error {
 	p, err := s.roomPayload(tx, []Room{*r})
 	if err != nil {
 		return err
 	}
-	return tx.AppendEvent(Event{Type: typ, RoomID: r.ID, UserIDs: userIDs, Data: RoomEvent{RoomPayload: *p, UserIDs: userIDs}})
+	return tx.AppendEvent(chat.Event{Type: typ, RoomID: r.ID, UserIDs: userIDs, Data: RoomEvent{RoomPayload: *p, UserIDs: userIDs}})
 }
 
 // RoomViewerBans answers GET /api/v1/rooms/{roomId}/viewer-bans for the host or an
 // admin, newest ban first.
-func (s *Service) RoomViewerBans(ctx context.Context, c *Caller, roomID string, limit int, after *Cursor) (*RoomViewerBanPage, error) {
+func (s *Service) RoomViewerBans(ctx context.Context, c *chat.Caller, roomID string, limit int, after *chat.Cursor) (*RoomViewerBanPage, error) {
 	var out *RoomViewerBanPage
 	err := s.store.Read(ctx, func(tx Tx) error {
 		r, err := managedRoom(tx, c, roomID)
@@ -142,11 +146,11 @@ func (s *Service) RoomViewerBans(ctx context.Context, c *Caller, roomID string, 
 		if err != nil {
 			return err
 		}
-		var next *Cursor
+		var next *chat.Cursor
 		if len(bans) > limit {
 			bans = bans[:limit]
 			last := bans[limit-1]
-			next = &Cursor{N: last.CreatedAt.Millis(), ID: last.UserID}
+			next = &chat.Cursor{N: last.CreatedAt.Millis(), ID: last.UserID}
 		}
 		p, err := s.roomPayload(tx, []Room{*r})
 		if err != nil {
@@ -157,18 +161,18 @@ func (s *Service) RoomViewerBans(ctx context.Context, c *Caller, roomID string, 
 		for _, b := range bans {
 			ids = append(ids, b.UserID, b.BanBy)
 		}
-		extra, err := tx.UsersByIDs(Unique(ids))
+		extra, err := tx.UsersByIDs(chat.Unique(ids))
 		if err != nil {
 			return err
 		}
-		s.decorate(extra)
-		p.Users = unionBy(p.Users, extra, func(u User) string { return u.ID })
-		more, err := s.filesOf(tx, extra)
+		s.chat.DecorateUsers(extra)
+		p.Users = unionBy(p.Users, extra, func(u chat.User) string { return u.ID })
+		more, err := s.chat.UserFiles(tx, extra)
 		if err != nil {
 			return err
 		}
-		p.Files = unionBy(p.Files, more, func(f File) string { return f.FileID })
-		p.Paging = &Paging{}
+		p.Files = unionBy(p.Files, more, func(f chat.File) string { return f.FileID })
+		p.Paging = &chat.Paging{}
 		if next != nil {
 			p.Paging.Next = next.Encode(limit)
 		}

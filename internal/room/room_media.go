@@ -1,8 +1,10 @@
-package chat
+package room
 
 import (
 	"context"
 	"time"
+
+	"github.com/parley-chat/parley/internal/chat"
 )
 
 // RoomMediaStore remembers the media server's reports already applied to rooms, so
@@ -13,19 +15,19 @@ type RoomMediaStore interface {
 	MediaEventApplied(id string) (bool, error)
 	// LastMediaStatusAt is when the newest status report applied to a room happened; zero
 	// when none was.
-	LastMediaStatusAt(roomID string) (Time, error)
+	LastMediaStatusAt(roomID string) (chat.Time, error)
 	PutMediaEvent(e MediaEventRecord) error
 	// PruneMediaEvents forgets the reports of a kind applied before a time.
-	PruneMediaEvents(kind string, before Time) error
+	PruneMediaEvents(kind string, before chat.Time) error
 }
 
 // MediaEventRecord is one applied report of the media server.
 type MediaEventRecord struct {
 	ID        string
 	RoomID    string
-	Kind      string // MediaEventStatus | MediaEventPresence
-	At        Time   // when the media server says it happened
-	AppliedAt Time
+	Kind      string    // MediaEventStatus | MediaEventPresence
+	At        chat.Time // when the media server says it happened
+	AppliedAt chat.Time
 }
 
 // Kinds of media reports. Only status reports set a room's media clock.
@@ -44,18 +46,18 @@ type MediaPresence struct {
 	RoomID         string
 	UserInternalID string
 	Joined         bool // false: left
-	At             Time
+	At             chat.Time
 }
 
 // Media returns the media backend the service was configured with (nil: none).
-func (s *Service) Media() Media { return s.cfg.Media }
+func (s *Service) Media() Media { return s.media }
 
 // freshMediaStatus decides whether a status report about room r may be applied: not a
 // replay of an applied one (dup), and not older than the newest status report applied
 // (stale: it was delivered out of order). Media servers stamp events in whole seconds
 // at best, so reports of the same instant are applied in the order they arrive and
 // the status machine judges them.
-func freshMediaStatus(tx Tx, eventID, roomID string, at Time) (dup bool, err error) {
+func freshMediaStatus(tx Tx, eventID, roomID string, at chat.Time) (dup bool, err error) {
 	if eventID != "" {
 		if dup, err = tx.MediaEventApplied(eventID); err != nil || dup {
 			return dup, err
@@ -66,7 +68,7 @@ func freshMediaStatus(tx Tx, eventID, roomID string, at Time) (dup bool, err err
 		return false, err
 	}
 	if !last.IsZero() && at.Before(last.Time) {
-		return false, Errorf(CodeForbidden, "The report is older than the room's last media report.")
+		return false, chat.Errorf(chat.CodeForbidden, "The report is older than the room's last media report.")
 	}
 	return false, nil
 }
@@ -79,8 +81,8 @@ func freshMediaStatus(tx Tx, eventID, roomID string, at Time) (dup bool, err err
 // nothing, and neither does the leave of a user who is no longer a participant (their
 // removal or leave was published already). A replayed report publishes nothing again.
 func (s *Service) ApplyMediaPresence(ctx context.Context, m MediaPresence) (allowed bool, err error) {
-	if !IsID(m.RoomID) || !IsID(m.UserInternalID) {
-		return false, NotFound("Room") // not a room or a user of Parley's: not ours to judge
+	if !chat.IsID(m.RoomID) || !chat.IsID(m.UserInternalID) {
+		return false, chat.NotFound("Room") // not a room or a user of Parley's: not ours to judge
 	}
 	at := m.At
 	if at.IsZero() {
@@ -92,7 +94,7 @@ func (s *Service) ApplyMediaPresence(ctx context.Context, m MediaPresence) (allo
 			return err
 		}
 		if r == nil {
-			return NotFound("Room")
+			return chat.NotFound("Room")
 		}
 		if r.IsDeleted {
 			return nil // nobody may broadcast into a deleted room
@@ -113,7 +115,7 @@ func (s *Service) ApplyMediaPresence(ctx context.Context, m MediaPresence) (allo
 		now := s.now()
 		id := m.EventID
 		if id == "" {
-			id = NewID()
+			id = chat.NewID()
 		}
 		if err := tx.PutMediaEvent(MediaEventRecord{ID: id, RoomID: r.ID, Kind: MediaEventPresence, At: at, AppliedAt: now}); err != nil {
 			return err
@@ -121,9 +123,9 @@ func (s *Service) ApplyMediaPresence(ctx context.Context, m MediaPresence) (allo
 		if err := tx.PruneMediaEvents(MediaEventPresence, now.Add(-presenceMemory)); err != nil {
 			return err
 		}
-		typ := EventRoomParticipantLeft
+		typ := chat.EventRoomParticipantLeft
 		if m.Joined {
-			typ = EventRoomParticipantJoined
+			typ = chat.EventRoomParticipantJoined
 		}
 		return s.roomEvent(tx, typ, r, m.UserInternalID)
 	})

@@ -1,13 +1,17 @@
-package chat
+package room
 
-import "context"
+import (
+	"context"
+
+	"github.com/parley-chat/parley/internal/chat"
+)
 
 // LeaveRoom answers POST /api/v1/rooms/{roomId}/leave: a co-host steps down. The host
 // cannot leave (400300: stop or delete the room instead); a user who is not a
 // participant gets 400301, as for leaving a channel.
-func (s *Service) LeaveRoom(ctx context.Context, c *Caller, roomID string) (*RoomPayload, error) {
+func (s *Service) LeaveRoom(ctx context.Context, c *chat.Caller, roomID string) (*RoomPayload, error) {
 	if c.User == nil {
-		return nil, PermissionDenied()
+		return nil, chat.PermissionDenied()
 	}
 	var out *RoomPayload
 	var left *Room
@@ -21,21 +25,21 @@ func (s *Service) LeaveRoom(ctx context.Context, c *Caller, roomID string) (*Roo
 			return err
 		}
 		if p == nil {
-			return Errorf(CodePermissionDenied, "You are not a participant of this room.")
+			return chat.Errorf(chat.CodePermissionDenied, "You are not a participant of this room.")
 		}
 		if p.Type == ParticipantHost {
-			return Errorf(CodeForbidden, "The host cannot leave the room; stop or delete it instead.")
+			return chat.Errorf(chat.CodeForbidden, "The host cannot leave the room; stop or delete it instead.")
 		}
 		if err := tx.DeleteRoomParticipant(r.ID, c.User.ID); err != nil {
 			return err
 		}
 		r.UpdatedAt = s.now()
 		left = r
-		out, err = s.saveRoom(tx, r, EventRoomParticipantLeft, c.User.ID, c.User.ID)
+		out, err = s.saveRoom(tx, r, chat.EventRoomParticipantLeft, c.User.ID, c.User.ID)
 		return err
 	})
-	if err == nil && s.cfg.Media != nil {
-		s.cfg.Media.RemoveParticipant(ctx, left, c.User.ID)
+	if err == nil && s.media != nil {
+		s.media.RemoveParticipant(ctx, left, c.User.ID)
 	}
 	return out, err
 }
@@ -45,8 +49,8 @@ func (s *Service) LeaveRoom(ctx context.Context, c *Caller, roomID string) (*Roo
 // The rules, in the order they are checked: participantUserId 1..50 (400000), the room
 // exists (400400), the caller is the host or an admin (400301), the target is not the
 // host (400300), the target is a participant (400400).
-func (s *Service) RemoveParticipant(ctx context.Context, c *Caller, roomID string, participantUserID *string) (*RoomPayload, error) {
-	var p Problems
+func (s *Service) RemoveParticipant(ctx context.Context, c *chat.Caller, roomID string, participantUserID *string) (*RoomPayload, error) {
+	var p chat.Problems
 	p.Required("participantUserId", participantUserID, 1, 50)
 	if err := p.Err(); err != nil {
 		return nil, err
@@ -70,10 +74,10 @@ func (s *Service) RemoveParticipant(ctx context.Context, c *Caller, roomID strin
 			}
 		}
 		if pt != nil && pt.Type == ParticipantHost {
-			return Errorf(CodeForbidden, "The host cannot be removed from the room.")
+			return chat.Errorf(chat.CodeForbidden, "The host cannot be removed from the room.")
 		}
 		if pt == nil {
-			return Errorf(CodeNotFound, "Participant not found.")
+			return chat.Errorf(chat.CodeNotFound, "Participant not found.")
 		}
 		if err := tx.DeleteRoomParticipant(r.ID, u.ID); err != nil {
 			return err
@@ -81,11 +85,11 @@ func (s *Service) RemoveParticipant(ctx context.Context, c *Caller, roomID strin
 		r.UpdatedAt = s.now()
 		room, removed = r, u.ID
 		// The removed user is no longer a participant, so they are named explicitly.
-		out, err = s.saveRoom(tx, r, EventRoomParticipantRemoved, u.ID, u.ID)
+		out, err = s.saveRoom(tx, r, chat.EventRoomParticipantRemoved, u.ID, u.ID)
 		return err
 	})
-	if err == nil && s.cfg.Media != nil {
-		s.cfg.Media.RemoveParticipant(ctx, room, removed)
+	if err == nil && s.media != nil {
+		s.media.RemoveParticipant(ctx, room, removed)
 	}
 	return out, err
 }
@@ -97,8 +101,8 @@ type UpdateParticipantInput struct {
 
 // UpdateParticipant answers PUT /api/v1/rooms/{roomId}/participants/{userId}: the host
 // or an admin lets a participant manage product tags, or not.
-func (s *Service) UpdateParticipant(ctx context.Context, c *Caller, roomID, userID string, in UpdateParticipantInput) (*RoomPayload, error) {
-	var p Problems
+func (s *Service) UpdateParticipant(ctx context.Context, c *chat.Caller, roomID, userID string, in UpdateParticipantInput) (*RoomPayload, error) {
+	var p chat.Problems
 	if in.CanManageProductTags == nil {
 		p.Add("canManageProductTags", "is required")
 	}
@@ -123,14 +127,14 @@ func (s *Service) UpdateParticipant(ctx context.Context, c *Caller, roomID, user
 			}
 		}
 		if pt == nil {
-			return Errorf(CodeNotFound, "Participant not found.")
+			return chat.Errorf(chat.CodeNotFound, "Participant not found.")
 		}
 		pt.CanManageProductTags = *in.CanManageProductTags
 		if err := tx.PutRoomParticipant(*pt); err != nil {
 			return err
 		}
 		r.UpdatedAt = s.now()
-		out, err = s.saveRoom(tx, r, EventRoomDidUpdate, "")
+		out, err = s.saveRoom(tx, r, chat.EventRoomDidUpdate, "")
 		return err
 	})
 	return out, err

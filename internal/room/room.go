@@ -1,8 +1,10 @@
-package chat
+package room
 
 import (
 	"context"
 	"encoding/json"
+
+	"github.com/parley-chat/parley/internal/chat"
 )
 
 // Room is a live-stream room in the shape the 7.x SDK reads (RawRoom). `_id`, `roomId`
@@ -42,12 +44,12 @@ type Room struct {
 	Path                  string            `json:"path"`
 	IsDeleted             bool              `json:"isDeleted"`
 	DeletedBy             *string           `json:"deletedBy"` // public userId
-	CreatedAt             Time              `json:"createdAt"`
-	UpdatedAt             Time              `json:"updatedAt"`
-	LiveAt                Time              `json:"liveAt"`
-	EndedAt               Time              `json:"endedAt"`
-	RecordedAt            Time              `json:"recordedAt"`
-	DeletedAt             Time              `json:"deletedAt"`
+	CreatedAt             chat.Time         `json:"createdAt"`
+	UpdatedAt             chat.Time         `json:"updatedAt"`
+	LiveAt                chat.Time         `json:"liveAt"`
+	EndedAt               chat.Time         `json:"endedAt"`
+	RecordedAt            chat.Time         `json:"recordedAt"`
+	DeletedAt             chat.Time         `json:"deletedAt"`
 	// MediaRoom is the room's name at the media server.
 	MediaRoom string `json:"-"`
 }
@@ -55,12 +57,12 @@ type Room struct {
 // RoomParticipant is a broadcaster of a room: its host, or a co-host who accepted an
 // invitation. Viewers are not participants.
 type RoomParticipant struct {
-	Type                 string `json:"type"` // host | coHost
-	UserID               string `json:"userId"`
-	UserInternalID       string `json:"userInternalId"`
-	CanManageProductTags bool   `json:"canManageProductTags"`
-	RoomID               string `json:"-"`
-	CreatedAt            Time   `json:"-"`
+	Type                 string    `json:"type"` // host | coHost
+	UserID               string    `json:"userId"`
+	UserInternalID       string    `json:"userInternalId"`
+	CanManageProductTags bool      `json:"canManageProductTags"`
+	RoomID               string    `json:"-"`
+	CreatedAt            chat.Time `json:"-"`
 }
 
 // Resolution is a stream's picture size.
@@ -78,19 +80,19 @@ type PlaybackInfo struct {
 
 // RoomModeration is what content moderation decided about a room.
 type RoomModeration struct {
-	FlagLabels      []string `json:"flagLabels"`
-	TerminateLabels []string `json:"terminateLabels"`
-	UpdatedAt       Time     `json:"updatedAt"`
+	FlagLabels      []string  `json:"flagLabels"`
+	TerminateLabels []string  `json:"terminateLabels"`
+	UpdatedAt       chat.Time `json:"updatedAt"`
 }
 
 // RoomPayload is the answer of every room call and the data of room events. Every key
 // is always an array; roomChildrens are the rooms whose parentRoomId is a room here.
 type RoomPayload struct {
-	Rooms         []Room  `json:"rooms"`
-	RoomChildrens []Room  `json:"roomChildrens"`
-	Users         []User  `json:"users"`
-	Files         []File  `json:"files"`
-	Paging        *Paging `json:"paging,omitempty"`
+	Rooms         []Room       `json:"rooms"`
+	RoomChildrens []Room       `json:"roomChildrens"`
+	Users         []chat.User  `json:"users"`
+	Files         []chat.File  `json:"files"`
+	Paging        *chat.Paging `json:"paging,omitempty"`
 }
 
 // RoomEvent is the data of room events: the payload, plus who acted for participant
@@ -150,12 +152,12 @@ func hasEnded(status string) bool {
 }
 
 // statusEvents names the event each status change publishes.
-var statusEvents = map[string]EventType{
-	RoomLive:             EventRoomStartBroadcasting,
-	RoomWaitingReconnect: EventRoomWaitingReconnect,
-	RoomEnded:            EventRoomEndBroadcasting,
-	RoomRecorded:         EventRoomRecordedAvailable,
-	RoomTerminated:       EventRoomTerminated,
+var statusEvents = map[string]chat.EventType{
+	RoomLive:             chat.EventRoomStartBroadcasting,
+	RoomWaitingReconnect: chat.EventRoomWaitingReconnect,
+	RoomEnded:            chat.EventRoomEndBroadcasting,
+	RoomRecorded:         chat.EventRoomRecordedAvailable,
+	RoomTerminated:       chat.EventRoomTerminated,
 }
 
 // Amity's API documents snake_case spellings of some enums while the SDK sends
@@ -185,9 +187,9 @@ type RoomStore interface {
 	DeleteRoomParticipant(roomID, userID string) error
 	// RoomViewersBanned returns which of userIDs are banned from viewing the room.
 	RoomViewersBanned(roomID string, userIDs []string) ([]string, error)
-	BanRoomViewers(roomID string, userIDs []string, by string, at Time) error
+	BanRoomViewers(roomID string, userIDs []string, by string, at chat.Time) error
 	UnbanRoomViewers(roomID string, userIDs []string) error
-	ListRoomViewerBans(roomID string, limit int, after *Cursor) ([]RoomViewerBan, error)
+	ListRoomViewerBans(roomID string, limit int, after *chat.Cursor) ([]RoomViewerBan, error)
 }
 
 // RoomQuery is one page of GET /api/v1/rooms.
@@ -197,7 +199,7 @@ type RoomQuery struct {
 	SortBy    string // firstCreated | lastCreated
 	IsDeleted *bool  // nil: both
 	Limit     int
-	After     *Cursor
+	After     *chat.Cursor
 	// ViewerID leaves out the rooms this user is banned from viewing.
 	ViewerID string
 	// TargetTypes keeps the rooms whose targetType is one of these (community, user); nil
@@ -206,7 +208,7 @@ type RoomQuery struct {
 }
 
 // RoomPath is the MQTT topic base of a room.
-func (s *Service) RoomPath(id string) string { return s.networkID + "/room/" + id }
+func (s *Service) RoomPath(id string) string { return s.chat.NetworkID() + "/room/" + id }
 
 // decorateRooms fills the derived fields and the participants and children of rooms.
 func (s *Service) decorateRooms(rooms []Room, parts map[string][]RoomParticipant, children map[string][]string) {
@@ -245,7 +247,7 @@ func (s *Service) roomPayload(tx Tx, rooms []Room) (*RoomPayload, error) {
 	for _, k := range kids {
 		children[*k.ParentRoomID] = append(children[*k.ParentRoomID], k.ID)
 	}
-	ps, err := tx.RoomParticipants(Unique(allIDs))
+	ps, err := tx.RoomParticipants(chat.Unique(allIDs))
 	if err != nil {
 		return nil, err
 	}
@@ -265,17 +267,17 @@ func (s *Service) roomPayload(tx Tx, rooms []Room) (*RoomPayload, error) {
 	}
 	s.decorateRooms(rooms, parts, children)
 	s.decorateRooms(kids, parts, children)
-	users, err := tx.UsersByIDs(Unique(userIDs))
+	users, err := tx.UsersByIDs(chat.Unique(userIDs))
 	if err != nil {
 		return nil, err
 	}
-	s.decorate(users)
+	s.chat.DecorateUsers(users)
 	for _, u := range users {
 		if u.AvatarFileID != nil {
 			fileIDs = append(fileIDs, *u.AvatarFileID)
 		}
 	}
-	files, err := s.files(tx, fileIDs)
+	files, err := s.chat.Files(tx, fileIDs)
 	if err != nil {
 		return nil, err
 	}
@@ -287,14 +289,14 @@ func (s *Service) roomPayload(tx Tx, rooms []Room) (*RoomPayload, error) {
 		out.RoomChildrens = []Room{}
 	}
 	if out.Users == nil {
-		out.Users = []User{}
+		out.Users = []chat.User{}
 	}
 	return out, nil
 }
 
 // roomEvent appends a room event: published under the room's path and to the users
 // concerned (its participants plus extra), with the payload of the room as it is now.
-func (s *Service) roomEvent(tx Tx, typ EventType, r *Room, actor string, extra ...string) error {
+func (s *Service) roomEvent(tx Tx, typ chat.EventType, r *Room, actor string, extra ...string) error {
 	p, err := s.roomPayload(tx, []Room{*r})
 	if err != nil {
 		return err
@@ -307,20 +309,20 @@ func (s *Service) roomEvent(tx Tx, typ EventType, r *Room, actor string, extra .
 	for _, pt := range p.Rooms[0].Participants {
 		users = append(users, pt.UserInternalID)
 	}
-	return tx.AppendEvent(Event{Type: typ, Data: data, RoomID: r.ID, UserIDs: Unique(users)})
+	return tx.AppendEvent(chat.Event{Type: typ, Data: data, RoomID: r.ID, UserIDs: chat.Unique(users)})
 }
 
 // liveRoom loads a room that is not deleted: what every change to a room needs.
 func liveRoom(tx Tx, id string) (*Room, error) {
-	if !IsID(id) {
-		return nil, NotFound("Room")
+	if !chat.IsID(id) {
+		return nil, chat.NotFound("Room")
 	}
 	r, err := tx.RoomByID(id)
 	if err != nil {
 		return nil, err
 	}
 	if r == nil || r.IsDeleted {
-		return nil, NotFound("Room")
+		return nil, chat.NotFound("Room")
 	}
 	return r, nil
 }
@@ -340,7 +342,7 @@ func participant(tx Tx, roomID, userID string) (*RoomParticipant, error) {
 }
 
 // isRoomHost tells whether the caller is the room's host.
-func isRoomHost(tx Tx, c *Caller, r *Room) (bool, error) {
+func isRoomHost(tx Tx, c *chat.Caller, r *Room) (bool, error) {
 	if c.User == nil {
 		return false, nil
 	}
@@ -349,8 +351,8 @@ func isRoomHost(tx Tx, c *Caller, r *Room) (bool, error) {
 }
 
 // requireRoomManager lets the host or a network admin (MANAGE_ROOM) through, else 400301.
-func requireRoomManager(tx Tx, c *Caller, r *Room) error {
-	if c.Can(PermManageRoom) {
+func requireRoomManager(tx Tx, c *chat.Caller, r *Room) error {
+	if c.Can(chat.PermManageRoom) {
 		return nil
 	}
 	host, err := isRoomHost(tx, c, r)
@@ -358,14 +360,14 @@ func requireRoomManager(tx Tx, c *Caller, r *Room) error {
 		return err
 	}
 	if !host {
-		return PermissionDenied()
+		return chat.PermissionDenied()
 	}
 	return nil
 }
 
 // managedRoom loads a live room the caller may manage (requireRoomManager): a missing
 // room is 400400 before a caller who may not manage it is 400301.
-func managedRoom(tx Tx, c *Caller, id string) (*Room, error) {
+func managedRoom(tx Tx, c *chat.Caller, id string) (*Room, error) {
 	r, err := liveRoom(tx, id)
 	if err != nil {
 		return nil, err
@@ -378,7 +380,7 @@ func managedRoom(tx Tx, c *Caller, id string) (*Room, error) {
 
 // saveRoom stores a changed room and answers with its payload, after appending the
 // event typ that tells its watchers (roomEvent).
-func (s *Service) saveRoom(tx Tx, r *Room, typ EventType, actor string, extra ...string) (*RoomPayload, error) {
+func (s *Service) saveRoom(tx Tx, r *Room, typ chat.EventType, actor string, extra ...string) (*RoomPayload, error) {
 	if err := tx.UpdateRoom(r); err != nil {
 		return nil, err
 	}
@@ -401,7 +403,7 @@ type CreateRoomInput struct {
 }
 
 // checkRoomFields validates the fields create and update share.
-func checkRoomFields(p *Problems, title, description, thumbnail, parent *string, metadata *json.RawMessage) {
+func checkRoomFields(p *chat.Problems, title, description, thumbnail, parent *string, metadata *json.RawMessage) {
 	p.Text("title", title, 1, 1000)
 	p.Text("description", description, 0, 5000)
 	p.Text("thumbnailFileId", thumbnail, 0, 50)
@@ -410,8 +412,8 @@ func checkRoomFields(p *Problems, title, description, thumbnail, parent *string,
 }
 
 // CreateRoom answers POST /api/v1/rooms: the creator becomes the host of an idle room.
-func (s *Service) CreateRoom(ctx context.Context, c *Caller, in CreateRoomInput) (*RoomPayload, error) {
-	var p Problems
+func (s *Service) CreateRoom(ctx context.Context, c *chat.Caller, in CreateRoomInput) (*RoomPayload, error) {
+	var p chat.Problems
 	if in.Title == nil {
 		p.Add("title", "is required")
 	}
@@ -428,17 +430,17 @@ func (s *Service) CreateRoom(ctx context.Context, c *Caller, in CreateRoomInput)
 		return nil, err
 	}
 	if c.User == nil {
-		return nil, PermissionDenied()
+		return nil, chat.PermissionDenied()
 	}
 	now := s.now()
 	r := &Room{
-		ID: NewID(), Type: typ, Title: *in.Title, Status: RoomIdle, LiveChatEnabled: true,
+		ID: chat.NewID(), Type: typ, Title: *in.Title, Status: RoomIdle, LiveChatEnabled: true,
 		Metadata: json.RawMessage("{}"), CreatorInternalID: c.User.ID, CreatedBy: c.User.UserID,
 		CreatedAt: now, UpdatedAt: now,
 	}
 	applyRoomFields(r, in.Description, in.ThumbnailFileID, in.Metadata, in.LiveChatEnabled)
-	if s.cfg.Media != nil {
-		name, err := s.cfg.Media.CreateRoom(ctx, r)
+	if s.media != nil {
+		name, err := s.media.CreateRoom(ctx, r)
 		if err != nil {
 			return nil, err
 		}
@@ -471,7 +473,7 @@ func (s *Service) CreateRoom(ctx context.Context, c *Caller, in CreateRoomInput)
 			if err != nil {
 				return err
 			}
-			return s.roomEvent(tx, EventRoomDidUpdate, parent, "")
+			return s.roomEvent(tx, chat.EventRoomDidUpdate, parent, "")
 		}
 		return nil
 	})
@@ -484,7 +486,7 @@ func applyRoomFields(r *Room, description, thumbnail *string, metadata *json.Raw
 		r.Description = *description
 	}
 	if thumbnail != nil {
-		r.ThumbnailFileID = emptyToNil(*thumbnail)
+		r.ThumbnailFileID = chat.EmptyToNil(*thumbnail)
 	}
 	if metadata != nil {
 		r.Metadata = *metadata
@@ -497,9 +499,9 @@ func applyRoomFields(r *Room, description, thumbnail *string, metadata *json.Raw
 // checkRoomRefs checks the thumbnail and the parent a room names. A parent must be a
 // room the caller hosts (or any room, for admins) that is not itself a child: rooms
 // nest one level deep, which rules out cycles.
-func (s *Service) checkRoomRefs(tx Tx, c *Caller, r *Room, thumbnail, parentID *string) error {
+func (s *Service) checkRoomRefs(tx Tx, c *chat.Caller, r *Room, thumbnail, parentID *string) error {
 	if thumbnail != nil && *thumbnail != "" {
-		if err := s.requireImage(tx, *thumbnail); err != nil {
+		if err := s.chat.RequireImage(tx, *thumbnail); err != nil {
 			return err
 		}
 	}
@@ -511,7 +513,7 @@ func (s *Service) checkRoomRefs(tx Tx, c *Caller, r *Room, thumbnail, parentID *
 		return nil
 	}
 	if *parentID == r.ID {
-		return Errorf(CodeForbidden, "A room cannot be its own parent.")
+		return chat.Errorf(chat.CodeForbidden, "A room cannot be its own parent.")
 	}
 	parent, err := liveRoom(tx, *parentID)
 	if err != nil {
@@ -521,14 +523,14 @@ func (s *Service) checkRoomRefs(tx Tx, c *Caller, r *Room, thumbnail, parentID *
 		return err
 	}
 	if parent.ParentRoomID != nil {
-		return Errorf(CodeForbidden, "A child room cannot have child rooms.")
+		return chat.Errorf(chat.CodeForbidden, "A child room cannot have child rooms.")
 	}
 	kids, err := tx.ChildRooms([]string{r.ID})
 	if err != nil {
 		return err
 	}
 	if len(kids) > 0 {
-		return Errorf(CodeForbidden, "A room with child rooms cannot become a child room.")
+		return chat.Errorf(chat.CodeForbidden, "A room with child rooms cannot become a child room.")
 	}
 	r.ParentRoomID = &parent.ID
 	return nil
@@ -536,7 +538,7 @@ func (s *Service) checkRoomRefs(tx Tx, c *Caller, r *Room, thumbnail, parentID *
 
 // GetRoom answers GET /api/v1/rooms/{roomId}. A deleted room is answered with
 // isDeleted true, so that clients drop it; a viewer banned from the room gets 400301.
-func (s *Service) GetRoom(ctx context.Context, c *Caller, roomID string) (*RoomPayload, error) {
+func (s *Service) GetRoom(ctx context.Context, c *chat.Caller, roomID string) (*RoomPayload, error) {
 	var out *RoomPayload
 	err := s.store.Read(ctx, func(tx Tx) error {
 		r, err := s.readableRoom(tx, c, roomID)
@@ -551,24 +553,24 @@ func (s *Service) GetRoom(ctx context.Context, c *Caller, roomID string) (*RoomP
 
 // readableRoom loads a room the caller may see: any room, deleted ones included, unless
 // the caller is banned from viewing it.
-func (s *Service) readableRoom(tx Tx, c *Caller, roomID string) (*Room, error) {
-	if !IsID(roomID) {
-		return nil, NotFound("Room")
+func (s *Service) readableRoom(tx Tx, c *chat.Caller, roomID string) (*Room, error) {
+	if !chat.IsID(roomID) {
+		return nil, chat.NotFound("Room")
 	}
 	r, err := tx.RoomByID(roomID)
 	if err != nil {
 		return nil, err
 	}
 	if r == nil {
-		return nil, NotFound("Room")
+		return nil, chat.NotFound("Room")
 	}
-	if c.User != nil && !c.Can(PermManageRoom) {
+	if c.User != nil && !c.Can(chat.PermManageRoom) {
 		banned, err := tx.RoomViewersBanned(r.ID, []string{c.User.ID})
 		if err != nil {
 			return nil, err
 		}
 		if len(banned) > 0 {
-			return nil, Errorf(CodePermissionDenied, "You are banned from viewing this room.")
+			return nil, chat.Errorf(chat.CodePermissionDenied, "You are banned from viewing this room.")
 		}
 	}
 	return r, nil
@@ -580,7 +582,7 @@ func (s *Service) readableRoom(tx Tx, c *Caller, roomID string) (*Room, error) {
 func (s *Service) CanReadRoom(ctx context.Context, userInternalID, roomID string) (bool, error) {
 	ok := false
 	err := s.store.Read(ctx, func(tx Tx) error {
-		if !IsID(roomID) {
+		if !chat.IsID(roomID) {
 			return nil
 		}
 		r, err := tx.RoomByID(roomID)
@@ -595,8 +597,8 @@ func (s *Service) CanReadRoom(ctx context.Context, userInternalID, roomID string
 }
 
 // QueryRooms answers GET /api/v1/rooms.
-func (s *Service) QueryRooms(ctx context.Context, c *Caller, q RoomQuery) (*RoomPayload, error) {
-	var p Problems
+func (s *Service) QueryRooms(ctx context.Context, c *chat.Caller, q RoomQuery) (*RoomPayload, error) {
+	var p chat.Problems
 	if q.Type != "" {
 		if t, ok := roomTypeAliases[q.Type]; ok {
 			q.Type = t
@@ -615,26 +617,26 @@ func (s *Service) QueryRooms(ctx context.Context, c *Caller, q RoomQuery) (*Room
 			break
 		}
 	}
-	q.Statuses = Unique(q.Statuses)
-	q.TargetTypes = Unique(q.TargetTypes)
+	q.Statuses = chat.Unique(q.Statuses)
+	q.TargetTypes = chat.Unique(q.TargetTypes)
 	p.List("targetTypes", q.TargetTypes, 0, 2, 1, 20)
 	for _, t := range q.TargetTypes {
 		p.OneOf("targetTypes", &t, "community", "user")
 	}
 	if q.SortBy != "" {
-		p.OneOf("sortBy", &q.SortBy, RoomSorts...)
+		p.OneOf("sortBy", &q.SortBy, chat.RoomSorts...)
 	}
 	if err := p.Err(); err != nil {
 		return nil, err
 	}
-	if c.User != nil && !c.Can(PermManageRoom) {
+	if c.User != nil && !c.Can(chat.PermManageRoom) {
 		q.ViewerID = c.User.ID
 	}
 	var out *RoomPayload
 	err := s.store.Read(ctx, func(tx Tx) error {
-		rooms, paging, err := fetchPage(q.Limit,
+		rooms, paging, err := chat.FetchPage(q.Limit,
 			func(n int) ([]Room, error) { q.Limit = n; return tx.ListRooms(q) },
-			func(v Room) *Cursor { return &Cursor{N: v.CreatedAt.Millis(), ID: v.ID} })
+			func(v Room) *chat.Cursor { return &chat.Cursor{N: v.CreatedAt.Millis(), ID: v.ID} })
 		if err != nil {
 			return err
 		}
@@ -664,8 +666,8 @@ type UpdateRoomInput struct {
 }
 
 // UpdateRoom answers PUT /api/v1/rooms/{roomId}: the host or an admin edits the room.
-func (s *Service) UpdateRoom(ctx context.Context, c *Caller, roomID string, in UpdateRoomInput) (*RoomPayload, error) {
-	var p Problems
+func (s *Service) UpdateRoom(ctx context.Context, c *chat.Caller, roomID string, in UpdateRoomInput) (*RoomPayload, error) {
+	var p chat.Problems
 	checkRoomFields(&p, in.Title, in.Description, in.ThumbnailFileID, in.ParentRoomID, in.Metadata)
 	if err := p.Err(); err != nil {
 		return nil, err
@@ -693,7 +695,7 @@ func (s *Service) UpdateRoom(ctx context.Context, c *Caller, roomID string, in U
 			}
 		}
 		r.UpdatedAt = s.now()
-		out, err = s.saveRoom(tx, r, EventRoomDidUpdate, "")
+		out, err = s.saveRoom(tx, r, chat.EventRoomDidUpdate, "")
 		if err != nil {
 			return err
 		}
@@ -707,7 +709,7 @@ func (s *Service) UpdateRoom(ctx context.Context, c *Caller, roomID string, in U
 				return err
 			}
 			if parent != nil {
-				if err := s.roomEvent(tx, EventRoomDidUpdate, parent, ""); err != nil {
+				if err := s.roomEvent(tx, chat.EventRoomDidUpdate, parent, ""); err != nil {
 					return err
 				}
 			}
@@ -733,7 +735,7 @@ func nonNilIDs(ids ...*string) []string {
 
 // DeleteRoom answers DELETE /api/v1/rooms/{roomId}: the host or an admin soft-deletes
 // the room. A room still broadcasting ends first.
-func (s *Service) DeleteRoom(ctx context.Context, c *Caller, roomID string) error {
+func (s *Service) DeleteRoom(ctx context.Context, c *chat.Caller, roomID string) error {
 	var ended *Room
 	err := s.store.Write(ctx, func(tx Tx) error {
 		r, err := managedRoom(tx, c, roomID)
@@ -750,12 +752,12 @@ func (s *Service) DeleteRoom(ctx context.Context, c *Caller, roomID string) erro
 		if err := tx.UpdateRoom(r); err != nil {
 			return err
 		}
-		return s.roomEvent(tx, EventRoomDidUpdate, r, "")
+		return s.roomEvent(tx, chat.EventRoomDidUpdate, r, "")
 	})
-	if err == nil && ended != nil && s.cfg.Media != nil {
+	if err == nil && ended != nil && s.media != nil {
 		// Committed already: a media server that fails to hang up is its backend's to
 		// log; the room is over for every client either way.
-		s.cfg.Media.EndRoom(ctx, ended)
+		s.media.EndRoom(ctx, ended)
 	}
 	return err
 }
@@ -765,16 +767,16 @@ func (s *Service) DeleteRoom(ctx context.Context, c *Caller, roomID string) erro
 // room's liveChannelId. It runs inside the caller's transaction, through the channels'
 // own creation, so the channel and its channel.created event exist only with the room's
 // change; the caller saves the room.
-func (s *Service) openLiveChat(tx Tx, c *Caller, r *Room, ch *Channel, userIDs []string) (*ChannelPayload, error) {
+func (s *Service) openLiveChat(tx Tx, c *chat.Caller, r *Room, ch *chat.Channel, userIDs []string) (*chat.ChannelPayload, error) {
 	if ch == nil {
-		ch = newChannel(c.User.ID, ChannelLive, s.now())
+		ch = chat.NewChannel(c.User.ID, chat.ChannelLive, s.now())
 		ch.IsPublic = true
 	}
 	if ch.DisplayName == "" {
 		ch.DisplayName = truncate(r.Title, 100)
 	}
 	ch.AttachedTo.RoomID = &r.ID
-	out, err := s.createChannel(tx, c, ch, userIDs)
+	out, err := s.chat.CreateChannelIn(tx, c, ch, userIDs)
 	if err != nil {
 		return nil, err
 	}
@@ -785,13 +787,13 @@ func (s *Service) openLiveChat(tx Tx, c *Caller, r *Room, ch *Channel, userIDs [
 // createRoomChannel serves POST /api/v3/channels with {type: 'live', roomId}: the 7.x
 // SDK's getLiveChat() makes the chat of a room that has none. Only the room's host (or
 // an admin) may (400301); a room that has its chat already is 400900.
-func (s *Service) createRoomChannel(tx Tx, c *Caller, roomID string, ch *Channel, userIDs []string) (*ChannelPayload, error) {
+func (s *Service) createRoomChannel(tx Tx, c *chat.Caller, roomID string, ch *chat.Channel, userIDs []string) (*chat.ChannelPayload, error) {
 	r, err := managedRoom(tx, c, roomID)
 	if err != nil {
 		return nil, err
 	}
 	if r.LiveChannelID != nil {
-		return nil, Errorf(CodeConflict, "The room already has a live channel.")
+		return nil, chat.Errorf(chat.CodeConflict, "The room already has a live channel.")
 	}
 	out, err := s.openLiveChat(tx, c, r, ch, userIDs)
 	if err != nil {
@@ -801,7 +803,7 @@ func (s *Service) createRoomChannel(tx Tx, c *Caller, roomID string, ch *Channel
 	if err := tx.UpdateRoom(r); err != nil {
 		return nil, err
 	}
-	return out, s.roomEvent(tx, EventRoomDidUpdate, r, "")
+	return out, s.roomEvent(tx, chat.EventRoomDidUpdate, r, "")
 }
 
 // truncate cuts s to at most n characters.
