@@ -167,7 +167,7 @@ type ChannelQuery struct {
 	Types       []string // empty: every type
 	Tags        []string // every one of them
 	ExcludeTags []string // none of them
-	SortBy      string   // lastActivity | lastCreated | firstCreated | displayName
+	SortBy      SortBy   // lastActivity | lastCreated | firstCreated | displayName
 	IsDeleted   *bool    // nil: both
 	Limit       int
 	After       *Cursor
@@ -183,7 +183,7 @@ type MemberQuery struct {
 	Memberships []string // member | banned | muted; empty means member
 	Roles       []string
 	Search      string // displayName keyword
-	SortBy      string // lastCreated | firstCreated
+	SortBy      SortBy // lastCreated | firstCreated
 	IsDeleted   *bool  // users deleted or not; nil: both
 	Limit       int
 	After       *Cursor

@@ -404,7 +404,7 @@ func (s *Service) QueryChannels(ctx context.Context, c *Caller, q ChannelQuery) 
 	var p Problems
 	p.Text("keyword", &q.Keyword, 0, 100)
 	p.OneOf("filter", &q.Filter, ChannelFilters...)
-	p.OneOf("sortBy", &q.SortBy, ChannelSorts...)
+	OneOf(&p, "sortBy", &q.SortBy, ChannelSorts...)
 	p.List("types", q.Types, 0, 10, 1, 20)
 	for i, t := range q.Types {
 		switch t { // the deprecated names of community and live
@@ -446,7 +446,7 @@ func (s *Service) QueryChannels(ctx context.Context, c *Caller, q ChannelQuery) 
 	return out, err
 }
 
-func channelCursor(ch Channel, sortBy string) *Cursor {
+func channelCursor(ch Channel, sortBy SortBy) *Cursor {
 	switch sortBy {
 	case SortDisplayName:
 		return &Cursor{S: strings.ToLower(ch.DisplayName), ID: ch.ID}

@@ -637,7 +637,7 @@ func (s *Service) QueryMembers(ctx context.Context, c *Caller, channelID string,
 	}
 	p.List("roles", q.Roles, 0, 20, 1, 100)
 	p.Text("search", &q.Search, 0, 100)
-	p.OneOf("sortBy", &q.SortBy, MemberSorts...)
+	OneOf(&p, "sortBy", &q.SortBy, MemberSorts...)
 	if err := p.Err(); err != nil {
 		return nil, err
 	}

@@ -590,7 +590,7 @@ func (s *Service) readableOnly(tx Tx, c *Caller, msgs []Message) ([]Message, map
 // MessageListInput is GET /api/v5/messages as the transport reads it.
 type MessageListInput struct {
 	MessageFeedID  string
-	SortBy         string // segmentAsc | segmentDesc
+	SortBy         SortBy // segmentAsc | segmentDesc
 	Around         string // a message id to center the page on
 	ParentID       *string
 	DataType       string
@@ -625,8 +625,8 @@ func (s *Service) QueryMessages(ctx context.Context, c *Caller, in MessageListIn
 		return nil, err
 	}
 	asc := in.SortBy == SortSegmentAsc
-	if t := in.Token; t != nil && t.ID != "" && slices.Contains(MessageSorts, t.S) {
-		asc = t.S == SortSegmentAsc // a token keeps the sort it was made with
+	if t := in.Token; t != nil && t.ID != "" && slices.Contains(MessageSorts, SortBy(t.S)) {
+		asc = SortBy(t.S) == SortSegmentAsc // a token keeps the sort it was made with
 	}
 	sortBy := SortSegmentDesc
 	if asc {
@@ -655,7 +655,7 @@ func (s *Service) QueryMessages(ctx context.Context, c *Caller, in MessageListIn
 }
 
 // messagePage reads one page and its links. Forward means in the sort order.
-func (s *Service) messagePage(tx Tx, q MessageQuery, in MessageListInput, asc bool, sortBy string) ([]Message, *Paging, error) {
+func (s *Service) messagePage(tx Tx, q MessageQuery, in MessageListInput, asc bool, sortBy SortBy) ([]Message, *Paging, error) {
 	limit := in.Limit
 	// fetch reads up to n messages from a segment, in the sort order (forward) or against it.
 	fetch := func(from int64, forward bool, n int) ([]Message, error) {
@@ -663,7 +663,7 @@ func (s *Service) messagePage(tx Tx, q MessageQuery, in MessageListInput, asc bo
 		return tx.ListMessages(q)
 	}
 	link := func(m Message, forward bool) string {
-		return (&Cursor{N: m.Segment, ID: m.ID, S: sortBy, Before: !forward}).Encode(limit)
+		return (&Cursor{N: m.Segment, ID: m.ID, S: string(sortBy), Before: !forward}).Encode(limit)
 	}
 	paging := &Paging{}
 	switch {

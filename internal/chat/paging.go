@@ -51,21 +51,30 @@ func DecodeCursor(token string) (*Cursor, error) {
 	return &c, nil
 }
 
+// SortBy names a list's order (the sortBy option); SortOrder a direction (sortOrder).
+// Their own types keep a sort name from being passed where a filter, a status or a
+// direction is expected.
+type (
+	SortBy    string
+	SortOrder string
+)
+
 // Sort orders of the lists (the sortBy option): one name each, for every list that
 // offers it.
 const (
-	SortLastActivity = "lastActivity"
-	SortLastCreated  = "lastCreated"
-	SortFirstCreated = "firstCreated"
-	SortDisplayName  = "displayName"
-	SortSegmentAsc   = "segmentAsc"
-	SortSegmentDesc  = "segmentDesc"
+	SortLastActivity SortBy = "lastActivity"
+	SortLastCreated  SortBy = "lastCreated"
+	SortFirstCreated SortBy = "firstCreated"
+	SortDisplayName  SortBy = "displayName"
+	SortSegmentAsc   SortBy = "segmentAsc"
+	SortSegmentDesc  SortBy = "segmentDesc"
 	// The invitations list also takes a field and a sortOrder (SortAscending or
 	// SortDescending) instead of a named order.
-	SortCreatedAt  = "createdAt"
-	SortID         = "_id"
-	SortAscending  = "asc"
-	SortDescending = "desc"
+	SortCreatedAt SortBy = "createdAt"
+	SortID        SortBy = "_id"
+
+	SortAscending  SortOrder = "asc"
+	SortDescending SortOrder = "desc"
 )
 
 // Filters of the lists (the filter option).
@@ -86,21 +95,21 @@ const (
 // layer's parsing and the service's checks both use. Order is the order an error lists
 // them in.
 var (
-	ChannelSorts   = []string{SortLastActivity, SortLastCreated, SortFirstCreated, SortDisplayName}
+	ChannelSorts   = []SortBy{SortLastActivity, SortLastCreated, SortFirstCreated, SortDisplayName}
 	ChannelFilters = []string{FilterAll, ChannelFilterMember, ChannelFilterNotMember}
-	MemberSorts    = []string{SortLastCreated, SortFirstCreated}
+	MemberSorts    = []SortBy{SortLastCreated, SortFirstCreated}
 	// MemberFilters is the v3 members list's filter, which names memberships.
 	MemberFilters = []string{FilterAll, MemberFilterMuted, MemberFilterBanned, MemberFilterMemberAndBanned}
 	// Memberships is what the members list's memberships option may hold.
 	Memberships    = []string{MembershipMember, MembershipBanned, MembershipMuted}
-	MessageSorts   = []string{SortSegmentAsc, SortSegmentDesc}
-	UserSorts      = []string{SortFirstCreated, SortLastCreated, SortDisplayName}
+	MessageSorts   = []SortBy{SortSegmentAsc, SortSegmentDesc}
+	UserSorts      = []SortBy{SortFirstCreated, SortLastCreated, SortDisplayName}
 	UserFilters    = []string{FilterAll, UserFilterFlagged}
-	RoomSorts      = []string{SortLastCreated, SortFirstCreated}
-	BlocklistSorts = []string{SortFirstCreated, SortLastCreated}
+	RoomSorts      = []SortBy{SortLastCreated, SortFirstCreated}
+	BlocklistSorts = []SortBy{SortFirstCreated, SortLastCreated}
 	// InvitationSorts go with SortOrders.
-	InvitationSorts = []string{SortFirstCreated, SortLastCreated, SortCreatedAt, SortID}
-	SortOrders      = []string{SortAscending, SortDescending}
+	InvitationSorts = []SortBy{SortFirstCreated, SortLastCreated, SortCreatedAt, SortID}
+	SortOrders      = []SortOrder{SortAscending, SortDescending}
 )
 
 // Page sizes of every list endpoint.

@@ -61,7 +61,7 @@ type UserStore interface {
 // UserQuery is one page of GET /api/v3/users.
 type UserQuery struct {
 	Keyword        string
-	SortBy         string // firstCreated | lastCreated | displayName
+	SortBy         SortBy // firstCreated | lastCreated | displayName
 	IncludeDeleted bool
 	Flagged        bool // filter=flagged: only users with a flag (global admins only)
 	Limit          int
@@ -163,7 +163,7 @@ func (s *Service) GetUsers(ctx context.Context, c *Caller, userIDs []string) (*U
 // QueryUsers answers GET /api/v3/users.
 func (s *Service) QueryUsers(ctx context.Context, c *Caller, q UserQuery) (*UserPayload, error) {
 	var p Problems
-	p.OneOf("sortBy", &q.SortBy, UserSorts...)
+	OneOf(&p, "sortBy", &q.SortBy, UserSorts...)
 	p.Text("keyword", &q.Keyword, 0, 100)
 	if err := p.Err(); err != nil {
 		return nil, err
@@ -192,7 +192,7 @@ func (s *Service) QueryUsers(ctx context.Context, c *Caller, q UserQuery) (*User
 	return out, err
 }
 
-func userCursor(u User, sortBy string) *Cursor {
+func userCursor(u User, sortBy SortBy) *Cursor {
 	if sortBy == SortDisplayName {
 		return &Cursor{S: strings.ToLower(u.DisplayName), ID: u.ID}
 	}

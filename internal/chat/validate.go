@@ -32,7 +32,10 @@ func (p *Problems) Required(field string, v *string, min, max int) {
 }
 
 // OneOf checks an optional value against its allowed set.
-func (p *Problems) OneOf(field string, v *string, allowed ...string) {
+func (p *Problems) OneOf(field string, v *string, allowed ...string) { OneOf(p, field, v, allowed...) }
+
+// OneOf is Problems.OneOf for the named string types of the enums (SortBy, SortOrder).
+func OneOf[T ~string](p *Problems, field string, v *T, allowed ...T) {
 	if v == nil {
 		return
 	}

@@ -21,7 +21,7 @@ func (a *API) routesBlocklists() {
 func (a *API) listWords(list string) authed {
 	return func(w http.ResponseWriter, r *http.Request, c *chat.Caller) {
 		q := newQuery(r)
-		newest := q.enum("sortBy", chat.SortLastCreated, chat.BlocklistSorts...) == chat.SortLastCreated
+		newest := enum(q, "sortBy", chat.SortLastCreated, chat.BlocklistSorts...) == chat.SortLastCreated
 		limit, after := q.page()
 		if err := q.err(); err != nil {
 			a.writeError(w, r, err)

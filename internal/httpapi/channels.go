@@ -56,7 +56,7 @@ func (a *API) queryChannels(w http.ResponseWriter, r *http.Request, c *chat.Call
 		Types:       q.list("types"),
 		Tags:        q.list("tags"),
 		ExcludeTags: q.list("excludeTags"),
-		SortBy:      q.enum("sortBy", chat.SortLastActivity, chat.ChannelSorts...),
+		SortBy:      enum(q, "sortBy", chat.SortLastActivity, chat.ChannelSorts...),
 		IsDeleted:   q.optionalBool("isDeleted"),
 	}
 	in.Limit, in.After = q.page()

@@ -31,7 +31,7 @@ func invitationQuery(r *http.Request) (room.InvitationQuery, error) {
 	q := newQuery(r)
 	in := room.InvitationQuery{
 		Type: q.str("type"), TargetType: q.str("targetType"), TargetID: q.str("targetId"),
-		Statuses: q.list("statuses"), SortBy: q.str("sortBy"), SortOrder: q.str("sortOrder"),
+		Statuses: q.list("statuses"), SortBy: chat.SortBy(q.str("sortBy")), SortOrder: chat.SortOrder(q.str("sortOrder")),
 	}
 	in.Limit, in.After = q.page()
 	return in, q.err()

@@ -146,7 +146,7 @@ func (a *API) membersPage(w http.ResponseWriter, r *http.Request, c *chat.Caller
 		Memberships: memberships,
 		Roles:       append(q.list("roles"), q.list("role")...),
 		Search:      q.str("search"),
-		SortBy:      q.enum("sortBy", chat.SortLastCreated, chat.MemberSorts...),
+		SortBy:      enum(q, "sortBy", chat.SortLastCreated, chat.MemberSorts...),
 		IsDeleted:   q.optionalBool("isDeleted"),
 	}
 	in.Limit, in.After = q.page()

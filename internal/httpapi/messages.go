@@ -34,7 +34,7 @@ func (a *API) queryMessages(w http.ResponseWriter, r *http.Request, c *chat.Call
 	q := newQuery(r)
 	in := chat.MessageListInput{
 		MessageFeedID:  q.str("messageFeedId"),
-		SortBy:         q.enum("options[sortBy]", chat.SortSegmentDesc, chat.MessageSorts...),
+		SortBy:         enum(q, "options[sortBy]", chat.SortSegmentDesc, chat.MessageSorts...),
 		Around:         q.str("options[around]"),
 		DataType:       q.str("dataType"),
 		IncludeTags:    q.list("includeTags"),

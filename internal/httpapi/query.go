@@ -69,16 +69,23 @@ func (q *query) integer(name string, def, min, max int) int {
 
 // enum reads a value from an allowed set; absent gives def.
 func (q *query) enum(name, def string, allowed ...string) string {
-	s := q.v.Get(name)
+	return enum(q, name, def, allowed...)
+}
+
+// enum is query.enum for the named string types of chat's enums (chat.SortBy, ...).
+func enum[T ~string](q *query, name string, def T, allowed ...T) T {
+	s := T(q.v.Get(name))
 	if s == "" {
 		return def
 	}
-	for _, a := range allowed {
+	names := make([]string, len(allowed))
+	for i, a := range allowed {
 		if s == a {
 			return s
 		}
+		names[i] = string(a)
 	}
-	q.problems.Add(name, "must be one of %s", strings.Join(allowed, ", "))
+	q.problems.Add(name, "must be one of %s", strings.Join(names, ", "))
 	return def
 }
 

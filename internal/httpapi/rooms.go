@@ -41,7 +41,7 @@ func (a *API) createRoom(w http.ResponseWriter, r *http.Request, c *chat.Caller)
 
 func (a *API) queryRooms(w http.ResponseWriter, r *http.Request, c *chat.Caller) {
 	q := newQuery(r)
-	in := room.RoomQuery{Type: q.str("type"), Statuses: q.list("statuses"), SortBy: q.str("sortBy")}
+	in := room.RoomQuery{Type: q.str("type"), Statuses: q.list("statuses"), SortBy: chat.SortBy(q.str("sortBy"))}
 	if q.str("isDeleted") != "" {
 		d := q.boolean("isDeleted", false)
 		in.IsDeleted = &d
@@ -80,7 +80,7 @@ func (a *API) liveRooms(w http.ResponseWriter, r *http.Request, c *chat.Caller) 
 	q := newQuery(r)
 	notDeleted := false
 	in := room.RoomQuery{Statuses: []string{room.RoomLive}, IsDeleted: &notDeleted,
-		SortBy: q.enum("options[sortBy]", chat.SortLastCreated, chat.RoomSorts...)}
+		SortBy: enum(q, "options[sortBy]", chat.SortLastCreated, chat.RoomSorts...)}
 	if types := q.list("targetTypes"); !slices.Contains(types, "all") {
 		in.TargetTypes = types
 	}

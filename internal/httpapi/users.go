@@ -29,7 +29,7 @@ func (a *API) queryUsers(w http.ResponseWriter, r *http.Request, c *chat.Caller)
 	q := newQuery(r)
 	in := chat.UserQuery{
 		Keyword:        q.str("keyword"),
-		SortBy:         q.enum("sortBy", chat.SortLastCreated, chat.UserSorts...),
+		SortBy:         enum(q, "sortBy", chat.SortLastCreated, chat.UserSorts...),
 		IncludeDeleted: q.boolean("isDeleted", false),
 	}
 	in.Flagged = q.enum("filter", chat.FilterAll, chat.UserFilters...) == chat.UserFilterFlagged

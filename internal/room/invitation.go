@@ -67,8 +67,8 @@ type InvitationQuery struct {
 	TargetID   string
 	UserID     string // the invitee, for /me
 	Statuses   []string
-	SortBy     string // firstCreated | lastCreated | createdAt | _id
-	SortOrder  string // asc | desc, for createdAt and _id
+	SortBy     chat.SortBy    // firstCreated | lastCreated | createdAt | _id
+	SortOrder  chat.SortOrder // asc | desc, for createdAt and _id
 	Limit      int
 	After      *chat.Cursor
 	// Ascending is decided from SortBy and SortOrder.
@@ -364,10 +364,10 @@ func checkInvitationQuery(p *chat.Problems, q *InvitationQuery) {
 	}
 	q.Statuses = chat.Unique(q.Statuses)
 	if q.SortBy != "" {
-		p.OneOf("sortBy", &q.SortBy, chat.InvitationSorts...)
+		chat.OneOf(p, "sortBy", &q.SortBy, chat.InvitationSorts...)
 	}
 	if q.SortOrder != "" {
-		p.OneOf("sortOrder", &q.SortOrder, chat.SortOrders...)
+		chat.OneOf(p, "sortOrder", &q.SortOrder, chat.SortOrders...)
 	}
 	q.Ascending = q.SortBy == chat.SortFirstCreated || (q.SortBy != chat.SortLastCreated && q.SortOrder == chat.SortAscending)
 }

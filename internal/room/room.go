@@ -196,8 +196,8 @@ type RoomStore interface {
 type RoomQuery struct {
 	Type      string
 	Statuses  []string
-	SortBy    string // firstCreated | lastCreated
-	IsDeleted *bool  // nil: both
+	SortBy    chat.SortBy // firstCreated | lastCreated
+	IsDeleted *bool       // nil: both
 	Limit     int
 	After     *chat.Cursor
 	// ViewerID leaves out the rooms this user is banned from viewing.
@@ -624,7 +624,7 @@ func (s *Service) QueryRooms(ctx context.Context, c *chat.Caller, q RoomQuery) (
 		p.OneOf("targetTypes", &t, "community", "user")
 	}
 	if q.SortBy != "" {
-		p.OneOf("sortBy", &q.SortBy, chat.RoomSorts...)
+		chat.OneOf(&p, "sortBy", &q.SortBy, chat.RoomSorts...)
 	}
 	if err := p.Err(); err != nil {
 		return nil, err

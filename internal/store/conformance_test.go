@@ -176,7 +176,7 @@ func testUsersPaging(t *testing.T, db *store.DB) {
 		return nil
 	})
 	for _, c := range []struct {
-		sortBy string
+		sortBy chat.SortBy
 		less   func(a, b *chat.User) bool
 		cursor func(u chat.User) *chat.Cursor
 	}{
