@@ -45,6 +45,17 @@ import (
 // a unit that starts after another's commit draws higher seqs than it. Units that share
 // no row may commit in either order; their events come in seq order.
 //
+// The sole writer's shortcut. When this process is the only one writing the database
+// (Options.SoleWriter: a single node), it knows its writers without asking PostgreSQL: a
+// unit registers just before the statement that draws its first seq, records that seq,
+// and leaves once its transaction has committed or rolled back (work.passBound). Seqs
+// rise in the order they are drawn, so every seq up to the highest recorded one was
+// drawn before it was recorded, by a unit registered by then: one still running bounds
+// what passes by its first seq; the others have ended, and their events are in any later
+// snapshot, or never will be. So the relay passes, with its one SELECT and no pg_locks
+// read, the events up to that bound; when a unit is registered without a recorded seq,
+// or an event lies past the bound, it reads the long way above.
+//
 // An event waits only for the writers that were appending events when it was written
 // (milliseconds), never for unrelated transactions; the writer lock is per schema,
 // like everything of one Parley. Each event costs a subtransaction (a unit that appends
@@ -112,7 +123,7 @@ func (t *tx) AppendEvent(e chat.Event) error {
 // lock meanwhile, and each round trip saved is time the next unit on the channel does
 // not wait.
 func (t *tx) appendInOneStatement(e chat.Event, data []byte, at chat.Time, args []any) error {
-	q := `WITH ev AS (` + t.d.outboxInsert + `)`
+	q := `WITH ev AS (` + t.d.outboxInsert + ` RETURNING seq)`
 	push, pushArgs, ok, err := t.pushJobInsert(e, at)
 	if err != nil {
 		return err
@@ -123,15 +134,36 @@ func (t *tx) appendInOneStatement(e chat.Event, data []byte, at chat.Time, args 
 	}
 	key := orderKey(e)
 	hooks, hookArgs, ok := webhookInsert(e, key, data, at)
+	// The event's seq ("s" and the number) and the endpoints written to ("e" and the id).
 	if ok {
-		q += ` ` + hooks
+		q += `, wh AS (` + hooks + `) SELECT 's' || CAST(seq AS TEXT) FROM ev UNION ALL SELECT 'e' || endpoint_id FROM wh`
 		args = append(args, hookArgs...)
 	} else {
-		q += ` SELECT '' WHERE 1 = 0` // the WITH's inserts run all the same
+		q += ` SELECT 's' || CAST(seq AS TEXT) FROM ev`
 	}
-	endpoints, err := queryAll(t, scanString, q, args...)
+	if t.work.soleWriter && !t.registered {
+		// Just before the statement that draws its first seq; run ends it.
+		t.registered = true
+		t.work.appending(t)
+	}
+	got, err := queryAll(t, scanString, q, args...)
 	if err != nil {
 		return err
+	}
+	var endpoints []string
+	for _, g := range got {
+		switch {
+		case strings.HasPrefix(g, "s"):
+			seq, err := strconv.ParseInt(g[1:], 10, 64)
+			if err != nil {
+				return fmt.Errorf("store: outbox seq %q: %w", g, err)
+			}
+			if t.registered {
+				t.work.drew(t, seq)
+			}
+		case strings.HasPrefix(g, "e"):
+			endpoints = append(endpoints, g[1:])
+		}
 	}
 	return t.promoteWebhookQueues(endpoints, key)
 }
@@ -191,6 +223,14 @@ const (
 // are held back.
 func (db *DB) pendingEvents(ctx context.Context, after int64, limit int) (out []chat.OutboxEvent, held bool, err error) {
 	passes := func(int64) bool { return true }
+	if bound, ok := db.work.passBound(); ok && db.work.soleWriter && db.d.outboxWriters != "" {
+		// This process is the only writer and knows which seqs are settled: no pg_locks
+		// read. An event past the bound sends the read the long way.
+		out, held, err = db.readPending(ctx, after, limit, func(int64) bool { return true }, bound)
+		if err != nil || !held {
+			return out, false, err
+		}
+	}
 	if db.d.outboxWriters != "" {
 		// Before the snapshot that reads the events, in a statement of its own (step 3).
 		var below int64
@@ -214,6 +254,12 @@ func (db *DB) pendingEvents(ctx context.Context, after int64, limit int) (out []
 			return true
 		}
 	}
+	return db.readPending(ctx, after, limit, passes, 1<<62)
+}
+
+// readPending reads the events after seq in seq order, up to the first whose writer
+// passes does not pass or whose seq is above bound (held).
+func (db *DB) readPending(ctx context.Context, after int64, limit int, passes func(xid int64) bool, bound int64) (out []chat.OutboxEvent, held bool, err error) {
 	// Committed events only: a read sees exactly those (on SQLite the writer's connection
 	// may be inside a group commit's open transaction), on a held reader with the query
 	// prepared once (the relay runs it after every commit). On PostgreSQL the one SELECT
@@ -238,7 +284,7 @@ func (db *DB) pendingEvents(ctx context.Context, after int64, limit int) (out []
 			if err != nil {
 				return err
 			}
-			if !passes(xid) {
+			if e.Seq > bound || !passes(xid) {
 				held = true
 				break
 			}

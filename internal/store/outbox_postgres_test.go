@@ -17,36 +17,55 @@ import (
 // order without a lock").
 func TestOutboxHoldsEventsBehindARunningWriter(t *testing.T) {
 	storetest.Require(t, "postgres")
-	db := storetest.Open(t, "postgres")
-	commit := holdWrite(t, db, func(tx chat.Tx) error { return tx.AppendEvent(chat.Event{Type: "first", Data: 1}) })
-	write(t, db, func(tx chat.Tx) error { return tx.AppendEvent(chat.Event{Type: "second", Data: 2}) })
+	forSoleWriter(t, func(t *testing.T, db *store.DB) {
+		commit := holdWrite(t, db, func(tx chat.Tx) error { return tx.AppendEvent(chat.Event{Type: "first", Data: 1}) })
+		write(t, db, func(tx chat.Tx) error { return tx.AppendEvent(chat.Event{Type: "second", Data: 2}) })
 
-	short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
-	defer cancel()
-	if evs, err := db.PendingEvents(short, 0, 10); err != nil || len(evs) != 0 {
-		t.Fatalf("while the first writer runs: %v %v, want nothing", types(evs), err)
+		short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+		defer cancel()
+		if evs, err := db.PendingEvents(short, 0, 10); err != nil || len(evs) != 0 {
+			t.Fatalf("while the first writer runs: %v %v, want nothing", types(evs), err)
+		}
+		if err := commit(); err != nil {
+			t.Fatal(err)
+		}
+		evs, err := db.PendingEvents(ctx, 0, 10)
+		if err != nil || len(evs) != 2 || evs[0].Type != "first" || evs[1].Type != "second" {
+			t.Fatalf("after both committed: %v %v, want [first second]", types(evs), err)
+		}
+	})
+}
+
+// forSoleWriter runs a test on a store that shares its database with other processes and
+// on one that is its only writer (Options.SoleWriter: the relay bounds what it passes
+// by this process's own writers, without pg_locks).
+func forSoleWriter(t *testing.T, test func(t *testing.T, db *store.DB)) {
+	for _, sole := range []bool{false, true} {
+		t.Run(map[bool]string{false: "shared", true: "sole writer"}[sole], func(t *testing.T) {
+			test(t, storetest.OpenAt(t, storetest.Target(t, "postgres"), store.Options{Synchronous: "NORMAL", SoleWriter: sole}))
+		})
 	}
-	if err := commit(); err != nil {
-		t.Fatal(err)
-	}
-	evs, err := db.PendingEvents(ctx, 0, 10)
-	if err != nil || len(evs) != 2 || evs[0].Type != "first" || evs[1].Type != "second" {
-		t.Fatalf("after both committed: %v %v, want [first second]", types(evs), err)
-	}
+}
+
+// The concurrent relay test, on a sole writer (conformance_test.go runs it shared).
+func TestOutboxConcurrentRelaySoleWriter(t *testing.T) {
+	storetest.Require(t, "postgres")
+	testOutboxConcurrentRelay(t, storetest.OpenAt(t, storetest.Target(t, "postgres"), store.Options{Synchronous: "NORMAL", SoleWriter: true}))
 }
 
 // A transaction that appends no event, however long it runs, does not hold events back.
 func TestOutboxPassesEventsBesideALongTransaction(t *testing.T) {
 	storetest.Require(t, "postgres")
-	db := storetest.Open(t, "postgres")
-	holdWrite(t, db, func(tx chat.Tx) error { return tx.PutSetting("long", "x") }) // it has a transaction id
-	write(t, db, func(tx chat.Tx) error { return tx.AppendEvent(chat.Event{Type: "e", Data: 1}) })
+	forSoleWriter(t, func(t *testing.T, db *store.DB) {
+		holdWrite(t, db, func(tx chat.Tx) error { return tx.PutSetting("long", "x") }) // it has a transaction id
+		write(t, db, func(tx chat.Tx) error { return tx.AppendEvent(chat.Event{Type: "e", Data: 1}) })
 
-	short, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
-	defer cancel()
-	if evs, err := db.PendingEvents(short, 0, 10); err != nil || len(evs) != 1 {
-		t.Fatalf("beside a long transaction: %v %v, want [e]", types(evs), err)
-	}
+		short, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+		defer cancel()
+		if evs, err := db.PendingEvents(short, 0, 10); err != nil || len(evs) != 1 {
+			t.Fatalf("beside a long transaction: %v %v, want [e]", types(evs), err)
+		}
+	})
 }
 
 // holdWrite runs fn in a write transaction that stays open until commit is called (at

@@ -390,6 +390,11 @@ func (db *DB) run(ctx context.Context, conn *sql.DB, opts *sql.TxOptions, write 
 	// open would hold its connection (SQLite's only writer) and its locks for ever.
 	defer sqltx.Rollback()
 	t := &tx{ctx: ctx, q: sqltx, d: db.d, write: write, caches: db.caches, noPushJobs: db.noPushJobs, work: &db.work}
+	defer func() {
+		if t.registered {
+			db.work.ended(t) // after the commit or the rollback: its seqs are settled
+		}
+	}()
 	if err := fn(t); err != nil {
 		return db.d.clientError(err)
 	}
@@ -430,6 +435,9 @@ type tx struct {
 	// flushAfter: the unit appended events on PostgreSQL and committed without waiting
 	// for the WAL flush; run waits for it (dialect.durable) before Write returns.
 	flushAfter bool
+
+	// registered: the unit is in work.running (SoleWriter on PostgreSQL) until run ends.
+	registered bool
 
 	// absentMembers are the membership keys MembershipsForUpdate found missing and no
 	// statement has inserted yet (PostgreSQL).

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"sync"
 	"sync/atomic"
 )
 
@@ -24,6 +25,59 @@ type work struct {
 	soleWriter bool
 
 	statements atomic.Int64 // run through a tx (exec, query, queryRow): tests count them
+
+	// The units of this process appending events (SoleWriter on PostgreSQL), for the
+	// relay's bound without pg_locks ("Commit order without a lock", the sole writer's
+	// shortcut): each from before it draws a seq until its transaction has ended, with
+	// the first seq it drew (0 until known); maxSeq is the highest seq any recorded.
+	mu      sync.Mutex
+	running map[*tx]int64
+	maxSeq  int64
+}
+
+// appending registers a unit before it draws its first seq.
+func (w *work) appending(t *tx) {
+	w.mu.Lock()
+	if w.running == nil {
+		w.running = map[*tx]int64{}
+	}
+	w.running[t] = 0
+	w.mu.Unlock()
+}
+
+// drew records the seq a registered unit's event got.
+func (w *work) drew(t *tx, seq int64) {
+	w.mu.Lock()
+	if first, ok := w.running[t]; ok && first == 0 {
+		w.running[t] = seq
+	}
+	w.maxSeq = max(w.maxSeq, seq)
+	w.mu.Unlock()
+}
+
+// ended unregisters a unit once its transaction committed or rolled back.
+func (w *work) ended(t *tx) {
+	w.mu.Lock()
+	delete(w.running, t)
+	w.mu.Unlock()
+}
+
+// passBound is a seq through which every event is committed or rolled back for good,
+// when it can be told without asking PostgreSQL; ok false when a unit may have drawn a
+// seq it has not recorded yet. Every seq up to maxSeq was drawn before maxSeq was
+// recorded (a sequence's values rise in the order they are drawn), by units registered
+// before they drew: those still running bound it by their first seq; the rest have ended.
+func (w *work) passBound() (bound int64, ok bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	bound = w.maxSeq
+	for _, first := range w.running {
+		if first == 0 {
+			return 0, false
+		}
+		bound = min(bound, first-1)
+	}
+	return bound, true
 }
 
 const (
