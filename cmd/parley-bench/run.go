@@ -39,7 +39,8 @@ type result struct {
 	ServerRSSMB    float64       `json:"serverRssMBAfter,omitempty"`
 	Target         string        `json:"target,omitempty"`
 	FirstError     string        `json:"firstError,omitempty"`
-	Statements     float64       `json:"statementsPerCall,omitempty"` // -pg-stats: request and background work, less the idle rate
+	Statements     float64       `json:"statementsPerCall,omitempty"`       // -pg-stats: request and background work, less the idle rate
+	FKChecks       float64       `json:"foreignKeyChecksPerCall,omitempty"` // of them, PostgreSQL's own foreign-key checks
 }
 
 type report struct {
@@ -212,11 +213,12 @@ func runOp(ctx context.Context, s *server, o options, op operation, members int)
 	r.ServerRSSMB = s.rssMB()
 	if s.stats != nil && r.Ops > 0 {
 		time.Sleep(settle)
-		n, err := s.stats.calls(ctx)
+		n, fk, err := s.stats.calls(ctx)
 		if err != nil {
 			return result{}, err
 		}
 		r.Statements = (n - s.stats.idle*(r.Seconds+settle.Seconds())) / float64(r.Ops)
+		r.FKChecks = fk / float64(r.Ops)
 	}
 	if c := s.metric("parley_store_commits_total") - commits0; c > 0 {
 		r.UnitsPerCommit = (s.metric("parley_store_write_units_total") - units0) / c
@@ -251,7 +253,7 @@ func printResult(r result) {
 		fmt.Printf("    %.1f write units per commit\n", r.UnitsPerCommit)
 	}
 	if r.Statements > 0 {
-		fmt.Printf("    %.1f statements per call\n", r.Statements)
+		fmt.Printf("    %.1f statements per call (%.1f of them foreign-key checks: %.1f without)\n", r.Statements, r.FKChecks, r.Statements-r.FKChecks)
 	}
 	if r.FirstError != "" {
 		fmt.Printf("    first error: %s\n", strings.TrimSpace(r.FirstError))
