@@ -42,7 +42,7 @@ func (p *pgStats) reset(ctx context.Context) error {
 // them as statements, but they are no round trip of the server's.
 func (p *pgStats) calls(ctx context.Context) (all, fk float64, err error) {
 	err = p.db.QueryRowContext(ctx, `SELECT COALESCE(SUM(calls), 0),
-			COALESCE(SUM(calls) FILTER (WHERE query LIKE 'SELECT 1 FROM ONLY %FOR KEY SHARE OF x'), 0)
+			COALESCE(SUM(calls) FILTER (WHERE query LIKE 'SELECT % FROM ONLY %FOR KEY SHARE OF x'), 0)
 		FROM pg_stat_statements
 		WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
 		AND query NOT LIKE '%pg_stat_statements%'`).Scan(&all, &fk)
