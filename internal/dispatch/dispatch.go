@@ -11,8 +11,9 @@
 //   - The outbox relay (realtime.Relay.Run; realtime.Relay.RunLeader in a cluster, where
 //     it runs only while this node holds the relay lease). It reads committed events in
 //     commit order, in batches of up to 256 (store PendingEvents: on PostgreSQL one
-//     pg_locks read and one SELECT a pass, plus a WAL flush only when a unit of this or
-//     another process may not have flushed yet), publishes them, and deletes them at
+//     SELECT a pass, with a pg_locks read before it unless this process is the only
+//     writer and none of its units is mid-append, and a WAL flush only when a unit may
+//     not have flushed yet), publishes them, and deletes them at
 //     most every 250 ms and when it stops. Guarantee: every committed event is
 //     published at least once, per channel in commit order; a crash re-sends what was
 //     not confirmed. Stop: cancel; it confirms what it published and returns.
