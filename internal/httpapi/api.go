@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"github.com/parley-chat/parley/internal/chat"
+	"github.com/parley-chat/parley/internal/playback"
 	"github.com/parley-chat/parley/internal/room"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -46,6 +47,9 @@ type Options struct {
 	Logger   *slog.Logger
 	Registry *prometheus.Registry // metrics; a fresh one when nil
 	Ready    func(context.Context) error
+	// Playback serves live rooms' HLS output on GET /api/v1/rooms/{roomId}/live/{file};
+	// nil serves none. Its MayWatch defaults to the rooms' CanReadRoom.
+	Playback *playback.Server
 }
 
 // New builds the API and its routes.
@@ -83,6 +87,14 @@ func New(svc *chat.Service, opt Options) *API {
 	if a.rooms != nil {
 		a.routesRooms()
 		a.routesInvitations()
+		if p := opt.Playback; p != nil {
+			if p.MayWatch == nil {
+				p.MayWatch = a.rooms.CanReadRoom
+			}
+			// No a.auth: players cannot send headers; the signed token in the URL is the
+			// viewer's credential.
+			a.mux.Handle("GET /api/v1/rooms/{roomId}/live/{file}", p)
+		}
 	}
 	a.routesWebhooks()
 	a.routesWebhookEndpoints()
