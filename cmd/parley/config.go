@@ -51,6 +51,8 @@ type config struct {
 	HTTPWriteTimeout     time.Duration
 	MQTTConnectTimeout   time.Duration
 	MQTTMaxPendingWrites int64
+	MQTTMaxQueuedBytes   int64
+	MQTTMaxNodeQueued    int64
 	MaxConnections       int64
 	Push                 pushConfig
 	// Outgoing webhooks (docs/webhooks.md).
@@ -119,6 +121,8 @@ func serveSettings(c *config) *settings {
 	s.add(&durationValue{p: &c.HTTPWriteTimeout}, "http-write-timeout", "PARLEY_HTTP_WRITE_TIMEOUT", "30s", "time one write of a response (up to 32 KB) may take before the connection is cut")
 	s.add(&durationValue{p: &c.MQTTConnectTimeout}, "mqtt-connect-timeout", "PARLEY_MQTT_CONNECT_TIMEOUT", "10s", "time a new MQTT connection has to send CONNECT")
 	s.add(&countValue{p: &c.MQTTMaxPendingWrites, max: 1 << 20}, "mqtt-max-pending-writes", "PARLEY_MQTT_MAX_PENDING_WRITES", "1024", "packets queued for one MQTT client; a client that lets its queue fill is disconnected")
+	s.add(&sizeValue{p: &c.MQTTMaxQueuedBytes}, "mqtt-max-queued-bytes", "PARLEY_MQTT_MAX_QUEUED_BYTES", "4194304", "bytes of messages queued for one MQTT client; a client past it is disconnected")
+	s.add(&sizeValue{p: &c.MQTTMaxNodeQueued}, "mqtt-max-node-queued-bytes", "PARLEY_MQTT_MAX_NODE_QUEUED_BYTES", "268435456", "bytes of messages queued for all MQTT clients together; past it, a client with anything queued is disconnected")
 	s.add(&countValue{p: &c.MaxConnections, max: 1 << 30}, "max-connections", "PARLEY_MAX_CONNECTIONS", "10000", "concurrent connections, HTTP and MQTT TCP together; more are refused")
 	s.add(&durationValue{p: &c.WebhookTimeout}, "webhook-timeout", "PARLEY_WEBHOOK_TIMEOUT", "5s", "longest wait for a webhook receiver's answer")
 	s.add(&durationValue{p: &c.WebhookRetryFor}, "webhook-retry-for", "PARLEY_WEBHOOK_RETRY_FOR", "25h", "how long a webhook delivery is retried after its first attempt")

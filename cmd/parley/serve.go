@@ -107,7 +107,8 @@ func serve(args []string) error {
 	// Real time: the MQTT broker on /mqtt (and PARLEY_MQTT_LISTEN), fed by the outbox relay.
 	// In a cluster the broker also hears of other nodes' session revocations and role changes.
 	ropt := realtime.Options{Identity: svc, Channels: svc, Rooms: rooms, Logger: log, Registry: reg,
-		ConnectTimeout: cfg.MQTTConnectTimeout, MaxPendingWrites: int(cfg.MQTTMaxPendingWrites)}
+		ConnectTimeout: cfg.MQTTConnectTimeout, MaxPendingWrites: int(cfg.MQTTMaxPendingWrites),
+		MaxQueuedBytes: cfg.MQTTMaxQueuedBytes, MaxNodeQueuedBytes: cfg.MQTTMaxNodeQueued}
 	if cfg.NATSURL != "" {
 		ropt.Sessions = svc
 	}

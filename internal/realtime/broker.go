@@ -11,6 +11,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
@@ -65,6 +66,15 @@ type Options struct {
 	// that lets its queue fill (it stopped reading) is disconnected: the SDK reconnects
 	// and catches up over REST. Default 1024.
 	MaxPendingWrites int
+	// MaxQueuedBytes is how many bytes of messages may wait to be written to one client;
+	// a client past it is disconnected as one past MaxPendingWrites is. Packets alone do
+	// not bound memory: 1,024 messages of 141 kB are 144 MB for one paused client.
+	// Default 4 MiB.
+	MaxQueuedBytes int64
+	// MaxNodeQueuedBytes bounds the bytes waiting for all clients together: past it, a
+	// client that has anything queued is disconnected when more is queued for it.
+	// Default 256 MiB.
+	MaxNodeQueuedBytes int64
 }
 
 // Broker is the embedded MQTT broker with Parley's auth, ACL and fan-out.
@@ -81,6 +91,12 @@ type Broker struct {
 	ws       *wsListener
 	// connectTimeout bounds the wait for a new connection's CONNECT (Options).
 	connectTimeout time.Duration
+	// Byte budgets of the outbound queues (Options.MaxQueuedBytes, MaxNodeQueuedBytes);
+	// queued is the node's total, publishing the message being fanned out (budget.go).
+	maxQueued, maxNodeQueued int64
+	queued                   atomic.Int64
+	publishing               atomic.Pointer[publishing]
+	publishMu                sync.Mutex
 	// Connections the broker cuts are logged one line per interval and reason.
 	connectLog, slowLog *ratelog.Limiter
 
@@ -99,6 +115,8 @@ type conn struct {
 	// channels ("chat/<id>") and rooms ("room/<id>") the client was allowed to read when
 	// it subscribed; checked on every delivery under their paths, dropped when access is cut.
 	grants map[string]bool
+	// queued is how many payload bytes wait in its outbound queue (budget.go).
+	queued atomic.Int64
 }
 
 // Listener ids, as mochi names the way a client came in.
@@ -121,6 +139,12 @@ func New(opt Options) (*Broker, error) {
 	if opt.MaxPendingWrites == 0 {
 		opt.MaxPendingWrites = 1024
 	}
+	if opt.MaxQueuedBytes == 0 {
+		opt.MaxQueuedBytes = 4 << 20
+	}
+	if opt.MaxNodeQueuedBytes == 0 {
+		opt.MaxNodeQueuedBytes = 256 << 20
+	}
 	caps := mqtt.NewDefaultServerCapabilities()
 	caps.MaximumSessionExpiryInterval = uint32(opt.SessionExpiry / time.Second)
 	caps.MaximumPacketSize = 256 << 10 // clients only send CONNECT, SUBSCRIBE and pings
@@ -134,6 +158,7 @@ func New(opt Options) (*Broker, error) {
 		log:     opt.Logger,
 		pending: map[*mqtt.Client]*conn{}, conns: map[*mqtt.Client]*conn{}, byUser: map[string]map[*mqtt.Client]*conn{}, revoked: map[string]time.Time{},
 		members: newMemberCache(opt.Channels), connectTimeout: opt.ConnectTimeout,
+		maxQueued: opt.MaxQueuedBytes, maxNodeQueued: opt.MaxNodeQueuedBytes,
 		connectLog: ratelog.New(10 * time.Second), slowLog: ratelog.New(10 * time.Second),
 	}
 	b.srv = mqtt.New(&mqtt.Options{

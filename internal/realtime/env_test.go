@@ -57,6 +57,7 @@ type envOptions struct {
 	// limits (zero: the broker's defaults)
 	connectTimeout   time.Duration
 	maxPendingWrites int
+	maxQueuedBytes   int64
 }
 
 func newEnv(t testing.TB, opt envOptions) *env {
@@ -80,7 +81,7 @@ func newEnv(t testing.TB, opt envOptions) *env {
 		e.channels = e.svc // the real domain; tests of the broker's own logic use a fake
 	}
 	e.broker, err = realtime.New(realtime.Options{Identity: e.svc, Channels: e.channels, Rooms: rooms, Registry: e.reg, Logger: slog.New(slog.NewTextHandler(e.logs, nil)),
-		ConnectTimeout: opt.connectTimeout, MaxPendingWrites: opt.maxPendingWrites})
+		ConnectTimeout: opt.connectTimeout, MaxPendingWrites: opt.maxPendingWrites, MaxQueuedBytes: opt.maxQueuedBytes})
 	if err != nil {
 		t.Fatal(err)
 	}

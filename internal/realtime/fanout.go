@@ -103,7 +103,7 @@ func (b *Broker) fanOut(ctx context.Context, e chat.OutboxEvent, spec chat.Event
 	users := b.connectedUsers(ctx, e)
 	n := 0
 	publish := func(topic string) {
-		if err := b.srv.Publish(topic, payload, false, 0); err != nil {
+		if err := b.publish(topic, payload); err != nil {
 			b.log.Warn("mqtt publish failed", "topic", topic, "error", err)
 		}
 		n++

@@ -23,7 +23,7 @@ func (h *hook) ID() string { return "parley" }
 func (h *hook) Provides(b byte) bool {
 	return bytes.Contains([]byte{
 		mqtt.OnConnect, mqtt.OnConnectAuthenticate, mqtt.OnSessionEstablished,
-		mqtt.OnDisconnect, mqtt.OnACLCheck, mqtt.OnClientExpired, mqtt.OnPublishDropped,
+		mqtt.OnDisconnect, mqtt.OnACLCheck, mqtt.OnClientExpired, mqtt.OnPublishDropped, mqtt.OnPacketSent,
 	}, []byte{b})
 }
 
@@ -146,11 +146,15 @@ func (h *hook) OnDisconnect(cl *mqtt.Client, err error, expire bool) {
 	b := h.b
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if c := b.pending[cl]; c != nil {
+		b.releaseAll(c)
+	}
 	delete(b.pending, cl)
 	c := b.conns[cl]
 	if c == nil {
 		return
 	}
+	b.releaseAll(c)
 	delete(b.conns, cl)
 	if m := b.byUser[c.userID]; m != nil {
 		delete(m, cl)
@@ -172,8 +176,17 @@ func (h *hook) OnClientExpired(cl *mqtt.Client) {
 // Clients never publish. A client reads its own topics, and paths of channels it may
 // read and of rooms; anything else is refused, which SUBACK reports as 0x80.
 func (h *hook) OnACLCheck(cl *mqtt.Client, topic string, write bool) bool {
+	c, ok := h.canAccess(cl, topic, write)
+	if ok {
+		ok = h.b.enqueue(c, topic)
+	}
+	return ok
+}
+
+// canAccess is the ACL decision itself; it returns the client's record with it.
+func (h *hook) canAccess(cl *mqtt.Client, topic string, write bool) (*conn, bool) {
 	if write {
-		return false
+		return nil, false
 	}
 	b := h.b
 	c := b.connOf(cl)
@@ -182,32 +195,32 @@ func (h *hook) OnACLCheck(cl *mqtt.Client, topic string, write bool) bool {
 		c = b.pending[cl] // a persistent session's subscriptions, re-checked on reconnect
 		b.mu.RUnlock()
 		if c == nil {
-			return false
+			return c, false
 		}
 	}
 	if b.ownTopic(c.userID, topic) {
-		return true
+		return c, true
 	}
 	rest, ok := strings.CutPrefix(topic, b.net+"/")
 	if !ok {
-		return false
+		return c, false
 	}
 	parts := strings.SplitN(rest, "/", 3)
 	if len(parts) < 2 || !concrete(parts[1]) {
-		return false
+		return c, false
 	}
 	switch parts[0] {
 	case "chat": // <net>/chat/<channelInternalId>[/…]
-		return b.canRead(c, "chat", parts[1])
+		return c, b.canRead(c, "chat", parts[1])
 	case "room": // <net>/room/<roomId>[/…]
-		return b.canRead(c, "room", parts[1])
+		return c, b.canRead(c, "room", parts[1])
 	case "marker": // <net>/marker/channel/<channelId>/message/<subChannelId>, read by startReading
 		m := strings.Split(rest, "/")
 		if len(m) == 5 && m[1] == "channel" && m[3] == "message" && concrete(m[4]) {
-			return b.canRead(c, "chat", m[4]) // the default sub-channel id is the channel's internal id
+			return c, b.canRead(c, "chat", m[4]) // the default sub-channel id is the channel's internal id
 		}
 	}
-	return false
+	return c, false
 }
 
 // concrete tells whether a topic level names one thing (no wildcard, not empty).
