@@ -66,6 +66,8 @@ var settingCases = []struct {
 	{"http-write-timeout", "PARLEY_HTTP_WRITE_TIMEOUT", "1m", func(c *config) any { return c.HTTPWriteTimeout }, time.Minute, []string{"0s", "1"}},
 	{"mqtt-connect-timeout", "PARLEY_MQTT_CONNECT_TIMEOUT", "3s", func(c *config) any { return c.MQTTConnectTimeout }, 3 * time.Second, []string{"0", "soon"}},
 	{"mqtt-max-pending-writes", "PARLEY_MQTT_MAX_PENDING_WRITES", "64", func(c *config) any { return c.MQTTMaxPendingWrites }, int64(64), []string{"0", "1048577", "lots"}},
+	{"mqtt-max-queued-bytes", "PARLEY_MQTT_MAX_QUEUED_BYTES", "65536", func(c *config) any { return c.MQTTMaxQueuedBytes }, int64(65536), []string{"0", "-1", "lots"}},
+	{"mqtt-max-node-queued-bytes", "PARLEY_MQTT_MAX_NODE_QUEUED_BYTES", "1048576", func(c *config) any { return c.MQTTMaxNodeQueued }, int64(1048576), []string{"0", "-1", "lots"}},
 	{"max-connections", "PARLEY_MAX_CONNECTIONS", "500", func(c *config) any { return c.MaxConnections }, int64(500), []string{"0", "-1", "10k"}},
 	{"webhook-timeout", "PARLEY_WEBHOOK_TIMEOUT", "1500ms", func(c *config) any { return c.WebhookTimeout }, 1500 * time.Millisecond, []string{"0", "5"}},
 	{"webhook-retry-for", "PARLEY_WEBHOOK_RETRY_FOR", "48h", func(c *config) any { return c.WebhookRetryFor }, 48 * time.Hour, []string{"-1h", "a day"}},
@@ -197,7 +199,7 @@ func TestDefaults(t *testing.T) {
 		TokenTTL: 720 * time.Hour, MaxBodyBytes: 1 << 20, MaxUploadBytes: 100 << 20, MaxFileBytes: 100 << 20,
 		ShutdownGrace: 20 * time.Second, DrainDelay: 5 * time.Second, LogFormat: "text", AccessLog: 1,
 		CORSOrigins: []string{"*"}, HTTPIdleTimeout: time.Minute, HTTPBodyTimeout: 30 * time.Second, HTTPMinBodyRate: 10240,
-		HTTPWriteTimeout: 30 * time.Second, MQTTConnectTimeout: 10 * time.Second, MQTTMaxPendingWrites: 1024, MaxConnections: 10000,
+		HTTPWriteTimeout: 30 * time.Second, MQTTConnectTimeout: 10 * time.Second, MQTTMaxPendingWrites: 1024, MQTTMaxQueuedBytes: 4 << 20, MQTTMaxNodeQueued: 256 << 20, MaxConnections: 10000,
 		Push:           pushConfig{RetryFor: time.Hour},
 		WebhookTimeout: 5 * time.Second, WebhookRetryFor: 25 * time.Hour, WebhookDisableAfter: 24 * time.Hour, WebhookMaxInFlight: 64,
 	}
