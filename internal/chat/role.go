@@ -1,6 +1,9 @@
 package chat
 
-import "sort"
+import (
+	"sort"
+	"time"
+)
 
 // Permission names, as the SDK's hasPermission reads them.
 const (
@@ -106,6 +109,9 @@ func (s *Service) builtinRoleList() []Role {
 type Caller struct {
 	User      *User // nil only for the server-to-server admin token before its user exists
 	SessionID string
+	// ExpiresAt is when the session's access token expires (zero: never); the broker
+	// closes MQTT connections opened with it then.
+	ExpiresAt time.Time
 	perms     map[string]struct{}
 	roles     roleSet // the network's roles when the caller was read, for channel roles
 }

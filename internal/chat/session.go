@@ -292,6 +292,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Caller, erro
 		}
 		s.decorate([]User{*u})
 		caller = newCaller(u, sess.ID, s.roleSet())
+		caller.ExpiresAt = sess.ExpiresAt.Time
 		return nil
 	})
 	if err != nil {

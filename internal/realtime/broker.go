@@ -115,6 +115,10 @@ type conn struct {
 	// channels ("chat/<id>") and rooms ("room/<id>") the client was allowed to read when
 	// it subscribed; checked on every delivery under their paths, dropped when access is cut.
 	grants map[string]bool
+	// expires is when its access token expires (zero: never), expiry the timer that
+	// then closes the connection.
+	expires time.Time
+	expiry  *time.Timer
 	// queued is how many payload bytes wait in its outbound queue (budget.go).
 	queued atomic.Int64
 }

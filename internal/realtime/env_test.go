@@ -58,6 +58,7 @@ type envOptions struct {
 	connectTimeout   time.Duration
 	maxPendingWrites int
 	maxQueuedBytes   int64
+	tokenTTL         time.Duration
 }
 
 func newEnv(t testing.TB, opt envOptions) *env {
@@ -71,7 +72,7 @@ func newEnv(t testing.TB, opt envOptions) *env {
 	}
 	e := &env{t: t, db: db, reg: prometheus.NewRegistry(), logs: &logBuffer{}}
 	e.srv = httptest.NewUnstartedServer(nil)
-	e.svc, err = chat.New(ctx, db, blobs, chat.Config{APIKey: testAPIKey, ServerKey: "sk", PublicURL: "http://" + e.srv.Listener.Addr().String()})
+	e.svc, err = chat.New(ctx, db, blobs, chat.Config{APIKey: testAPIKey, ServerKey: "sk", PublicURL: "http://" + e.srv.Listener.Addr().String(), TokenTTL: opt.tokenTTL})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -71,7 +71,7 @@ func (h *hook) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
 		if _, revoked := b.revoked[caller.SessionID]; revoked {
 			refused = "session revoked"
 		} else {
-			b.pending[cl] = &conn{cl: cl, userID: user, session: caller.SessionID, grants: map[string]bool{}}
+			b.pending[cl] = &conn{cl: cl, userID: user, session: caller.SessionID, expires: caller.ExpiresAt, grants: map[string]bool{}}
 		}
 		b.mu.Unlock()
 	}
@@ -128,6 +128,11 @@ func (h *hook) OnSessionEstablished(cl *mqtt.Client, pk packets.Packet) {
 			b.byUser[c.userID] = map[*mqtt.Client]*conn{}
 		}
 		b.byUser[c.userID][cl] = c
+		if !c.expires.IsZero() {
+			// The token was valid at CONNECT; the connection ends with it, as revocation
+			// ends it (fanout.go), and the SDK's reconnect with it is refused.
+			c.expiry = time.AfterFunc(time.Until(c.expires), func() { b.expire(c) })
+		}
 	}
 	b.mu.Unlock()
 	if c == nil {
@@ -156,6 +161,9 @@ func (h *hook) OnDisconnect(cl *mqtt.Client, err error, expire bool) {
 	}
 	b.releaseAll(c)
 	delete(b.conns, cl)
+	if c.expiry != nil {
+		c.expiry.Stop()
+	}
 	if m := b.byUser[c.userID]; m != nil {
 		delete(m, cl)
 		if len(m) == 0 {
@@ -271,4 +279,14 @@ func (b *Broker) unsubscribe(cl *mqtt.Client, filter string) {
 	if b.srv.Topics.Unsubscribe(filter, cl.ID) {
 		atomic.AddInt64(&b.srv.Info.Subscriptions, -1)
 	}
+}
+
+// expire closes a connection whose access token has expired.
+func (b *Broker) expire(c *conn) {
+	if b.connOf(c.cl) != c {
+		return
+	}
+	b.metrics.closed.WithLabelValues(closedTokenExpired).Inc()
+	b.log.Info("mqtt client disconnected: its access token expired", "client", c.cl.ID, "remote", c.cl.Net.Remote)
+	b.disconnect(c, packets.ErrNotAuthorized)
 }

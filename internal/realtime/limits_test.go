@@ -151,3 +151,29 @@ func TestSubscriberThatStopsReadingIsDisconnected(t *testing.T) {
 	waitFor(t, "the healthy client alone connected", func() bool { return e.broker.Connected() == 1 })
 	t.Logf("paused subscriber received %d of %d events before the cut (queue %d)", got, batches*perBatch, queue)
 }
+
+// A connection opened with a token that then expires is closed at the expiry, and the
+// token no longer logs in.
+func TestConnectionClosedWhenItsTokenExpires(t *testing.T) {
+	e := newEnv(t, envOptions{tokenTTL: 2 * time.Second})
+	u := e.login("u1")
+	c, ack, err := dialRaw(e.tcp, 4, u.ID, u.Token, "expiring")
+	if err != nil || ack.ReasonCode != 0 {
+		t.Fatalf("login: %v %v", err, ack.ReasonCode)
+	}
+	defer c.conn.Close()
+	if code, err := c.subscribe(e.net()); err != nil || code != 0 {
+		t.Fatalf("subscribe: %v %v", err, code)
+	}
+	waitClosed(t, "connection past its token's expiry", func() error {
+		pk, err := c.read()
+		if err == nil && pk.FixedHeader.Type == packets.Pingresp {
+			return nil
+		}
+		return err
+	}, c.conn.SetReadDeadline)
+	waitFor(t, "one token_expired cut counted", func() bool { return e.closedCount(t, "token_expired") == 1 })
+	if _, ack, err := dialRaw(e.tcp, 4, u.ID, u.Token, "expiring"); err == nil && ack.ReasonCode == 0 {
+		t.Fatal("the expired token logged in again")
+	}
+}

@@ -17,6 +17,7 @@ type metrics struct {
 const (
 	closedConnectTimeout = "connect_timeout" // no CONNECT within ConnectTimeout
 	closedSlowConsumer   = "slow_consumer"   // outbound queue full: the client stopped reading
+	closedTokenExpired   = "token_expired"   // its access token expired while connected
 )
 
 func newMetrics(reg prometheus.Registerer, b *Broker) *metrics {
@@ -44,7 +45,7 @@ func newMetrics(reg prometheus.Registerer, b *Broker) *metrics {
 			Name: "parley_mqtt_connections_closed_total", Help: "MQTT connections the broker cut: connect_timeout (no CONNECT in time), slow_consumer (outbound queue full).",
 		}, []string{"reason"}),
 	}
-	for _, r := range []string{closedConnectTimeout, closedSlowConsumer} {
+	for _, r := range []string{closedConnectTimeout, closedSlowConsumer, closedTokenExpired} {
 		m.closed.WithLabelValues(r) // exported at 0 from the start
 	}
 	if reg != nil {
