@@ -110,10 +110,23 @@ func TestSlowBodyIsCut(t *testing.T) {
 		}
 		sent <- n
 	}()
-	closedWithin(t, conn, 10*time.Second, "slow body")
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	answer, err := io.ReadAll(conn)
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		t.Fatalf("slow body: still open after 10s (read %q)", answer)
+	}
 	conn.Close()
 	if n := <-sent; n >= 1000 {
 		t.Fatalf("the whole slow body was taken")
+	}
+	// The cut body is the client's lateness, said as such: 408 with an Amity-style code,
+	// and nothing of the socket (the answer once read "read tcp 127.0.0.1:…: i/o timeout").
+	if !bytes.HasPrefix(answer, []byte("HTTP/1.1 408 ")) || !bytes.Contains(answer, []byte(`"code":400408`)) {
+		t.Fatalf("cut body answered %q, want 408 with code 400408", answer)
+	}
+	if bytes.Contains(answer, []byte("127.0.0.1")) || bytes.Contains(answer, []byte("i/o timeout")) {
+		t.Fatalf("cut body's answer names the socket: %q", answer)
 	}
 	p.answers(t)
 	waitUntil(t, "read cut counted", func() bool {

@@ -23,6 +23,7 @@ const (
 	CodeNotBanned        Code = 400316
 	CodeLastModerator    Code = 400317
 	CodeNotFound         Code = 400400
+	CodeRequestTimeout   Code = 400408 // the body did not arrive in time; Parley's own (docs/decisions.md, "Limits")
 	CodeConflict         Code = 400900
 	CodeInternal         Code = 500000
 )

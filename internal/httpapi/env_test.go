@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -167,6 +168,11 @@ type req struct {
 	header       map[string]string
 }
 
+// internalsInError finds what no error answer may carry: socket addresses, file paths and
+// database driver text (issue 26 item 8). Every error answer of the package's tests goes
+// through it, in do.
+var internalsInError = regexp.MustCompile(`(?i)\b\d{1,3}(\.\d{1,3}){3}:\d+|\[::1?\]:\d+|i/o timeout|connection reset|/tmp/|/home/|\.go:\d+|\bsqlite|SQLSTATE|\bpq: |\bpgx|pgconn|database/sql|no such table|constraint failed|duplicate key`)
+
 // do sends a request and validates the response against the OpenAPI document.
 func (e *env) do(q req) *resp {
 	e.t.Helper()
@@ -208,6 +214,11 @@ func (e *env) do(q req) *resp {
 	r := &resp{t: e.t, Status: res.StatusCode, Header: res.Header, Body: out}
 	if r.Status >= 500 {
 		e.t.Errorf("%s %s answered %d: %s", q.method, q.path, r.Status, out)
+	}
+	if r.Status >= 400 {
+		if leak := internalsInError.Find(out); leak != nil {
+			e.t.Errorf("%s %s: error answer carries internals (%q): %s", q.method, q.path, leak, out)
+		}
 	}
 	// JSON answers say their length up front (writeJSON): net/http would send a body over
 	// 2 kB in chunks, through an extra copy.

@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -36,6 +37,8 @@ func httpStatus(code chat.Code) int {
 		return http.StatusForbidden
 	case code == chat.CodeNotFound:
 		return http.StatusNotFound
+	case code == chat.CodeRequestTimeout:
+		return http.StatusRequestTimeout
 	case code == chat.CodeConflict:
 		return http.StatusConflict
 	case code >= 400000 && code < 500000:
@@ -183,6 +186,9 @@ func decodeError(err error) error {
 	switch {
 	case errors.As(err, &maxErr):
 		return badRequest("Request body is larger than %d bytes.", maxErr.Limit)
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		// The server's body deadline (cmd/parley, withDeadlines) cut the read.
+		return chat.Errorf(chat.CodeRequestTimeout, "The request body did not arrive in time.")
 	case errors.As(err, &typeErr):
 		if typeErr.Field == "" {
 			return badRequest("The body must be a JSON object.")
@@ -192,8 +198,12 @@ func decodeError(err error) error {
 		return badRequest("Malformed JSON.")
 	case errors.Is(err, io.EOF):
 		return badRequest("A JSON body is required.")
+	case errors.As(err, new(*json.InvalidUnmarshalError)):
+		return err // a bug: answered 500000 and logged
 	default:
-		return badRequest("Malformed JSON: %s.", strings.TrimPrefix(err.Error(), "json: "))
+		// Anything else is the connection failing under the read (reset, closed): its
+		// text names socket addresses, so the client is told only that the body broke.
+		return badRequest("Malformed JSON: the body could not be read.")
 	}
 }
 
