@@ -168,6 +168,9 @@ func New(opt Options) (*Broker, error) {
 	b.srv = mqtt.New(&mqtt.Options{
 		Capabilities: caps,
 		InlineClient: true, // the relay publishes through it
+		// mochi's own read buffer per client (default 2 KB), kept for the connection's
+		// life: what clients send is small (issue 30, per-connection memory).
+		ClientNetReadBufferSize: 1 << 10,
 		// mochi logs every refused packet as a warning, with the packet: only its errors
 		// are worth our log.
 		Logger: slog.New(minLevel{opt.Logger.With("component", "mqtt").Handler(), slog.LevelError}),
