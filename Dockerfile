@@ -2,7 +2,13 @@
 # a non-root user, its state in the /data volume.
 #
 #   docker build -t parley .
-#   docker run -d --name parley -p 8080:8080 -v parley-data:/data parley
+#   docker run -d --name parley -p 8080:8080 -v parley-data:/data \
+#     --ulimit nofile=1048576:1048576 parley
+#
+# Each connection is a descriptor: an image cannot raise the limit itself, so pass
+# --ulimit (or the orchestrator's equivalent) for more than the runtime's default (often
+# 1,048,576 already, sometimes 1,024). Parley raises its soft limit to the hard one and
+# logs the capacity ("connection capacity"); /readyz reports it.
 #
 # README.md ("Operators") has the details: keys, backups, PostgreSQL.
 

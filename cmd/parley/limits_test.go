@@ -253,6 +253,22 @@ func TestConnectionCap(t *testing.T) {
 		res.Body.Close()
 		return res.StatusCode == 200
 	})
+	// /readyz tells the node's capacity, and the log said it at start.
+	res, err := http.Get(p.base + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ready struct {
+		Connections struct{ Open, Max, OpenFilesLimit int64 }
+	}
+	json.NewDecoder(res.Body).Decode(&ready)
+	res.Body.Close()
+	if c := ready.Connections; c.Max != 4 || c.Open < 1 || c.OpenFilesLimit < 4 {
+		t.Errorf("/readyz connections: %+v, want max 4, some open, the open-file limit", c)
+	}
+	if !strings.Contains(p.stderr.String(), "connection capacity") {
+		t.Error("no log line for the connection capacity")
+	}
 	http.DefaultClient.CloseIdleConnections()
 	if n := p.metric(t, `parley_connections_refused_total{listener="http"}`); n < 1 {
 		t.Errorf("refused HTTP connections counted %v", n)

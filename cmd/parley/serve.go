@@ -87,6 +87,7 @@ func serve(args []string) error {
 	backend.Watch(rooms)
 
 	var ready atomic.Bool
+	var limiter *connLimiter // set below, before the listeners open
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	registerStoreMetrics(reg, db)
@@ -102,6 +103,12 @@ func serve(args []string) error {
 			}
 			return db.Ping(ctx)
 		},
+		ReadyDetails: func() map[string]any {
+			if limiter == nil {
+				return nil
+			}
+			return map[string]any{"connections": map[string]int64{"open": limiter.open.Load(), "max": limiter.max, "openFilesLimit": fdLimit()}}
+		},
 	})
 
 	// Real time: the MQTT broker on /mqtt (and PARLEY_MQTT_LISTEN), fed by the outbox relay.
@@ -116,7 +123,11 @@ func serve(args []string) error {
 	if err != nil {
 		return err
 	}
-	limiter := newConnLimiter(connectionCap(cfg.MaxConnections, log), log, reg)
+	softFiles, hardFiles := raiseFDLimit()
+	limiter = newConnLimiter(connectionCap(cfg.MaxConnections, log), log, reg)
+	// Each connection is a descriptor: the operator learns here (and in /readyz) what the
+	// node can take, not first from refused connections.
+	log.Info("connection capacity", "max_connections", limiter.max, "open_files", softFiles, "open_files_hard", hardFiles)
 	if cfg.MQTTListen != "" {
 		ln, err := net.Listen("tcp", cfg.MQTTListen)
 		if err != nil {

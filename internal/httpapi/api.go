@@ -34,8 +34,10 @@ type API struct {
 	log     *slog.Logger
 	metrics *metrics
 	ready   func(context.Context) error
-	mux     *http.ServeMux
-	handler http.Handler // mux inside the common wrapping, built once in New
+	// readyDetails (Options.ReadyDetails) may be nil.
+	readyDetails func() map[string]any
+	mux          *http.ServeMux
+	handler      http.Handler // mux inside the common wrapping, built once in New
 
 	corsPolicy corsPolicy // Config.CORSOrigins, parsed
 }
@@ -47,6 +49,9 @@ type Options struct {
 	Logger   *slog.Logger
 	Registry *prometheus.Registry // metrics; a fresh one when nil
 	Ready    func(context.Context) error
+	// ReadyDetails adds to /readyz's answer what an operator sizes the node by (its
+	// connection capacity); may be nil.
+	ReadyDetails func() map[string]any
 	// Playback serves live rooms' HLS output on GET /api/v1/rooms/{roomId}/live/{file};
 	// nil serves none. Its MayWatch defaults to the rooms' CanReadRoom.
 	Playback *playback.Server
@@ -72,7 +77,7 @@ func New(svc *chat.Service, opt Options) *API {
 	if opt.Ready == nil {
 		opt.Ready = func(context.Context) error { return nil }
 	}
-	a := &API{svc: svc, rooms: opt.Rooms, cfg: opt.Config, log: opt.Logger, metrics: newMetrics(opt.Registry), ready: opt.Ready, mux: http.NewServeMux(),
+	a := &API{svc: svc, rooms: opt.Rooms, cfg: opt.Config, log: opt.Logger, metrics: newMetrics(opt.Registry), ready: opt.Ready, readyDetails: opt.ReadyDetails, mux: http.NewServeMux(),
 		corsPolicy: newCORSPolicy(opt.Config.CORSOrigins)}
 	a.routesHealth(opt.Registry)
 	a.routesSessions()
@@ -124,11 +129,19 @@ func (a *API) routesHealth(reg *prometheus.Registry) {
 		a.writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	a.mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		body := map[string]any{}
+		if a.readyDetails != nil {
+			for k, v := range a.readyDetails() {
+				body[k] = v
+			}
+		}
 		if err := a.ready(r.Context()); err != nil {
-			a.writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": err.Error()})
+			body["status"], body["reason"] = "unavailable", err.Error()
+			a.writeJSON(w, http.StatusServiceUnavailable, body)
 			return
 		}
-		a.writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+		body["status"] = "ready"
+		a.writeJSON(w, http.StatusOK, body)
 	})
 	a.mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	a.mux.HandleFunc("GET /api/openapi.yaml", func(w http.ResponseWriter, r *http.Request) {
