@@ -253,6 +253,8 @@ func (b *Broker) smartfeed(uid, feed string) string {
 }
 
 // ownTopic tells whether topic is one of the topics every client of uid subscribes to.
+// "<net>/videostreaming" is one of them for the 7.x SDK (it retries a refused
+// subscription and logs a failure); Parley publishes nothing on it yet (docs/realtime.md).
 func (b *Broker) ownTopic(uid, topic string) bool {
 	if topic == b.net {
 		return true
@@ -263,7 +265,7 @@ func (b *Broker) ownTopic(uid, topic string) bool {
 	}
 	switch rest {
 	case "smartfeed/" + uid + "/channels", "smartfeed/" + uid + "/messagefeeds", "smartfeed/" + uid + "/messages",
-		"user/" + uid, "marker/user/" + uid:
+		"user/" + uid, "marker/user/" + uid, "videostreaming":
 		return true
 	}
 	return false
