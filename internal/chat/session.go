@@ -145,6 +145,39 @@ func (s *Service) Login(ctx context.Context, apiKey string, in LoginInput) (*Log
 	return out, err
 }
 
+// CurrentSession answers GET /api/v3/sessions, which the 7.x SDK's loginWithAccessToken
+// calls to check a token it was handed: the caller's session in the shape of a login,
+// with the token it presented (Parley issues no new one: the session is the same).
+func (s *Service) CurrentSession(ctx context.Context, c *Caller, token string) (*LoginResult, error) {
+	var out *LoginResult
+	err := s.store.Read(ctx, func(tx Tx) error {
+		sess, err := tx.SessionByID(c.SessionID)
+		if err != nil {
+			return err
+		}
+		if sess == nil || c.User == nil {
+			return Unauthorized("Access token has been revoked or has expired.")
+		}
+		u, err := tx.UserByID(sess.UserID)
+		if err != nil {
+			return err
+		}
+		if u == nil || u.IsDeleted {
+			return Unauthorized("User no longer exists.")
+		}
+		up, err := s.userPayload(tx, []User{*u})
+		if err != nil {
+			return err
+		}
+		out = &LoginResult{
+			AccessToken: token, IssuedAt: sess.IssuedAt, ExpiresAt: sess.ExpiresAt,
+			Users: up.Users, Files: up.Files, UserType: "user",
+		}
+		return nil
+	})
+	return out, err
+}
+
 // IssueAdminToken answers POST /api/v1/admin-token: a global-admin access token for
 // server-to-server calls, acting as the network's admin user.
 func (s *Service) IssueAdminToken(ctx context.Context, serverKey string) (*AdminToken, error) {

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/parley-chat/parley/internal/chat"
 )
@@ -10,6 +11,7 @@ func (a *API) routesSessions() {
 	for _, v := range []string{"v3", "v4", "v5"} {
 		a.mux.HandleFunc("POST /api/"+v+"/sessions", a.login)
 	}
+	a.mux.HandleFunc("GET /api/v3/sessions", a.auth(a.currentSession))
 	a.mux.HandleFunc("DELETE /api/v4/sessions", a.auth(a.logout))
 	a.mux.HandleFunc("DELETE /api/v4/sessions/users/{userId}", a.auth(a.revokeUser))
 	a.mux.HandleFunc("POST /api/v1/admin-token", a.adminToken)
@@ -24,6 +26,14 @@ func (a *API) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out, err := a.svc.Login(r.Context(), r.Header.Get("X-API-Key"), in)
+	a.reply(w, r, out, err)
+}
+
+// currentSession answers the 7.x SDK's loginWithAccessToken, which validates a token it
+// was given with this call before using it.
+func (a *API) currentSession(w http.ResponseWriter, r *http.Request, c *chat.Caller) {
+	token, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	out, err := a.svc.CurrentSession(r.Context(), c, strings.TrimSpace(token))
 	a.reply(w, r, out, err)
 }
 

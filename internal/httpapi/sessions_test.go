@@ -190,3 +190,31 @@ func TestHealthAndMetrics(t *testing.T) {
 	e.do(req{method: "GET", path: "/api/openapi.yaml"}).ok()
 	e.do(req{method: "GET", path: "/api/v9/nothing"}).expect(404, 400400)
 }
+
+// The 7.x SDK's loginWithAccessToken checks the token it is handed with GET
+// /api/v3/sessions before using it; a 400100 makes it drop the token.
+func TestCurrentSession(t *testing.T) {
+	e := newEnv(t)
+	tok, u := e.login("frank")
+	r := e.do(req{method: "GET", path: "/api/v3/sessions", token: tok}).ok().JSON()
+	if r["accessToken"] != tok || r["userType"] != "user" {
+		t.Fatalf("session: %v", r)
+	}
+	users := r["users"].([]any)
+	if len(users) != 1 || users[0].(map[string]any)["_id"] != u["_id"] || users[0].(map[string]any)["userId"] != "frank" {
+		t.Fatalf("session users: %v", users)
+	}
+	if r["issuedAt"] == "" || r["expiresAt"] == "" || r["issuedAt"] == r["expiresAt"] {
+		t.Fatalf("session times: %v / %v", r["issuedAt"], r["expiresAt"])
+	}
+	for name, token := range map[string]string{"none": "", "garbage": "abc", "tampered": tok[:len(tok)-2] + "xx"} {
+		t.Run(name, func(t *testing.T) {
+			e.do(req{method: "GET", path: "/api/v3/sessions", token: token}).expect(401, 400100)
+		})
+	}
+	e.do(req{method: "DELETE", path: "/api/v4/sessions", token: tok}).ok()
+	e.do(req{method: "GET", path: "/api/v3/sessions", token: tok}).expect(401, 400100)
+	if n := e.count("sessions", ""); n != 1 {
+		t.Fatalf("GET /api/v3/sessions must create no session: %d rows", n)
+	}
+}

@@ -290,3 +290,45 @@ func TestClientIDsDoNotCrossUsers(t *testing.T) {
 	case <-time.After(200 * time.Millisecond):
 	}
 }
+
+// The 7.x SDK subscribes to <net>/videostreaming at every login and retries a refusal:
+// clients may read it (Parley publishes nothing there yet), never publish on it.
+func TestVideostreamingTopicIsReadOnly(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	u := e.login("u1")
+	n := e.net()
+	listener := e.connect("ws", u)
+	granted := []string{n + "/videostreaming", n + "/user/" + u.ID}
+	for i, code := range listener.subscribe(granted...) {
+		if code != 0 {
+			t.Errorf("subscribe %s: granted %d, want 0", granted[i], code)
+		}
+	}
+	refused := []string{n + "/videostreaming/#", n + "/videostreaming/x", n + "/videostreaming/+", "other-net/videostreaming", "videostreaming"}
+	for i, code := range listener.subscribe(refused...) {
+		if code != 0x80 {
+			t.Errorf("subscribe %s: granted %d, want 128", refused[i], code)
+		}
+	}
+	raw, _, err := dialRaw(e.tcp, 5, u.ID, u.Token, "raw5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.conn.Close()
+	if code, err := raw.subscribe(n + "/videostreaming"); err != nil || code != 0 {
+		t.Errorf("MQTT 5 subscribe to videostreaming: %#x, %v; want 0", code, err)
+	}
+
+	sender, err := e.dial("tcp", u.ID, u.Token, sdkClientID(u, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sender.c.Publish(n+"/videostreaming", 0, false, `{"eventType":"room.didUpdate","data":{}}`).Wait()
+	// A legitimate event afterwards must be the first thing the listener hears.
+	if s := e.http("PUT", "/api/v3/users", u.Token, map[string]any{"userId": u.PublicID, "displayName": "After"}); s != 200 {
+		t.Fatalf("update user: %d", s)
+	}
+	if r := listener.next(); r.Msg.EventType != "user.updated" || r.Topic != n+"/user/"+u.ID {
+		t.Errorf("first message: %s on %s, want user.updated on the user topic (a client publish got through)", r.Msg.EventType, r.Topic)
+	}
+}

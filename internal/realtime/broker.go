@@ -168,6 +168,9 @@ func New(opt Options) (*Broker, error) {
 	b.srv = mqtt.New(&mqtt.Options{
 		Capabilities: caps,
 		InlineClient: true, // the relay publishes through it
+		// mochi's own read buffer per client (default 2 KB), kept for the connection's
+		// life: what clients send is small (issue 30, per-connection memory).
+		ClientNetReadBufferSize: 1 << 10,
 		// mochi logs every refused packet as a warning, with the packet: only its errors
 		// are worth our log.
 		Logger: slog.New(minLevel{opt.Logger.With("component", "mqtt").Handler(), slog.LevelError}),
@@ -250,6 +253,8 @@ func (b *Broker) smartfeed(uid, feed string) string {
 }
 
 // ownTopic tells whether topic is one of the topics every client of uid subscribes to.
+// "<net>/videostreaming" is one of them for the 7.x SDK (it retries a refused
+// subscription and logs a failure); Parley publishes nothing on it yet (docs/realtime.md).
 func (b *Broker) ownTopic(uid, topic string) bool {
 	if topic == b.net {
 		return true
@@ -260,7 +265,7 @@ func (b *Broker) ownTopic(uid, topic string) bool {
 	}
 	switch rest {
 	case "smartfeed/" + uid + "/channels", "smartfeed/" + uid + "/messagefeeds", "smartfeed/" + uid + "/messages",
-		"user/" + uid, "marker/user/" + uid:
+		"user/" + uid, "marker/user/" + uid, "videostreaming":
 		return true
 	}
 	return false

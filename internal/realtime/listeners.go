@@ -39,6 +39,14 @@ func newWSListener(b *Broker) *wsListener {
 		// Clients log in with a token in CONNECT, never with cookies, so any page may
 		// connect; the SDK runs in browsers on the app's own origin.
 		CheckOrigin: func(*http.Request) bool { return true },
+		// Per-connection memory (issue 30): by default gorilla keeps the HTTP server's
+		// 4 KB read and 4 KB write buffers for the connection's life. Clients send only
+		// CONNECT, SUBSCRIBE and pings, so a small read buffer serves (a larger frame is
+		// read in pieces), and the write buffer is taken from a pool for each message
+		// and given back, so an idle connection holds none.
+		ReadBufferSize:  1 << 10,
+		WriteBufferSize: 16 << 10,
+		WriteBufferPool: &sync.Pool{},
 	}}
 }
 
@@ -76,8 +84,14 @@ func (l *wsListener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return // the upgrader has answered
 	}
-	defer ws.Close()
-	l.b.establish(est, listenerWS, &wsConn{Conn: ws.UnderlyingConn(), ws: ws})
+	// The connection is served on a goroutine of its own and the handler returns: the
+	// HTTP server's goroutine would otherwise stay parked under the whole middleware
+	// stack for the connection's life, holding a grown stack and the server's own 4 KB
+	// read buffer (issue 30, per-connection memory).
+	go func() {
+		defer ws.Close()
+		l.b.establish(est, listenerWS, &wsConn{Conn: ws.UnderlyingConn(), ws: ws})
+	}()
 }
 
 // hijacker finds, under the HTTP middleware's wrappers, a ResponseWriter that can hand
