@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 
 	webpush "github.com/SherClockHolmes/webpush-go"
 )
@@ -32,6 +33,9 @@ func NewWebPush(opt WebPushOptions) (*WebPush, error) {
 	if opt.TTL <= 0 {
 		opt.TTL = 86400
 	}
+	// webpush-go puts "mailto:" before any subject that is not an https: URL, so a
+	// mailto: subject handed over whole came out as mailto:mailto:…; it gets the address.
+	opt.Subscriber = strings.TrimPrefix(opt.Subscriber, "mailto:")
 	return &WebPush{opt: opt}, nil
 }
 
