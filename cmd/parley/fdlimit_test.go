@@ -11,16 +11,16 @@ import (
 func TestFDLimitRaisedToHardLimit(t *testing.T) {
 	var orig syscall.Rlimit
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &orig); err != nil {
-		t.Skip(err)
+		t.Skipf("this system has no RLIMIT_NOFILE to read (%v); runs on Linux and other Unix systems", err)
 	}
 	if orig.Max < 600 {
-		t.Skipf("hard limit %d too low to lower the soft one", orig.Max)
+		t.Skipf("hard open-file limit %d is too low to lower the soft one below it; runs where `ulimit -Hn` is at least 600", orig.Max)
 	}
 	defer syscall.Setrlimit(syscall.RLIMIT_NOFILE, &orig)
 	low := orig
 	low.Cur = 512
 	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &low); err != nil {
-		t.Skip(err)
+		t.Skipf("this process may not lower its soft open-file limit (%v); runs where setrlimit is allowed", err)
 	}
 	soft, hard := raiseFDLimit()
 	if soft != int64(orig.Max) || hard != int64(orig.Max) {

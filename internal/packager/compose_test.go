@@ -21,7 +21,7 @@ func needFFmpeg(t *testing.T) {
 			if os.Getenv("CI") != "" {
 				t.Fatalf("%s is required in CI: %v", b, err)
 			}
-			t.Skipf("%s not installed", b)
+			t.Skipf("%s is not installed, so there is no FFmpeg to compose with; install Debian's ffmpeg package to run this (CI=1 makes its absence a failure)", b)
 		}
 	}
 }

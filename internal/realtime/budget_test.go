@@ -38,7 +38,7 @@ func rssBytes() int64 {
 // paused client held ~195 MB.
 func TestPausedSubscribersAreBoundedInBytes(t *testing.T) {
 	if runtime.GOOS != "linux" {
-		t.Skip("RSS is read from /proc/self/status")
+		t.Skip("the server's RSS is read from /proc/self/status, which only Linux has; runs on Linux")
 	}
 	e := newEnv(t, envOptions{})
 	const paused = 16
