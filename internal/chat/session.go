@@ -151,19 +151,12 @@ func (s *Service) Login(ctx context.Context, apiKey string, in LoginInput) (*Log
 func (s *Service) CurrentSession(ctx context.Context, c *Caller, token string) (*LoginResult, error) {
 	var out *LoginResult
 	err := s.store.Read(ctx, func(tx Tx) error {
-		sess, err := tx.SessionByID(c.SessionID)
-		if err != nil {
-			return err
-		}
-		if sess == nil || c.User == nil {
+		if c.User == nil {
 			return Unauthorized("Access token has been revoked or has expired.")
 		}
-		u, err := tx.UserByID(sess.UserID)
+		sess, u, err := sessionUser(tx, c.SessionID)
 		if err != nil {
 			return err
-		}
-		if u == nil || u.IsDeleted {
-			return Unauthorized("User no longer exists.")
 		}
 		up, err := s.userPayload(tx, []User{*u})
 		if err != nil {
@@ -176,6 +169,27 @@ func (s *Service) CurrentSession(ctx context.Context, c *Caller, token string) (
 		return nil
 	})
 	return out, err
+}
+
+// sessionUser reads a session and its user, refusing a session that is gone or whose
+// user is deleted; what else makes it unusable (revocation, expiry, a global ban) is the
+// caller's to decide, in the order its answer needs.
+func sessionUser(tx Tx, sid string) (*Session, *User, error) {
+	sess, err := tx.SessionByID(sid)
+	if err != nil {
+		return nil, nil, err
+	}
+	if sess == nil {
+		return nil, nil, Unauthorized("Access token has been revoked or has expired.")
+	}
+	u, err := tx.UserByID(sess.UserID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if u == nil || u.IsDeleted {
+		return nil, nil, Unauthorized("User no longer exists.")
+	}
+	return sess, u, nil
 }
 
 // IssueAdminToken answers POST /api/v1/admin-token: a global-admin access token for
@@ -301,19 +315,9 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Caller, erro
 	var caller *Caller
 	readAt := s.cfg.Clock()
 	err := s.store.Read(ctx, func(tx Tx) error {
-		sess, err := tx.SessionByID(claims.SID)
+		sess, u, err := sessionUser(tx, claims.SID)
 		if err != nil {
 			return err
-		}
-		if sess == nil {
-			return Unauthorized("Access token has been revoked or has expired.")
-		}
-		u, err := tx.UserByID(sess.UserID)
-		if err != nil {
-			return err
-		}
-		if u == nil || u.IsDeleted {
-			return Unauthorized("User no longer exists.")
 		}
 		// Before the revocation check: a global ban revokes every session, and the
 		// client must hear 400312 (banned), not 400100 (log in again).
